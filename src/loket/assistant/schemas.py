@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """One per answer; outside checks rely on these values (BRIEF §4)."""
+
+    ANSWERED = "answered"
+    UNANSWERABLE = "unanswerable"
+    OUT_OF_SCOPE = "out_of_scope"
+    NEEDS_LOGIN = "needs_login"
+    SIGNPOSTED = "signposted"
+    REFUSED_PERSONAL_DATA = "refused_personal_data"
+    REFUSED_ABUSE = "refused_abuse"
+    HANDOFF = "handoff"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Citation:
+    url: str
+    title: str
+    snippet: str
+
+
+@dataclass
+class Answer:
+    conversation_id: str
+    message_id: str
+    status: Status
+    answer: str
+    language: str
+    citations: list[Citation] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    trace_id: str = ""

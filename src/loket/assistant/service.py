@@ -1,0 +1,77 @@
+"""A first extractive answer: the sentences of the best-matching section that share most words with
+the question, quoted as they stand, with the section as citation.
+
+The assistant issue replaces this with the staged pipeline; the `ask` interface stays.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from loket.assistant.schemas import Answer, Citation, Status
+from loket.catalog.service import service_page_path
+from loket.errors import BadRequest
+from loket.i18n import message, negotiate
+from loket.search.analysis import primary_language, terms
+from loket.search.schemas import SearchFilters, SearchHit
+from loket.search.service import SearchService
+
+MAX_QUESTION_LENGTH = 1000
+MIN_SCORE = 2.0
+MAX_SENTENCES = 3
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9‘'\"(])|\n+")
+
+
+class AssistantService:
+    def __init__(self, search: SearchService) -> None:
+        self.search = search
+
+    def ask(self, question: str, language: str | None = None, audience: str | None = None) -> Answer:
+        asked_in = negotiate(language)
+        question = " ".join(question.split())
+        if not question:
+            raise BadRequest(message("empty_question", asked_in))
+        if len(question) > MAX_QUESTION_LENGTH:
+            raise BadRequest(message("question_too_long", asked_in, limit=str(MAX_QUESTION_LENGTH)))
+        answer = Answer(
+            conversation_id=str(uuid.uuid4()),
+            message_id=str(uuid.uuid4()),
+            status=Status.UNANSWERABLE,
+            answer=message("unanswerable", asked_in),
+            language=asked_in,
+            trace_id=uuid.uuid4().hex,
+        )
+        hits = self.search.search(question, limit=3, filters=SearchFilters(audience=audience))
+        if not hits or hits[0].score < MIN_SCORE:
+            return answer
+        best = hits[0]
+        content_language = negotiate(best.item.language, default=asked_in)
+        answer.status = Status.ANSWERED
+        answer.answer = " ".join(_best_sentences(question, best))
+        answer.language = content_language
+        answer.citations = [_citation(hit) for hit in hits if hit.score >= MIN_SCORE][:2]
+        answer.notices = [message("ai_label", content_language)]
+        if best.item.authority:
+            answer.notices.append(
+                message("from_organisation", content_language, organisation=best.item.authority)
+            )
+        return answer
+
+
+def _best_sentences(question: str, hit: SearchHit) -> list[str]:
+    """Sentences are taken whole and kept in their order, so the answer says only what the source says."""
+    language = primary_language(hit.item.language)
+    wanted = set(terms(question, language))
+    sentences = [s.strip() for s in _SENTENCE_END.split(hit.section.text) if len(s.strip()) > 1]
+    overlap = [len(wanted & set(terms(sentence, language))) for sentence in sentences]
+    ranked = sorted(range(len(sentences)), key=lambda i: (-overlap[i], i))
+    chosen = [i for i in ranked[:MAX_SENTENCES] if overlap[i] > 0] or list(range(min(2, len(sentences))))
+    return [sentences[i] for i in sorted(chosen)]
+
+
+def _citation(hit: SearchHit) -> Citation:
+    """Links to loket's own service page land on the section; other sources get their canonical URL."""
+    own_page = hit.item.url == service_page_path(hit.item.id)
+    url = f"{hit.item.url}#{hit.section.anchor}" if own_page else hit.item.url
+    return Citation(url=url, title=f"{hit.item.title} – {hit.section.heading}", snippet=hit.snippet)

@@ -1,0 +1,69 @@
+"""HTTP for harvesting: timeouts, retries with back-off, and a polite pause between requests."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from loket import __version__
+from loket.catalog.importers.document import Document
+
+_RETRYABLE = {429, 500, 502, 503, 504}
+
+
+class FetchError(Exception):
+    pass
+
+
+class Fetcher:
+    def __init__(
+        self,
+        timeout: float = 20.0,
+        retries: int = 3,
+        min_interval: float = 0.2,
+        backoff: float = 0.5,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.Client(
+            timeout=timeout,
+            follow_redirects=True,
+            headers={"User-Agent": f"loket/{__version__} (catalogue harvester)"},
+            transport=transport,
+        )
+        self._retries = retries
+        self._min_interval = min_interval
+        self._backoff = backoff
+        self._last_request = 0.0
+
+    def get(self, url: str) -> Document:
+        for attempt in range(self._retries + 1):
+            self._wait_politely()
+            try:
+                response = self._client.get(url)
+            except httpx.HTTPError as error:
+                reason = _describe(error)
+            else:
+                if response.status_code < 400:
+                    media_type = response.headers.get("content-type", "").split(";")[0].strip()
+                    return Document(name=str(response.url), data=response.content, media_type=media_type)
+                reason = f"HTTP {response.status_code}"
+                if response.status_code not in _RETRYABLE:
+                    break
+            if attempt < self._retries:
+                time.sleep(self._backoff * 2**attempt)
+        raise FetchError(f"could not fetch ({reason})")
+
+    def _wait_politely(self) -> None:
+        pause = self._min_interval - (time.monotonic() - self._last_request)
+        if pause > 0:
+            time.sleep(pause)
+        self._last_request = time.monotonic()
+
+
+def _describe(error: httpx.HTTPError) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(error, httpx.ConnectError):
+        return "cannot connect"
+    return type(error).__name__

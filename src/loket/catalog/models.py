@@ -1,0 +1,48 @@
+"""The catalogue's tables: the current state of each item, and every version it has had."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loket.db import Base, JsonType
+
+
+class CatalogItemRow(Base):
+    __tablename__ = "catalog_items"
+    __table_args__ = (UniqueConstraint("source", "source_id", "language", name="uq_catalog_items_key"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    source_id: Mapped[str] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(35))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    sections: Mapped[list] = mapped_column(JsonType)
+    audiences: Mapped[list] = mapped_column(JsonType)
+    themes: Mapped[list] = mapped_column(JsonType)
+    authority: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list] = mapped_column(JsonType)
+    created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    modified: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    licence: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogItemVersionRow(Base):
+    __tablename__ = "catalog_item_versions"
+
+    item_id: Mapped[str] = mapped_column(ForeignKey("catalog_items.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict] = mapped_column(JsonType)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

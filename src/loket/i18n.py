@@ -1,0 +1,72 @@
+"""Interface languages and the fixed texts of answers, Dutch first.
+
+A small table for now; the web issue moves interface text to Babel catalogues.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("nl", "fr", "en", "de")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "tagline": {
+        "nl": "Stel uw vraag over de dienstverlening van de overheid.",
+        "fr": "Posez votre question sur les services publics.",
+        "en": "Ask your question about public services.",
+        "de": "Stellen Sie Ihre Frage zu öffentlichen Dienstleistungen.",
+    },
+    "question_label": {"nl": "Uw vraag", "fr": "Votre question", "en": "Your question", "de": "Ihre Frage"},
+    "ask_button": {"nl": "Vraag", "fr": "Demander", "en": "Ask", "de": "Fragen"},
+    "sources": {"nl": "Bronnen", "fr": "Sources", "en": "Sources", "de": "Quellen"},
+    "last_modified": {
+        "nl": "Laatst gewijzigd",
+        "fr": "Dernière modification",
+        "en": "Last updated",
+        "de": "Zuletzt geändert",
+    },
+    "source": {"nl": "Bron", "fr": "Source", "en": "Source", "de": "Quelle"},
+    "ai_label": {
+        "nl": "Dit antwoord komt van een A.I.-assistent. Controleer het bij de bron.",
+        "fr": "Cette réponse vient d'un assistant d'I.A. Vérifiez-la auprès de la source.",
+        "en": "This answer comes from an A.I. assistant. Check it against the source.",
+        "de": "Diese Antwort stammt von einem KI-Assistenten. Prüfen Sie sie anhand der Quelle.",
+    },
+    "from_organisation": {
+        "nl": "Informatie van {organisation}.",
+        "fr": "Information de {organisation}.",
+        "en": "Information from {organisation}.",
+        "de": "Information von {organisation}.",
+    },
+    "unanswerable": {
+        "nl": "Daarover vind ik geen betrouwbare informatie. Probeer uw vraag anders te stellen "
+        "of neem contact op met de Vlaamse infolijn op het gratis nummer 1700.",
+        "fr": "Je ne trouve pas d'information fiable à ce sujet. Reformulez votre question "
+        "ou contactez la ligne d'information flamande au numéro gratuit 1700.",
+        "en": "I cannot find reliable information about that. Try asking in another way "
+        "or call the Flemish information line on the free number 1700.",
+        "de": "Dazu finde ich keine verlässlichen Informationen. Formulieren Sie Ihre Frage anders "
+        "oder rufen Sie die flämische Infolinie unter der kostenlosen Nummer 1700 an.",
+    },
+    "empty_question": {
+        "nl": "Stel een vraag.",
+        "fr": "Posez une question.",
+        "en": "Please ask a question.",
+        "de": "Bitte stellen Sie eine Frage.",
+    },
+    "question_too_long": {
+        "nl": "Uw vraag is te lang. Houd het bij {limit} tekens.",
+        "fr": "Votre question est trop longue. Limitez-vous à {limit} caractères.",
+        "en": "Your question is too long. Keep it under {limit} characters.",
+        "de": "Ihre Frage ist zu lang. Bitte höchstens {limit} Zeichen.",
+    },
+}
+
+
+def negotiate(language: str | None, default: str = "nl") -> str:
+    """The interface language closest to `language` (a tag like `fr-BE`), else the default."""
+    primary = (language or "").split("-", 1)[0].lower()
+    return primary if primary in LANGUAGES else default
+
+
+def message(key: str, language: str, **values: str) -> str:
+    texts = MESSAGES[key]
+    return texts.get(language, texts["nl"]).format(**values)

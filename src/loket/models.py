@@ -1,0 +1,5 @@
+"""Imports every block's tables, so Alembic and tests see the whole schema."""
+
+from loket.catalog import models as catalog_models
+
+__all__ = ["catalog_models"]

@@ -1,0 +1,94 @@
+"""The command line of BRIEF §4, run as a person runs it: the installed `loket` in a subprocess."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import GOVUK, VAC
+
+LOKET = str(Path(sys.executable).with_name("loket"))
+
+
+@pytest.fixture
+def loket(settings):
+    env = {
+        **os.environ,
+        "LOKET_DATABASE_URL": settings.sqlalchemy_url,
+        "LOKET_DATA_DIR": str(settings.data_dir),
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [LOKET, *args], env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+        )
+
+    return run
+
+
+def test_ingest_twice_changes_nothing_the_second_time(loket):
+    first = loket("ingest", str(VAC / "rijksoverheid_vacs_bzk.csv"), str(GOVUK))
+    assert first.returncode == 0, first.stderr
+    assert "175 new, 0 updated, 0 unchanged" in first.stdout
+    assert "157 new, 0 updated, 0 unchanged" in first.stdout
+    second = loket("ingest", str(VAC / "rijksoverheid_vacs_bzk.csv"), str(GOVUK))
+    assert second.returncode == 0
+    assert "0 new, 0 updated, 175 unchanged" in second.stdout
+    assert "0 new, 0 updated, 157 unchanged" in second.stdout
+
+
+def test_ingest_reports_each_problem_on_one_line_and_fails(loket, tmp_path):
+    (tmp_path / "kapot.json").write_text('{"id": "x", "question": "Kapot?", "canonical": "https://x')
+    result = loket("ingest", str(tmp_path / "missing"), str(VAC / "cache_vacs"), str(tmp_path / "kapot.json"))
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert len(errors) == 2
+    assert str(tmp_path / "missing") in errors[0] and "no such file or folder" in errors[0]
+    assert "kapot.json" in errors[1]
+    assert "5 new" in result.stdout
+
+
+def test_ingest_refuses_an_unknown_format(loket):
+    result = loket("ingest", str(GOVUK), "--format", "pdf")
+    assert result.returncode == 2
+    assert "--format" in result.stderr
+
+
+def test_search_and_ask_json(loket):
+    assert loket("ingest", str(VAC / "cache_vacs_bzk")).returncode == 0
+    canonical = {json.loads(p.read_text())["canonical"] for p in (VAC / "cache_vacs_bzk").glob("*.json")}
+    search = loket("search", "stempas kwijt", "--json", "--limit", "3")
+    assert search.returncode == 0, search.stderr
+    results = json.loads(search.stdout)["results"]
+    assert results and all(result["url"] in canonical for result in results)
+    assert "stempas" in results[0]["title"].lower()
+    ask = loket("ask", "Ik ben mijn stempas kwijt. Wat nu?", "--json")
+    answer = json.loads(ask.stdout)
+    assert answer["status"] == "answered"
+    assert answer["citations"] and all(c["url"] in canonical for c in answer["citations"])
+
+
+def test_config_masks_secrets(loket, settings):
+    result = subprocess.run(
+        [LOKET, "config"],
+        env={
+            **os.environ,
+            "LOKET_DATABASE_URL": "postgresql+psycopg://u:geheim@db/loket",
+            "LOKET_LLM_API_KEY": "k1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "LOKET_DATABASE_URL=postgresql+psycopg://u:***@db/loket" in result.stdout
+    assert "geheim" not in result.stdout and "k1" not in result.stdout
+
+
+def test_db_upgrade(loket):
+    result = loket("db", "upgrade")
+    assert result.returncode == 0
+    assert "Database is current: True" in result.stdout
