@@ -78,10 +78,10 @@ def test_ask_answers_from_the_source_with_citations(loaded):
     assert body["language"] == "nl"
     assert expected["canonical"] in [c["url"] for c in body["citations"]]
     cited_text = " ".join(
-        " ".join(section.text.split())
+        " ".join(text.split())
         for item in loaded.app.state.services.catalog.active_items()
         if item.url in {c["url"] for c in body["citations"]}
-        for section in item.sections
+        for text in (item.summary, *(section.text for section in item.sections))
     )
     assert body["answer"]
     assert body["answer"] in cited_text or all(

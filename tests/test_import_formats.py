@@ -17,7 +17,6 @@ import pytest
 from loket.catalog.importers import read
 from loket.catalog.importers.text import html_to_sections, html_to_text, markdown_to_sections
 from loket.catalog.schemas import Audience, ItemDraft, Problem
-
 from tests.conftest import GOVUK, IPDC_SAMPLES, VAC
 
 VAC_CSV = VAC / "rijksoverheid_vacs_bzk.csv"
@@ -127,9 +126,16 @@ def test_vac_every_titled_paragraph_becomes_a_section_and_anchors_are_unique():
         for part in record.get("content") or []:
             paragraph = part.get("paragraph") or ""
             # a title over an empty paragraph, or directly over a sub-heading, has no text of its own
-            if part.get("paragraphtitle") and html_to_text(paragraph) and not re.match(r"\s*<h[1-6]", paragraph):
+            if (
+                part.get("paragraphtitle")
+                and html_to_text(paragraph)
+                and not re.match(r"\s*<h[1-6]", paragraph)
+            ):
                 titled += 1
-                assert " ".join(part["paragraphtitle"].split()) in headings, (file.name, part["paragraphtitle"])
+                assert " ".join(part["paragraphtitle"].split()) in headings, (
+                    file.name,
+                    part["paragraphtitle"],
+                )
         anchors = [section.anchor for section in draft.sections]
         assert anchors, file.name
         assert len(set(anchors)) == len(anchors), file.name
@@ -458,7 +464,12 @@ def test_corrupt_vac_file_is_reported_and_the_good_files_still_load(tmp_path):
 
 @pytest.mark.parametrize(
     ("path", "fmt"),
-    [(GOVUK, "vac"), (VAC_CSV, "govuk"), (VAC_CSV, "ipdc"), (VAC_FOLDER / "0038f3c3-6266-4d40-965b-a78e96241c22.json", "govuk")],
+    [
+        (GOVUK, "vac"),
+        (VAC_CSV, "govuk"),
+        (VAC_CSV, "ipdc"),
+        (VAC_FOLDER / "0038f3c3-6266-4d40-965b-a78e96241c22.json", "govuk"),
+    ],
 )
 def test_wrong_format_forced_gives_problems_not_a_crash(path, fmt):
     assert path.exists()
@@ -504,7 +515,10 @@ def test_nested_lists_keep_their_bullets():
 
 
 def test_tables_become_rows_of_cells():
-    html = "<h2>Tarieven</h2><table><tr><th>Document</th><th>Prijs</th></tr><tr><td>Identiteitskaart</td><td>€ 20</td></tr></table>"
+    html = (
+        "<h2>Tarieven</h2><table><tr><th>Document</th><th>Prijs</th></tr>"
+        "<tr><td>Identiteitskaart</td><td>€ 20</td></tr></table>"
+    )
     (section,) = html_to_sections(html, "Inleiding")
     assert section.heading == "Tarieven"
     assert section.text.splitlines() == ["Document | Prijs", "Identiteitskaart | € 20"]
@@ -515,7 +529,10 @@ def test_tables_become_rows_of_cells():
 
 
 def test_duplicate_headings_get_distinct_anchors():
-    html = "<h2>Kosten</h2><p>Eerste keer gratis.</p><h2>Aanvragen</h2><p>Online.</p><h2>Kosten</h2><p>Daarna 5 euro.</p>"
+    html = (
+        "<h2>Kosten</h2><p>Eerste keer gratis.</p><h2>Aanvragen</h2><p>Online.</p>"
+        "<h2>Kosten</h2><p>Daarna 5 euro.</p>"
+    )
     sections = html_to_sections(html, "Inleiding")
     assert [(s.heading, s.anchor) for s in sections] == [
         ("Kosten", "kosten"),

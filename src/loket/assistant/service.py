@@ -13,10 +13,12 @@ from loket.assistant.schemas import Answer, Citation, Status
 from loket.catalog.service import service_page_path
 from loket.errors import BadRequest
 from loket.i18n import message, negotiate
+from loket.logging import get_logger
 from loket.search.analysis import primary_language, terms
 from loket.search.schemas import SearchFilters, SearchHit
 from loket.search.service import SearchService
 
+log = get_logger(__name__)
 MAX_QUESTION_LENGTH = 1000
 MIN_SCORE = 2.0
 MAX_SENTENCES = 3
@@ -43,10 +45,20 @@ class AssistantService:
             trace_id=uuid.uuid4().hex,
         )
         hits = self.search.search(question, limit=3, filters=SearchFilters(audience=audience))
-        if not hits or hits[0].score < MIN_SCORE:
-            return answer
+        if hits and hits[0].score >= MIN_SCORE:
+            self._answer_from(question, hits, answer)
+        # The question itself is never logged: it may hold personal data.
+        log.info(
+            "assistant.answered",
+            trace_id=answer.trace_id,
+            status=answer.status,
+            citations=len(answer.citations),
+        )
+        return answer
+
+    def _answer_from(self, question: str, hits: list[SearchHit], answer: Answer) -> None:
         best = hits[0]
-        content_language = negotiate(best.item.language, default=asked_in)
+        content_language = negotiate(best.item.language, default=answer.language)
         answer.status = Status.ANSWERED
         answer.answer = " ".join(_best_sentences(question, best))
         answer.language = content_language
@@ -56,18 +68,24 @@ class AssistantService:
             answer.notices.append(
                 message("from_organisation", content_language, organisation=best.item.authority)
             )
-        return answer
 
 
 def _best_sentences(question: str, hit: SearchHit) -> list[str]:
-    """Sentences are taken whole and kept in their order, so the answer says only what the source says."""
+    """The item's summary, then the sentences of the matched section that share most words with the
+    question. Sentences are taken whole and in their order, so the answer says only what the source says."""
     language = primary_language(hit.item.language)
     wanted = set(terms(question, language))
-    sentences = [s.strip() for s in _SENTENCE_END.split(hit.section.text) if len(s.strip()) > 1]
+    summary = _sentences(hit.item.summary)[:2]
+    sentences = [s for s in _sentences(hit.section.text) if s not in summary]
     overlap = [len(wanted & set(terms(sentence, language))) for sentence in sentences]
+    room = MAX_SENTENCES - len(summary)
     ranked = sorted(range(len(sentences)), key=lambda i: (-overlap[i], i))
-    chosen = [i for i in ranked[:MAX_SENTENCES] if overlap[i] > 0] or list(range(min(2, len(sentences))))
-    return [sentences[i] for i in sorted(chosen)]
+    chosen = [i for i in ranked[:room] if overlap[i] > 0]
+    return summary + [sentences[i] for i in sorted(chosen)] or sentences[:2]
+
+
+def _sentences(text: str) -> list[str]:
+    return [part.strip() for part in _SENTENCE_END.split(text) if len(part.strip()) > 1]
 
 
 def _citation(hit: SearchHit) -> Citation:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from loket.db import Base, JsonType
+from loket.db import Base, JsonType, UtcDateTime
 
 
 class CatalogItemRow(Base):
@@ -26,16 +26,16 @@ class CatalogItemRow(Base):
     themes: Mapped[list] = mapped_column(JsonType)
     authority: Mapped[str] = mapped_column(Text)
     keywords: Mapped[list] = mapped_column(JsonType)
-    created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    modified: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    modified: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     licence: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class CatalogItemVersionRow(Base):
@@ -45,4 +45,4 @@ class CatalogItemVersionRow(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     content: Mapped[dict] = mapped_column(JsonType)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)

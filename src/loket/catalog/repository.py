@@ -11,6 +11,20 @@ from sqlalchemy.orm import Session
 from loket.catalog.models import CatalogItemRow, CatalogItemVersionRow
 from loket.catalog.schemas import Audience, CatalogItem, ItemDraft, ItemStatus, Section
 
+# Bounded text columns: PostgreSQL refuses a longer value (failing the whole batch), SQLite keeps it.
+LENGTH_LIMITS = {
+    name: CatalogItemRow.__table__.c[name].type.length
+    for name in ("source", "source_id", "language", "licence")
+}
+
+
+def too_long(draft: ItemDraft) -> str | None:
+    """Why a draft cannot be stored on every database, or None."""
+    for name, limit in LENGTH_LIMITS.items():
+        if len(getattr(draft, name)) > limit:
+            return f"{name} is longer than {limit} characters"
+    return None
+
 
 def stored_state(session: Session, ids: Iterable[str]) -> dict[str, CatalogItemRow]:
     rows = session.scalars(select(CatalogItemRow).where(CatalogItemRow.id.in_(list(ids))))

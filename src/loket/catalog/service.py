@@ -16,10 +16,12 @@ from loket.catalog.importers.fetch import Fetcher
 from loket.catalog.schemas import CatalogItem, IngestReport, ItemDraft, Problem
 from loket.db import Database
 from loket.errors import NotFound
+from loket.logging import get_logger
 
 DEMO_CATALOGUE = Path(__file__).parent / "demo"
 DEMO_SOURCE = "loket-demo"
 BATCH_SIZE = 200
+log = get_logger(__name__)
 
 
 def service_page_path(item_id: str) -> str:
@@ -68,6 +70,9 @@ class CatalogService:
             for record in batch:
                 if isinstance(record, Problem):
                     report.problems.append(record)
+                elif reason := repository.too_long(record):
+                    where = f"{record.source[:64]}/{record.source_id[:100]} ({record.language[:35]})"
+                    report.problems.append(Problem(where, f"not stored: {reason}"))
                 elif record.item_id in seen:
                     if seen[record.item_id] != record.content_hash:
                         where = f"{record.source}/{record.source_id} ({record.language})"
@@ -94,6 +99,15 @@ class CatalogService:
                     now = datetime.now(UTC)
                     for source in sorted(sources):
                         report.withdrawn += repository.withdraw_missing(session, source, set(seen), now)
+        log.info(
+            "catalog.ingested",
+            sources=sorted(sources),
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            withdrawn=report.withdrawn,
+            problems=len(report.problems),
+        )
         return report
 
     def _store(self, drafts: list[ItemDraft], report: IngestReport) -> None:

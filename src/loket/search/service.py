@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import bm25s
 import numpy as np
@@ -57,13 +58,14 @@ class SearchService:
         index = self._current_index()
         scores = index.scores(query)
         filters = filters or SearchFilters()
+        now = datetime.now(UTC)
         best: dict[str, SearchHit] = {}
         for position in np.argsort(-scores):
             score = float(scores[position])
             if score <= 0 or len(best) >= limit:
                 break
             chunk = index.chunks[position]
-            if chunk.item.id not in best and _matches(chunk.item, filters):
+            if chunk.item.id not in best and _matches(chunk.item, filters, now):
                 best[chunk.item.id] = SearchHit(chunk.item, chunk.section, round(score, 4))
         return list(best.values())
 
@@ -76,7 +78,9 @@ class SearchService:
             return self._index
 
 
-def _matches(item: CatalogItem, filters: SearchFilters) -> bool:
+def _matches(item: CatalogItem, filters: SearchFilters, now: datetime) -> bool:
+    if item.valid_until and item.valid_until <= now:  # expired since the index was built
+        return False
     if filters.language and primary_language(item.language) != primary_language(filters.language):
         return False
     # An item without audiences is for everyone.

@@ -29,7 +29,11 @@ def read(location: str, fmt: str = "auto", fetcher: Fetcher | None = None) -> It
         yield Problem(location, f"unknown format {fmt!r}; choose one of {', '.join(FORMAT_NAMES)}")
         return
     if location.startswith(("http://", "https://")):
-        yield from _read_urls(location, fmt, fetcher or Fetcher())
+        if fetcher:
+            yield from _read_urls(location, fmt, fetcher)
+        else:
+            with Fetcher() as own_fetcher:
+                yield from _read_urls(location, fmt, own_fetcher)
         return
     path = Path(location)
     if not path.exists():

@@ -10,6 +10,7 @@ from loket import __version__
 from loket.catalog.importers.document import Document
 
 _RETRYABLE = {429, 500, 502, 503, 504}
+MAX_RETRY_AFTER = 30.0
 
 
 class FetchError(Exception):
@@ -36,6 +37,12 @@ class Fetcher:
         self._backoff = backoff
         self._last_request = 0.0
 
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._client.close()
+
     def get(self, url: str) -> Document:
         for attempt in range(self._retries + 1):
             self._wait_politely()
@@ -51,7 +58,7 @@ class Fetcher:
                 if response.status_code not in _RETRYABLE:
                     break
             if attempt < self._retries:
-                time.sleep(self._backoff * 2**attempt)
+                time.sleep(_retry_after(response) if reason == "HTTP 429" else self._backoff * 2**attempt)
         raise FetchError(f"could not fetch ({reason})")
 
     def _wait_politely(self) -> None:
@@ -59,6 +66,12 @@ class Fetcher:
         if pause > 0:
             time.sleep(pause)
         self._last_request = time.monotonic()
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """What a server asks for when it is rate limiting us, within reason."""
+    value = response.headers.get("retry-after", "")
+    return min(float(value), MAX_RETRY_AFTER) if value.isdigit() else 1.0
 
 
 def _describe(error: httpx.HTTPError) -> str:

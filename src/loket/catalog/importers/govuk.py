@@ -17,10 +17,8 @@ LICENCE = "OGL-UK-3.0"
 
 def sniff(doc: Document) -> bool:
     first_line = doc.head(8192).split("\n", 1)[0]
-    return (
-        (first_line.startswith("{")
-        and '"body_markdown"' in first_line)
-        or (doc.suffix == ".jsonl" and '"base_path"' in first_line)
+    return (first_line.startswith("{") and '"body_markdown"' in first_line) or (
+        doc.suffix == ".jsonl" and '"base_path"' in first_line
     )
 
 

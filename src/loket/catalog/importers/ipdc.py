@@ -12,7 +12,6 @@ yields nothing: the product is gone, and withdrawing it is the catalogue's job o
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -26,10 +25,11 @@ from rdflib.term import Node
 from loket.catalog.importers.document import Document
 from loket.catalog.importers.text import html_to_text
 from loket.catalog.schemas import Audience, ItemDraft, Problem, Section
+from loket.config import Settings
 
 FORMAT = "ipdc"
 SOURCE = "ipdc"
-CONTEXT_DIR_ENV = "LOKET_IPDC_CONTEXT_DIR"
+CONTEXT_DIR_ENV = "LOKET_IPDC_CONTEXT_DIR"  # the setting `ipdc_context_dir`
 
 IPDC = Namespace("https://productencatalogus.data.vlaanderen.be/ns/ipdc-lpdc#")
 M8G = Namespace("http://data.europa.eu/m8g/")
@@ -257,7 +257,7 @@ def next_pages(doc: Document) -> list[str]:
 
 
 def _graph(doc: Document) -> Graph:
-    return _parse_graph(doc, os.environ.get(CONTEXT_DIR_ENV, ""))
+    return _parse_graph(doc, str(Settings().ipdc_context_dir or ""))
 
 
 @lru_cache(maxsize=1)
