@@ -2,12 +2,16 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
+from loket.catalog.service import DEMO_CATALOGUE
 from tests.conftest import GOVUK, VAC
 
 LOKET = str(Path(sys.executable).with_name("loket"))
@@ -92,3 +96,50 @@ def test_db_upgrade(loket):
     result = loket("db", "upgrade")
     assert result.returncode == 0
     assert "Database is current: True" in result.stdout
+
+
+def test_bad_configuration_is_one_clear_line():
+    env = {**os.environ, "LOKET_ENV": "production", "LOKET_DEMO": "1"}
+    result = subprocess.run([LOKET, "config"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == "configuration: Value error, LOKET_DEMO cannot be on when LOKET_ENV=production"
+    )
+
+
+def test_serve_loads_the_demo_catalogue_on_first_start(tmp_path):
+    """What `make run` does: migrate, load the demo catalogue into an empty database, serve."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "LOKET_DEMO": "1", "LOKET_DATA_DIR": str(tmp_path)}
+    server = subprocess.Popen(
+        [LOKET, "serve", "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        ready = None
+        for _ in range(300):
+            try:
+                ready = httpx.get(f"{base}/readyz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert ready is not None and ready.json()["ready"] is True
+        demo_files = len(list(DEMO_CATALOGUE.glob("*.md")))
+        assert ready.json()["items"] == demo_files
+        answer = httpx.post(
+            f"{base}/api/v1/ask", json={"question": "Ik wil een vzw oprichten"}, timeout=10
+        ).json()
+        assert answer["status"] == "answered"
+        assert answer["citations"][0]["url"].startswith("/diensten/")
+        assert httpx.get(base + answer["citations"][0]["url"], timeout=10).status_code == 200
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert f"Loaded the demo catalogue: {demo_files} items." in stderr

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -23,9 +24,19 @@ out = Console()
 err = Console(stderr=True)
 
 
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            where = ".".join(str(part) for part in problem["loc"])
+            err.print(f"configuration: {'LOKET_' + where.upper() + ': ' if where else ''}{problem['msg']}")
+        raise typer.Exit(2) from None
+
+
 def _services(migrate: bool = False, quiet: bool = True) -> Services:
     """Interactive commands print their own results; only the server logs at the configured level."""
-    settings = Settings()
+    settings = _settings()
     configure_logging("WARNING" if quiet else settings.log_level)
     services = Services.build(settings)
     if migrate:
@@ -46,6 +57,7 @@ def serve(
     services = _services(migrate=True, quiet=False)
     if services.settings.demo and (report := services.catalog.load_demo_if_empty()):
         err.print(f"Loaded the demo catalogue: {report.created} items.")
+    services.db.dispose()
     uvicorn.run(create_app(services.settings), host=host, port=port, log_level="warning")
 
 
@@ -148,7 +160,7 @@ def config(
     if reference:
         print(settings_reference())
         return
-    for name, value in Settings().effective().items():
+    for name, value in _settings().effective().items():
         print(f"{name}={value}")
 
 
@@ -157,7 +169,7 @@ def openapi() -> None:
     """Print the HTTP API's OpenAPI document (committed as docs/openapi.json)."""
     from loket.web.app import create_app
 
-    print(json.dumps(create_app(Settings()).openapi(), indent=2, ensure_ascii=False))
+    print(json.dumps(create_app(_settings()).openapi(), indent=2, ensure_ascii=False))
 
 
 @db_app.command("upgrade")

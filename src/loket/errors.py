@@ -20,8 +20,3 @@ class BadRequest(LoketError):
 class NotFound(LoketError):
     status_code = 404
     code = "not_found"
-
-
-class NotReady(LoketError):
-    status_code = 503
-    code = "not_ready"

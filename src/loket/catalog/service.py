@@ -13,7 +13,7 @@ from pathlib import Path
 
 from loket.catalog import importers, repository
 from loket.catalog.importers.fetch import Fetcher
-from loket.catalog.schemas import CatalogItem, IngestReport, ItemDraft, Problem
+from loket.catalog.schemas import CatalogItem, IngestReport, ItemDraft, ItemStatus, Problem
 from loket.db import Database
 from loket.errors import NotFound
 from loket.logging import get_logger
@@ -122,7 +122,7 @@ class CatalogService:
                 if row is None:
                     repository.insert(session, draft, url, now)
                     report.created += 1
-                elif row.content_hash != draft.content_hash or row.status != "active" or row.url != url:
+                elif (row.content_hash, row.status, row.url) != (draft.content_hash, ItemStatus.ACTIVE, url):
                     repository.replace(session, row, draft, url, now)
                     report.updated += 1
                 else:
@@ -155,7 +155,3 @@ class CatalogService:
     def revision(self) -> tuple[int, datetime | None]:
         with self.db.session() as session:
             return repository.revision(session)
-
-    def counts(self) -> dict[tuple[str, str], int]:
-        with self.db.session() as session:
-            return repository.counts_by_source(session)
