@@ -42,6 +42,10 @@ def test_ingest_twice_changes_nothing_the_second_time(loket):
     assert second.returncode == 0
     assert "0 new, 0 updated, 175 unchanged" in second.stdout
     assert "0 new, 0 updated, 157 unchanged" in second.stdout
+    assert loket("sources").stdout.splitlines() == [
+        "govuk: 157 active, 0 withdrawn",
+        "rijksoverheid: 175 active, 0 withdrawn",
+    ]
 
 
 def test_ingest_reports_each_problem_on_one_line_and_fails(loket, tmp_path):

@@ -110,6 +110,15 @@ def ingest(
 
 
 @app.command()
+def sources() -> None:
+    """How many items each source has, active and withdrawn."""
+    counts = _services(migrate=True).catalog.counts()
+    for source in sorted({source for source, _ in counts}):
+        active, withdrawn = counts.get((source, "active"), 0), counts.get((source, "withdrawn"), 0)
+        out.print(f"{source}: {active} active, {withdrawn} withdrawn", highlight=False)
+
+
+@app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     limit: Annotated[int, typer.Option(min=1, max=50)] = 10,

@@ -93,6 +93,15 @@ def revision(session: Session) -> tuple[int, datetime | None]:
     return count, latest
 
 
+def counts_by_source(session: Session) -> dict[tuple[str, str], int]:
+    rows = session.execute(
+        select(CatalogItemRow.source, CatalogItemRow.status, func.count()).group_by(
+            CatalogItemRow.source, CatalogItemRow.status
+        )
+    )
+    return {(source, status): count for source, status, count in rows}
+
+
 def to_item(row: CatalogItemRow) -> CatalogItem:
     return CatalogItem(
         id=row.id,

@@ -155,3 +155,8 @@ class CatalogService:
     def revision(self) -> tuple[int, datetime | None]:
         with self.db.session() as session:
             return repository.revision(session)
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Items per (source, status)."""
+        with self.db.session() as session:
+            return repository.counts_by_source(session)
