@@ -1,13 +1,18 @@
 """Fixtures shared by the whole suite.
 
 Every test that takes `database` (or `services`, `client`) runs twice: on SQLite and on a real
-PostgreSQL 16 with pgvector started by `pgserver`. Each test gets a fresh, migrated database:
-a new SQLite file, or on PostgreSQL a copy of a template database migrated once per run.
+PostgreSQL 16 with pgvector started by `pgserver`. Each test gets a fresh, migrated database with an
+empty catalogue: a copy of a template SQLite file, or on PostgreSQL a copy of a template database.
+
+Embedding is slow (about 15 texts a second here), so the templates already hold the vectors of the
+shared corpora and the demo catalogue, made once: the search finds them by content hash, as it would
+in a database that had seen the same texts before. Nothing else is pre-loaded.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,10 +20,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from loket.config import Settings
+from loket.catalog.service import DEMO_CATALOGUE, DEMO_SOURCE
 from loket.db import Database
+from loket.search.models import SearchVectorRow
 from loket.services import Services
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -26,6 +33,13 @@ VAC = SHARED_DATA / "rijksoverheid_vac_govbench"
 GOVUK = SHARED_DATA / "govuk_pages_157" / "govuk_pages_clean.jsonl"
 IPDC_SAMPLES = SHARED_DATA / "ipdc_lpdc_model" / "lpdc_test_samples"
 TEMPLATE_DB = "loket_template"
+CORPORA = (
+    (VAC / "rijksoverheid_vacs_bzk.csv", None),
+    (VAC / "rijksoverheid_vacs_omgevingswet.csv", None),
+    (GOVUK, None),
+    (IPDC_SAMPLES, None),
+    (DEMO_CATALOGUE, DEMO_SOURCE),
+)
 
 
 def pytest_sessionstart(session) -> None:
@@ -34,14 +48,44 @@ def pytest_sessionstart(session) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory) -> Iterator[str]:
-    """A real PostgreSQL server for the run, with the schema migrated once into a template database."""
+def sqlite_template(request, tmp_path_factory) -> Path:
+    """A migrated SQLite database holding only the vectors of the test corpora.
+
+    It is kept in pytest's cache folder between runs: vectors are keyed by embedder and text hash, so
+    an old file can only lack vectors (then they are made now), never hold wrong ones.
+    """
+    kept = request.config.cache.mkdir("loket-vectors") / "vectors.db"
+    url = f"sqlite:///{kept}"
+    services = Services.build(Settings(database_url=url, _env_file=None))
+    services.db.upgrade()
+    for location, source in CORPORA:
+        services.catalog.ingest_location(str(location), source=source)
+    services.search.sync()
+    with services.db.engine.begin() as connection:
+        for table in ("search_chunks", "catalog_item_versions", "catalog_items"):
+            connection.execute(text(f"DELETE FROM {table}"))
+    with services.db.engine.connect() as connection:  # SQLite cannot checkpoint inside a transaction
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    services.db.dispose()
+    template = tmp_path_factory.mktemp("template") / "loket.db"
+    shutil.copyfile(kept, template)
+    return template
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory, sqlite_template) -> Iterator[str]:
+    """A real PostgreSQL server for the run, with a template database migrated once, holding the vectors."""
     import pgserver
 
     server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
     server.psql(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}; CREATE DATABASE {TEMPLATE_DB};")
     template = Database(_database_url(server.get_uri(), TEMPLATE_DB))
     template.upgrade()
+    source = Database(f"sqlite:///{sqlite_template}")
+    with source.session() as reading, template.session() as writing:
+        for row in reading.scalars(select(SearchVectorRow)):
+            writing.add(SearchVectorRow(embedder=row.embedder, text_hash=row.text_hash, vector=row.vector))
+    source.dispose()
     template.dispose()
     yield server.get_uri()
     server.cleanup()
@@ -73,11 +117,9 @@ def database_url(request, tmp_path) -> Iterator[str]:
         with _fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
             yield url
         return
-    url = f"sqlite:///{tmp_path / 'loket.db'}"
-    database = Database(url)
-    database.upgrade()
-    database.dispose()
-    yield url
+    copy = tmp_path / "loket.db"
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), copy)
+    yield f"sqlite:///{copy}"
 
 
 @pytest.fixture

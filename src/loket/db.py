@@ -11,11 +11,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from pgvector.sqlalchemy import Vector as PgVector
+from sqlalchemy import JSON, DateTime, Engine, LargeBinary, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -36,6 +38,28 @@ class UtcDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, _dialect) -> datetime | None:
         return as_utc(value)
+
+
+class VectorType(TypeDecorator):
+    """An embedding: pgvector's `vector` on PostgreSQL, float32 bytes on SQLite; NumPy in Python."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(PgVector() if dialect.name == "postgresql" else LargeBinary())
+
+    def process_bind_param(self, value: np.ndarray | None, dialect):
+        if value is None or dialect.name == "postgresql":
+            return value
+        return np.asarray(value, dtype=np.float32).tobytes()
+
+    def process_result_value(self, value, dialect) -> np.ndarray | None:
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            return np.asarray(value, dtype=np.float32)
+        return np.frombuffer(value, dtype=np.float32)
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -8,7 +8,10 @@ from loket.assistant.service import AssistantService
 from loket.catalog.service import CatalogService
 from loket.config import Settings
 from loket.db import Database
+from loket.search.embedders import make_embedder
 from loket.search.service import SearchService
+from loket.search.synonyms import BUILT_IN as BUILT_IN_SYNONYMS
+from loket.search.synonyms import Synonyms
 
 
 @dataclass
@@ -23,5 +26,6 @@ class Services:
     def build(cls, settings: Settings) -> Services:
         db = Database(settings.sqlalchemy_url)
         catalog = CatalogService(db)
-        search = SearchService(catalog)
+        synonyms = Synonyms.load(BUILT_IN_SYNONYMS, settings.synonyms_file)
+        search = SearchService(db, catalog, make_embedder(settings), synonyms)
         return cls(settings, db, catalog, search, AssistantService(search))

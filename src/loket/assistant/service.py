@@ -20,7 +20,6 @@ from loket.search.service import SearchService
 
 log = get_logger(__name__)
 MAX_QUESTION_LENGTH = 1000
-MIN_SCORE = 2.0
 MAX_SENTENCES = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9‘'\"(])|\n+")
 
@@ -45,7 +44,7 @@ class AssistantService:
             trace_id=uuid.uuid4().hex,
         )
         hits = self.search.search(question, limit=3, filters=SearchFilters(audience=audience))
-        if hits and hits[0].score >= MIN_SCORE:
+        if hits and hits[0].confident:
             self._answer_from(question, hits, answer)
         # The question itself is never logged: it may hold personal data.
         log.info(
@@ -62,7 +61,7 @@ class AssistantService:
         answer.status = Status.ANSWERED
         answer.answer = " ".join(_best_sentences(question, best))
         answer.language = content_language
-        answer.citations = [_citation(hit) for hit in hits if hit.score >= MIN_SCORE][:2]
+        answer.citations = [_citation(hit) for hit in hits if hit.confident][:2]
         answer.notices = [message("ai_label", content_language)]
         if best.item.authority:
             answer.notices.append(

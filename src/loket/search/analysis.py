@@ -1,8 +1,13 @@
-"""Words to index terms: lower case, accents kept, stop words dropped, Snowball stems per language."""
+"""Words to index terms: lower case, stop words dropped, compounds split, Snowball stems per language.
+
+Dutch and German glue words together ("bewonersparkeerkaart"): a word is also indexed as the known
+words it is made of, so "parkeerkaart" finds it. "Known" means seen in the indexed content.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 
 import snowballstemmer
@@ -20,6 +25,9 @@ _STEMMERS = {
     "tr": "turkish",
     "pl": "polish",
 }
+_COMPOUNDING = {"nl", "de"}
+_LINKS = ("s", "e", "en", "n")  # Dutch and German linking sounds: bewoner-s-kaart, kind-er-en-bijslag
+MIN_PART = 4
 
 
 def primary_language(tag: str) -> str:
@@ -30,18 +38,55 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def terms(text: str, language: str) -> list[str]:
-    language = primary_language(language)
-    stop = _stop_words(language)
-    return stem([word for word in words(text) if word not in stop], language)
+class Analyzer:
+    """Turns text into terms; knows the vocabulary of the indexed content to split compounds."""
+
+    def __init__(self, vocabulary: Iterable[str] = ()) -> None:
+        self.vocabulary = {word for word in vocabulary if len(word) >= MIN_PART}
+
+    def terms(self, text: str, language: str) -> list[str]:
+        language = primary_language(language)
+        stop = stop_words(language)
+        kept = [word for word in words(text) if word not in stop]
+        if language in _COMPOUNDING:
+            kept = [part for word in kept for part in (word, *self.parts(word))]
+        return stem(kept, language)
+
+    def query_terms(self, text: str, languages: Iterable[str]) -> list[str]:
+        """A query's terms for content in several languages: a word that is a stop word in any of them
+        carries no meaning, and each remaining word is analysed the way each language's content was."""
+        languages = sorted({primary_language(lang) for lang in languages})
+        stop = frozenset().union(*(stop_words(lang) for lang in languages))
+        kept = [word for word in words(text) if word not in stop]
+        terms: set[str] = set()
+        for language in languages:
+            expanded = kept
+            if language in _COMPOUNDING:
+                expanded = [part for word in kept for part in (word, *self.parts(word))]
+            terms.update(stem(expanded, language))
+        return sorted(terms)
+
+    def parts(self, word: str, depth: int = 2) -> list[str]:
+        """The known words a compound is made of, longest head first: one split, then the tail again."""
+        if depth == 0 or len(word) < 2 * MIN_PART:
+            return []
+        for cut in range(len(word) - MIN_PART, MIN_PART - 1, -1):
+            head, tail = word[:cut], word[cut:]
+            if tail not in self.vocabulary:
+                continue
+            for link in ("", *_LINKS):
+                base = head[: len(head) - len(link)]
+                if head.endswith(link) and len(base) >= MIN_PART and base in self.vocabulary:
+                    return [base, tail, *self.parts(tail, depth - 1)]
+        return []
 
 
-def query_terms(text: str, languages: list[str]) -> list[str]:
-    """A query's terms for content in several languages: a word that is a stop word in any of them
-    carries no meaning, and each remaining word is stemmed the way each language's content was."""
-    stop = frozenset().union(*(_stop_words(primary_language(lang)) for lang in languages))
-    kept = [word for word in words(text) if word not in stop]
-    return sorted({term for lang in languages for term in stem(kept, lang)})
+@cache
+def stop_words(language: str) -> frozenset[str]:
+    try:
+        return frozenset(get_stop_words(language))
+    except StopWordError:
+        return frozenset()
 
 
 def stem(tokens: list[str], language: str) -> list[str]:
@@ -50,14 +95,14 @@ def stem(tokens: list[str], language: str) -> list[str]:
 
 
 @cache
-def _stop_words(language: str) -> frozenset[str]:
-    try:
-        return frozenset(get_stop_words(language))
-    except StopWordError:
-        return frozenset()
-
-
-@cache
 def _stemmer(language: str):
     name = _STEMMERS.get(language)
     return snowballstemmer.stemmer(name) if name and name in snowballstemmer.algorithms() else None
+
+
+def terms(text: str, language: str) -> list[str]:
+    """Terms without compound splitting, for comparing short texts outside the index."""
+    return _PLAIN.terms(text, language)
+
+
+_PLAIN = Analyzer()

@@ -23,6 +23,7 @@ class SearchResult(BaseModel):
     audience: list[str]
     section: str
     anchor: str
+    confident: bool
 
     @classmethod
     def of(cls, hit: SearchHit) -> SearchResult:
@@ -38,6 +39,7 @@ class SearchResult(BaseModel):
             audience=[str(a) for a in item.audiences],
             section=hit.section.heading,
             anchor=hit.section.anchor,
+            confident=hit.confident,
         )
 
 
@@ -51,7 +53,20 @@ def search(
     q: Annotated[str, Query(min_length=1, max_length=1000, description="What the person is looking for.")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     audience: Audience | None = None,
-    lang: Annotated[str | None, Query(max_length=35, description="Only content in this language.")] = None,
+    lang: Annotated[
+        str | None,
+        Query(
+            max_length=35,
+            pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+            description="Only content in this language (`nl`, `fr-BE`).",
+        ),
+    ] = None,
+    source: Annotated[str | None, Query(max_length=64, description="Only content from this source.")] = None,
+    authority: Annotated[
+        str | None, Query(max_length=200, description="Only services of an authority whose name holds this.")
+    ] = None,
+    theme: Annotated[str | None, Query(max_length=200, description="Only services with this theme.")] = None,
 ) -> SearchResponse:
-    hits = services.search.search(q, limit, SearchFilters(audience=audience, language=lang))
+    filters = SearchFilters(audience=audience, language=lang, source=source, authority=authority, theme=theme)
+    hits = services.search.search(q, limit, filters)
     return SearchResponse(results=[SearchResult.of(hit) for hit in hits])

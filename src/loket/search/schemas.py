@@ -7,19 +7,32 @@ from loket.catalog.schemas import CatalogItem, Section
 
 @dataclass(frozen=True)
 class SearchFilters:
+    """Everything given must match; an item without audiences is for everyone."""
+
     audience: str | None = None
     language: str | None = None
+    source: str | None = None
+    authority: str | None = None
+    theme: str | None = None
 
 
 @dataclass(frozen=True)
 class SearchHit:
-    """An item with the section that matched it best."""
+    """An item with the section that matched it best, and whether the match is good enough to answer from."""
 
     item: CatalogItem
     section: Section
     score: float
+    confident: bool = True
 
     @property
     def snippet(self) -> str:
         text = " ".join(self.section.text.split())
         return text if len(text) <= 240 else text[:237].rsplit(" ", 1)[0] + " …"
+
+
+@dataclass
+class SyncReport:
+    items_indexed: int = 0
+    items_removed: int = 0
+    chunks_embedded: int = 0

@@ -1,87 +1,168 @@
-"""Lexical search over section-level chunks: BM25 on Snowball stems, best section per item.
+"""Hybrid search over the catalogue: the Python API other blocks use.
 
-A deliberately simple first retriever; the index is rebuilt in memory whenever the catalogue's
-revision changes, so it works the same on SQLite and PostgreSQL.
+The index lives in the database (chunks and their vectors, so embeddings survive restarts and are
+shared by every app server) and in memory (BM25 and the vector matrix, rebuilt when the catalogue
+changes). `sync` brings the stored index in line with the catalogue and embeds only new texts.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-import bm25s
 import numpy as np
+from sqlalchemy.exc import IntegrityError
 
 from loket.catalog.schemas import CatalogItem, Section
 from loket.catalog.service import CatalogService
-from loket.search.analysis import primary_language, query_terms, terms
-from loket.search.schemas import SearchFilters, SearchHit
+from loket.db import Database
+from loket.logging import get_logger
+from loket.search import repository
+from loket.search.analysis import primary_language
+from loket.search.chunking import TITLE, chunk_item
+from loket.search.embedders import Embedder
+from loket.search.index import SearchIndex, Weights
+from loket.search.schemas import SearchFilters, SearchHit, SyncReport
+from loket.search.synonyms import Synonyms
 
-
-@dataclass(frozen=True)
-class _Chunk:
-    item: CatalogItem
-    section: Section
-
-
-class _Index:
-    def __init__(self, items: list[CatalogItem]) -> None:
-        self.chunks = [_Chunk(item, section) for item in items for section in item.sections]
-        self.languages = sorted({primary_language(item.language) for item in items})
-        self.bm25 = bm25s.BM25()
-        if self.chunks:
-            self.bm25.index([_chunk_terms(chunk) for chunk in self.chunks], show_progress=False)
-
-    def scores(self, query: str) -> np.ndarray:
-        wanted = query_terms(query, self.languages)
-        if not self.chunks or not wanted:
-            return np.zeros(len(self.chunks))
-        return self.bm25.get_scores(wanted)
-
-
-def _chunk_terms(chunk: _Chunk) -> list[str]:
-    """The title counts three times and the heading twice: they say what a section is about."""
-    item = chunk.item
-    text = " ".join([item.title] * 3 + [chunk.section.heading] * 2 + [*item.keywords, chunk.section.text])
-    return terms(text, item.language)
+EMBED_BATCH = 32
+# Below this fused score the best match is too weak to answer from; set on the evaluation sets
+# (see docs/adr/0004-search.md), so that out-of-scope questions are told "I don't know".
+CONFIDENT_SCORE = 0.85
+log = get_logger(__name__)
 
 
 class SearchService:
-    def __init__(self, catalog: CatalogService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        catalog: CatalogService,
+        embedder: Embedder,
+        synonyms: Synonyms,
+        weights: Weights | None = None,
+    ) -> None:
+        self.db = db
         self.catalog = catalog
-        self._index: _Index | None = None
+        self.embedder = embedder
+        self.synonyms = synonyms
+        self.weights = weights or Weights()
+        self._index: SearchIndex | None = None
         self._revision: object = None
         self._lock = threading.Lock()
 
-    def search(self, query: str, limit: int = 10, filters: SearchFilters | None = None) -> list[SearchHit]:
-        index = self._current_index()
-        scores = index.scores(query)
-        filters = filters or SearchFilters()
-        now = datetime.now(UTC)
-        best: dict[str, SearchHit] = {}
-        for position in np.argsort(-scores):
-            score = float(scores[position])
-            if score <= 0 or len(best) >= limit:
-                break
-            chunk = index.chunks[position]
-            if chunk.item.id not in best and _matches(chunk.item, filters, now):
-                best[chunk.item.id] = SearchHit(chunk.item, chunk.section, round(score, 4))
-        return list(best.values())
+    def search(
+        self,
+        query: str,
+        limit: int = 10,
+        filters: SearchFilters | None = None,
+        weights: Weights | None = None,
+    ) -> list[SearchHit]:
+        index = self.current_index()
+        if not len(index) or not query.strip():
+            return []
+        expansions = self.synonyms.expansions(query)
+        vector = self.embedder.embed_queries([query])[0] if (weights or self.weights).dense else None
+        scores = index.score(query, vector, expansions, weights or self.weights)
+        allowed = _allowed(index.items, filters or SearchFilters(), datetime.now(UTC))
+        ranked = [n for n in np.argsort(-scores.fused, kind="stable") if allowed[n]][:limit]
+        return [
+            SearchHit(
+                item=index.items[n],
+                section=_section(index, int(scores.best_chunk[n])),
+                score=round(float(scores.fused[n]), 4),
+                confident=bool(scores.fused[n] >= CONFIDENT_SCORE),
+            )
+            for n in ranked
+        ]
 
-    def _current_index(self) -> _Index:
-        revision = self.catalog.revision()
+    def current_index(self) -> SearchIndex:
+        """The in-memory index for the catalogue as it is now, synced and rebuilt when it changed."""
+        revision = (self.catalog.revision(), self.embedder.name)
         with self._lock:
             if self._index is None or revision != self._revision:
-                self._index = _Index(self.catalog.active_items())
+                self.sync()
+                items = self.catalog.active_items()
+                with self.db.session() as session:
+                    chunks = repository.chunks(session)
+                    vectors = repository.vectors(session, self.embedder.name)
+                self._index = SearchIndex(items, chunks, vectors)
                 self._revision = revision
             return self._index
 
+    def sync(self, on_progress: Callable[[int, int], None] | None = None) -> SyncReport:
+        """Index new and changed items, drop withdrawn ones, embed texts that have no vector yet.
 
-def _matches(item: CatalogItem, filters: SearchFilters, now: datetime) -> bool:
-    if item.valid_until and item.valid_until <= now:  # expired since the index was built
-        return False
-    if filters.language and primary_language(item.language) != primary_language(filters.language):
-        return False
-    # An item without audiences is for everyone.
-    return not filters.audience or not item.audiences or filters.audience in item.audiences
+        Each batch of vectors is committed on its own, so an interrupted sync resumes where it stopped.
+        """
+        report = SyncReport()
+        items = {item.id: item for item in self.catalog.active_items()}
+        try:
+            with self.db.session() as session:
+                indexed = repository.indexed_items(session)
+                stale = [
+                    item_id
+                    for item_id, digest in indexed.items()
+                    if item_id not in items or items[item_id].content_hash != digest
+                ]
+                fresh = [item for item in items.values() if indexed.get(item.id) != item.content_hash]
+                repository.delete_items(session, stale)
+                repository.add_chunks(session, (chunk for item in fresh for chunk in chunk_item(item)))
+                report.items_removed = len(set(stale) - items.keys())
+                report.items_indexed = len(fresh)
+            with self.db.session() as session:
+                missing = repository.texts_without_vectors(session, self.embedder.name)
+            for start in range(0, len(missing), EMBED_BATCH):
+                batch = missing[start : start + EMBED_BATCH]
+                vectors = self._embed_texts(batch)
+                with self.db.session() as session:
+                    repository.add_vectors(session, self.embedder.name, [h for h, _, _ in batch], vectors)
+                report.chunks_embedded += len(batch)
+                if on_progress:
+                    on_progress(report.chunks_embedded, len(missing))
+        except IntegrityError:
+            log.info("search.sync_raced", reason="another process indexed the same items")
+        if report.items_indexed or report.items_removed or report.chunks_embedded:
+            log.info("search.synced", **vars(report))
+        return report
+
+    def _embed_texts(self, batch: list[tuple[str, str, str]]) -> np.ndarray:
+        """Titles are embedded in the query form: they are questions, and meet questions."""
+        titles = [n for n, (_, kind, _) in enumerate(batch) if kind == TITLE]
+        passages = [n for n, (_, kind, _) in enumerate(batch) if kind != TITLE]
+        vectors: dict[int, np.ndarray] = {}
+        for numbers, embed in (
+            (titles, self.embedder.embed_queries),
+            (passages, self.embedder.embed_passages),
+        ):
+            if numbers:
+                vectors.update(zip(numbers, embed([batch[n][2] for n in numbers]), strict=True))
+        return np.stack([vectors[n] for n in range(len(batch))])
+
+
+def _allowed(items: list[CatalogItem], filters: SearchFilters, now: datetime) -> np.ndarray:
+    def ok(item: CatalogItem) -> bool:
+        if item.valid_until and item.valid_until <= now:  # expired since the index was built
+            return False
+        if filters.language and primary_language(item.language) != primary_language(filters.language):
+            return False
+        if filters.audience and item.audiences and filters.audience not in item.audiences:
+            return False
+        if filters.source and item.source != filters.source:
+            return False
+        if filters.authority and filters.authority.lower() not in item.authority.lower():
+            return False
+        return not filters.theme or filters.theme.lower() in (theme.lower() for theme in item.themes)
+
+    return np.array([ok(item) for item in items], dtype=bool)
+
+
+def _section(index: SearchIndex, chunk_number: int) -> Section:
+    chunk = index.chunks[chunk_number]
+    item = index.items[int(index.chunk_item[chunk_number])]
+    return next(
+        (s for s in item.sections if s.anchor == chunk.anchor),
+        item.sections[0]
+        if item.sections
+        else Section(heading=item.title, text=item.summary, anchor=chunk.anchor or "top"),
+    )
