@@ -22,8 +22,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from loket.config import Settings
 from loket.catalog.service import DEMO_CATALOGUE, DEMO_SOURCE
+from loket.config import Settings
 from loket.db import Database
 from loket.search.models import SearchVectorRow
 from loket.services import Services
@@ -55,8 +55,10 @@ def sqlite_template(request, tmp_path_factory) -> Path:
     an old file can only lack vectors (then they are made now), never hold wrong ones.
     """
     kept = request.config.cache.mkdir("loket-vectors") / "vectors.db"
-    url = f"sqlite:///{kept}"
-    services = Services.build(Settings(database_url=url, _env_file=None))
+    template = tmp_path_factory.mktemp("template") / "loket.db"
+    if kept.exists():
+        shutil.copyfile(kept, template)
+    services = Services.build(Settings(database_url=f"sqlite:///{template}", _env_file=None))
     services.db.upgrade()
     for location, source in CORPORA:
         services.catalog.ingest_location(str(location), source=source)
@@ -67,8 +69,10 @@ def sqlite_template(request, tmp_path_factory) -> Path:
     with services.db.engine.connect() as connection:  # SQLite cannot checkpoint inside a transaction
         connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     services.db.dispose()
-    template = tmp_path_factory.mktemp("template") / "loket.db"
-    shutil.copyfile(kept, template)
+    # Another run may be reading the kept copy: replace it whole.
+    fresh = kept.with_suffix(f".{uuid.uuid4().hex}")
+    shutil.copyfile(template, fresh)
+    os.replace(fresh, kept)
     return template
 
 

@@ -128,7 +128,7 @@ def test_serve_loads_the_demo_catalogue_on_first_start(tmp_path):
     try:
         base = f"http://127.0.0.1:{port}"
         ready = None
-        for _ in range(300):
+        for _ in range(3000):  # the first start embeds the demo catalogue: half a minute or more
             try:
                 ready = httpx.get(f"{base}/readyz", timeout=1)
                 break

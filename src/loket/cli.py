@@ -69,6 +69,7 @@ def serve(
     services = _services(migrate=True, quiet=False)
     if services.settings.demo and (report := services.catalog.load_demo_if_empty()):
         err.print(f"Loaded the demo catalogue: {report.created} items.")
+    _sync_search(services)
     services.db.dispose()
     uvicorn.run(create_app(services.settings), host=host, port=port, log_level="warning")
 
