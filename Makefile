@@ -30,6 +30,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/search.py
 
 clean:
 	rm -rf $(VENV) .loket .pytest_cache .ruff_cache

@@ -5,15 +5,14 @@ Run: `make bench` (SQLite) or `.venv/bin/python benchmarks/ingest.py --postgresq
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
 
+from common import SHARED_DATA, database_url
 from loket.catalog.service import CatalogService
 from loket.db import Database
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPORA = {
     "VAC CSV": SHARED_DATA / "rijksoverheid_vac_govbench" / "rijksoverheid_vacs_bzk.csv",
     "VAC API JSON": SHARED_DATA / "rijksoverheid_vac_govbench" / "cache_vacs_bzk",
@@ -29,17 +28,8 @@ def measure(catalog: CatalogService, location: Path) -> tuple[int, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--postgresql", action="store_true", help="use a real PostgreSQL started by pgserver")
-    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.postgresql:
-            import pgserver
-
-            server = pgserver.get_server(Path(tmp) / "pg", cleanup_mode="stop")
-            url = server.get_uri().replace("postgresql://", "postgresql+psycopg://")
-        else:
-            url = f"sqlite:///{tmp}/bench.db"
+        url = database_url(__doc__, tmp)
         print(f"database: {url.split(':', 1)[0]}")
         print(f"{'corpus':<14} {'items':>6} {'first items/s':>14} {'re-ingest items/s':>18}")
         for name, location in CORPORA.items():

@@ -9,7 +9,6 @@ Run: `.venv/bin/python benchmarks/search.py [--postgresql]` (about ten minutes: 
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import statistics
@@ -17,12 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import ROOT, SHARED_DATA, database_url
 from loket.catalog.schemas import Audience, ItemDraft, Section
 from loket.config import Settings
 from loket.services import Services
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
 TARGET_ITEMS = 1000
 
 
@@ -62,17 +60,8 @@ def generated_items(count: int) -> list[ItemDraft]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--postgresql", action="store_true", help="use a real PostgreSQL started by pgserver")
-    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.postgresql:
-            import pgserver
-
-            server = pgserver.get_server(Path(tmp) / "pg", cleanup_mode="stop")
-            url = server.get_uri().replace("postgresql://", "postgresql+psycopg://")
-        else:
-            url = f"sqlite:///{tmp}/bench.db"
+        url = database_url(__doc__, tmp)
         services = Services.build(Settings(database_url=url, data_dir=Path(tmp), _env_file=None))
         services.db.upgrade()
         catalog, search = services.catalog, services.search

@@ -30,12 +30,9 @@ class Weights:
 
 @dataclass(frozen=True)
 class ItemScores:
-    """Per item (aligned with `SearchIndex.items`): fused score, each retriever's score, best passage."""
+    """Per item (aligned with `SearchIndex.items`): the fused score and the passage to cite."""
 
     fused: np.ndarray
-    dense: np.ndarray
-    lexical: np.ndarray
-    coverage: float
     best_chunk: np.ndarray
 
 
@@ -98,7 +95,7 @@ class SearchIndex:
         best_chunk = np.full(count, -1, dtype=np.int64)
         order = np.argsort(passage_score)  # ascending: later (better) chunks overwrite earlier ones
         best_chunk[self.chunk_item[order]] = order
-        return ItemScores(fused, dense, lexical, coverage, best_chunk)
+        return ItemScores(fused, best_chunk)
 
 
 def _max_per_item(

@@ -1,0 +1,24 @@
+"""What every benchmark needs: the shared data folder and a database to measure on."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from loket.logging import configure as configure_logging
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def database_url(description: str, workdir: str) -> str:
+    """SQLite in `workdir`, or with --postgresql a real PostgreSQL started by pgserver. Quiet logs."""
+    configure_logging("WARNING")
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--postgresql", action="store_true", help="use a real PostgreSQL started by pgserver")
+    if not parser.parse_args().postgresql:
+        return f"sqlite:///{workdir}/bench.db"
+    import pgserver
+
+    server = pgserver.get_server(Path(workdir) / "pg", cleanup_mode="stop")
+    return server.get_uri().replace("postgresql://", "postgresql+psycopg://")
