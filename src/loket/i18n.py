@@ -46,6 +46,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de": "Dazu finde ich keine verlässlichen Informationen. Formulieren Sie Ihre Frage anders "
         "oder rufen Sie die flämische Infolinie unter der kostenlosen Nummer 1700 an.",
     },
+    "personal_data": {
+        "nl": "Uw vraag bevat persoonlijke gegevens, zoals een rijksregisternummer, rekeningnummer, "
+        "telefoonnummer of e-mailadres. Die verwerk ik niet, om uw privacy te beschermen. Stel uw vraag "
+        "opnieuw zonder die gegevens. Gaat het over uw eigen dossier? Meld u dan aan.",
+        "fr": "Votre question contient des données personnelles, comme un numéro de registre national, "
+        "un numéro de compte, de téléphone ou une adresse e-mail. Je ne les traite pas, pour protéger "
+        "votre vie privée. Posez votre question sans ces données. "
+        "S'il s'agit de votre dossier, connectez-vous.",
+        "en": "Your question contains personal details, such as a national number, bank account, phone "
+        "number or e-mail address. I do not process them, to protect your privacy. Ask again without "
+        "them. Is it about your own case? Then log in.",
+        "de": "Ihre Frage enthält persönliche Daten, etwa eine Nationalregisternummer, Kontonummer, "
+        "Telefonnummer oder E-Mail-Adresse. Diese verarbeite ich nicht, um Ihre Privatsphäre zu schützen. "
+        "Stellen Sie Ihre Frage ohne diese Daten. Geht es um Ihre eigene Akte? Dann melden Sie sich an.",
+    },
     "empty_question": {
         "nl": "Stel een vraag.",
         "fr": "Posez une question.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from loket.assistant.checks import find_personal_data, strip_invisible
 from loket.assistant.schemas import Answer, Citation, Status
 from loket.catalog.service import service_page_path
 from loket.errors import BadRequest
@@ -30,7 +31,7 @@ class AssistantService:
 
     def ask(self, question: str, language: str | None = None, audience: str | None = None) -> Answer:
         asked_in = negotiate(language)
-        question = " ".join(question.split())
+        question = " ".join(strip_invisible(question).split())
         if not question:
             raise BadRequest(message("empty_question", asked_in))
         if len(question) > MAX_QUESTION_LENGTH:
@@ -43,9 +44,14 @@ class AssistantService:
             language=asked_in,
             trace_id=uuid.uuid4().hex,
         )
-        hits = self.search.search(question, limit=3, filters=SearchFilters(audience=audience))
-        if hits and hits[0].confident:
-            self._answer_from(question, hits, answer)
+        if find_personal_data(question):
+            # Refused before anything searches, stores or logs it; the answer does not repeat it.
+            answer.status = Status.REFUSED_PERSONAL_DATA
+            answer.answer = message("personal_data", asked_in)
+        else:
+            hits = self.search.search(question, limit=3, filters=SearchFilters(audience=audience))
+            if hits and hits[0].confident:
+                self._answer_from(question, hits, answer)
         # The question itself is never logged: it may hold personal data.
         log.info(
             "assistant.answered",
