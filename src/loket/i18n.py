@@ -61,6 +61,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Telefonnummer oder E-Mail-Adresse. Diese verarbeite ich nicht, um Ihre Privatsphäre zu schützen. "
         "Stellen Sie Ihre Frage ohne diese Daten. Geht es um Ihre eigene Akte? Dann melden Sie sich an.",
     },
+    "abuse": {
+        "nl": "Dat doe ik niet. Ik beantwoord vragen over de dienstverlening van de overheid, op basis van "
+        "officiële informatie. Stel gerust een vraag daarover.",
+        "fr": "Je ne le ferai pas. Je réponds aux questions sur les services publics, sur la base "
+        "d'informations officielles. N'hésitez pas à poser une question à ce sujet.",
+        "en": "I will not do that. I answer questions about public services, based on official "
+        "information. Feel free to ask about those.",
+        "de": "Das mache ich nicht. Ich beantworte Fragen zu öffentlichen Dienstleistungen auf Grundlage "
+        "offizieller Informationen. Fragen Sie gerne dazu.",
+    },
     "empty_question": {
         "nl": "Stel een vraag.",
         "fr": "Posez une question.",

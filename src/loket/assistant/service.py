@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from loket.assistant.abuse import assess
 from loket.assistant.checks import find_personal_data, strip_invisible
 from loket.assistant.schemas import Answer, Citation, Status
 from loket.catalog.service import service_page_path
@@ -31,6 +32,7 @@ class AssistantService:
 
     def ask(self, question: str, language: str | None = None, audience: str | None = None) -> Answer:
         asked_in = negotiate(language)
+        abuse = assess(question)  # before stripping: hidden characters are evidence
         question = " ".join(strip_invisible(question).split())
         if not question:
             raise BadRequest(message("empty_question", asked_in))
@@ -48,6 +50,9 @@ class AssistantService:
             # Refused before anything searches, stores or logs it; the answer does not repeat it.
             answer.status = Status.REFUSED_PERSONAL_DATA
             answer.answer = message("personal_data", asked_in)
+        elif abuse.refused:
+            answer.status = Status.REFUSED_ABUSE
+            answer.answer = message("abuse", asked_in)
         else:
             hits = self.search.search(question, limit=3, filters=SearchFilters(audience=audience))
             if hits and hits[0].confident:
