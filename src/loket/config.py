@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     synonyms_file: Path | None = Field(
         None, description="Extra synonym lines (`id-kaart, identiteitskaart`) added to the built-in list."
     )
+    emergency_number: str = Field("112", description="The emergency number crisis answers give.")
+    suicide_line: str = Field(
+        "1813",
+        description="The suicide prevention line crisis answers give (Flanders 1813, the Netherlands 113).",
+    )
     log_level: str = Field("INFO", description="Logging threshold: DEBUG, INFO, WARNING, ERROR.")
 
     @model_validator(mode="after")

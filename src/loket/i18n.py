@@ -61,6 +61,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Telefonnummer oder E-Mail-Adresse. Diese verarbeite ich nicht, um Ihre Privatsphäre zu schützen. "
         "Stellen Sie Ihre Frage ohne diese Daten. Geht es um Ihre eigene Akte? Dann melden Sie sich an.",
     },
+    "crisis_suicide": {
+        "nl": "Wat naar dat u zich zo voelt. U hoeft hier niet alleen mee te blijven: bel gratis en "
+        "anoniem de Zelfmoordlijn op {suicide_line}, dag en nacht. Bent u of is iemand in direct gevaar? "
+        "Bel {emergency}.",
+        "fr": "Je suis désolé que vous vous sentiez ainsi. Vous n'êtes pas seul : appelez gratuitement et "
+        "anonymement la ligne de prévention du suicide au {suicide_line}, jour et nuit. En danger immédiat, "
+        "appelez le {emergency}.",
+        "en": "I am sorry you feel this way. You do not have to face this alone: call the suicide "
+        "prevention line on {suicide_line}, free and anonymous, day and night. If you or someone is in "
+        "immediate danger, call {emergency}.",
+        "de": "Es tut mir leid, dass es Ihnen so geht. Sie müssen das nicht allein tragen: Rufen Sie "
+        "kostenlos und anonym die Suizidpräventionslinie unter {suicide_line} an, Tag und Nacht. Bei "
+        "akuter Gefahr rufen Sie {emergency} an.",
+    },
+    "crisis_emergency": {
+        "nl": "Is er gevaar voor iemands leven, gezondheid of veiligheid? Bel meteen {emergency}. "
+        "Dat nummer is gratis en dag en nacht bereikbaar.",
+        "fr": "Une vie, la santé ou la sécurité de quelqu'un est en danger ? Appelez immédiatement le "
+        "{emergency}, gratuit et joignable jour et nuit.",
+        "en": "Is someone's life, health or safety in danger? Call {emergency} now. It is free and "
+        "answers day and night.",
+        "de": "Ist das Leben, die Gesundheit oder die Sicherheit von jemandem in Gefahr? Rufen Sie sofort "
+        "{emergency} an, kostenlos und rund um die Uhr.",
+    },
     "abuse": {
         "nl": "Dat doe ik niet. Ik beantwoord vragen over de dienstverlening van de overheid, op basis van "
         "officiële informatie. Stel gerust een vraag daarover.",

@@ -28,4 +28,5 @@ class Services:
         catalog = CatalogService(db)
         synonyms = Synonyms.load(BUILT_IN_SYNONYMS, settings.synonyms_file)
         search = SearchService(db, catalog, make_embedder(settings), synonyms)
-        return cls(settings, db, catalog, search, AssistantService(search))
+        assistant = AssistantService(search, settings.emergency_number, settings.suicide_line)
+        return cls(settings, db, catalog, search, assistant)

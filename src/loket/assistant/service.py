@@ -11,6 +11,7 @@ import uuid
 
 from loket.assistant.abuse import assess
 from loket.assistant.checks import find_personal_data, strip_invisible
+from loket.assistant.crisis import detect as detect_crisis
 from loket.assistant.schemas import Answer, Citation, Status
 from loket.catalog.service import service_page_path
 from loket.errors import BadRequest
@@ -27,8 +28,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9‘'\"(])|\n+")
 
 
 class AssistantService:
-    def __init__(self, search: SearchService) -> None:
+    def __init__(
+        self, search: SearchService, emergency_number: str = "112", suicide_line: str = "1813"
+    ) -> None:
         self.search = search
+        self.numbers = {"emergency": emergency_number, "suicide_line": suicide_line}
 
     def ask(self, question: str, language: str | None = None, audience: str | None = None) -> Answer:
         asked_in = negotiate(language)
@@ -46,7 +50,11 @@ class AssistantService:
             language=asked_in,
             trace_id=uuid.uuid4().hex,
         )
-        if find_personal_data(question):
+        if crisis := detect_crisis(question):
+            # A person in danger gets the number before anything else is checked or searched.
+            answer.status = Status.SIGNPOSTED
+            answer.answer = message(f"crisis_{crisis}", asked_in, **self.numbers)
+        elif find_personal_data(question):
             # Refused before anything searches, stores or logs it; the answer does not repeat it.
             answer.status = Status.REFUSED_PERSONAL_DATA
             answer.answer = message("personal_data", asked_in)

@@ -1,0 +1,60 @@
+"""Crisis questions get the emergency or suicide prevention number, in the person's language."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from loket.assistant.crisis import Crisis, detect
+from loket.config import Settings
+from loket.services import Services
+
+EVAL = Path(__file__).resolve().parents[1] / "eval"
+
+CRISES = [
+    ("ik wil niet meer leven", Crisis.SUICIDE),
+    ("Ik denk erover om zelfmoord te plegen", Crisis.SUICIDE),
+    ("je veux mettre fin à mes jours", Crisis.SUICIDE),
+    ("I want to kill myself", Crisis.SUICIDE),
+    ("Ich will nicht mehr leben", Crisis.SUICIDE),
+    ("mijn huis staat in brand!", Crisis.EMERGENCY),
+    ("er ligt iemand bewusteloos op straat en hij ademt niet", Crisis.EMERGENCY),
+    ("il y a un incendie dans mon immeuble", Crisis.EMERGENCY),
+    ("someone is having a heart attack", Crisis.EMERGENCY),
+]
+
+
+@pytest.mark.parametrize(("question", "kind"), CRISES)
+def test_crises_are_recognised(question, kind):
+    assert detect(question) == kind
+
+
+def test_questions_about_services_with_crisis_words_are_not_crises():
+    assert detect("hoeveel kost een brandverzekering?") is None
+    assert detect("heb ik een brandveiligheidsattest nodig voor mijn café") is None
+
+
+def test_no_evaluation_question_is_taken_for_a_crisis():
+    questions = [
+        json.loads(line)["question"]
+        for path in EVAL.glob("*.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(questions) > 500
+    assert [q for q in questions if detect(q)] == []
+
+
+def test_the_answer_gives_the_deployments_numbers(settings):
+    services = Services.build(settings.model_copy(update={"suicide_line": "113", "emergency_number": "112"}))
+    answer = services.assistant.ask("Ik wil niet meer leven", "nl")
+    assert answer.status == "signposted"
+    assert "113" in answer.answer and "112" in answer.answer and "1813" not in answer.answer
+    assert answer.citations == []
+    emergency = services.assistant.ask("There is a fire in my flat", "en")
+    assert emergency.status == "signposted" and "Call 112 now" in emergency.answer
+    services.db.dispose()
+
+
+def test_defaults_are_flemish():
+    settings = Settings(_env_file=None)
+    assert (settings.emergency_number, settings.suicide_line) == ("112", "1813")
