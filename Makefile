@@ -21,8 +21,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	LOKET_DEMO=1 $(BIN)/loket serve
 
+# A temp folder of its own: pytest prunes old runs' folders in the shared one, and with them the data
+# of a PostgreSQL server another run may still be using.
 test: $(VENV)/.installed-test lint
-	$(BIN)/pytest
+	$(BIN)/pytest --basetemp=.pytest_tmp
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
