@@ -1,7 +1,9 @@
-"""A first extractive answer: the sentences of the best-matching section that share most words with
-the question, quoted as they stand, with the section as citation.
+"""The assistant's first form: checks, then an extractive answer.
 
-The assistant issue replaces this with the staged pipeline; the `ask` interface stays.
+A question is checked first, in this order: crisis (signposted), personal identifiers (refused,
+never repeated), abuse (refused). Then the best-matching section's sentences that share most words
+with the question are quoted as they stand, with the section as citation. The assistant issue turns
+this into the staged pipeline with traces and conversations; the `ask` interface stays.
 """
 
 from __future__ import annotations
