@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --quiet --disable-pip-version-check
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browser messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,16 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -e .
 	touch $@
 
+# llama-cpp-python (test extra) has no wheel: it compiles llama.cpp, several minutes on 2 cores. Only
+# what its Python server loads (no common library, see tests/llama_cpp_lean.cmake, no multimodal
+# library, no tests, examples or tools), for any x86-64 CPU with AVX2 rather than just this one.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF \
+	-DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/tests/llama_cpp_lean.cmake
+
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[test]'
+	@echo "Installing the test dependencies; llama-cpp-python compiles llama.cpp (minutes, once)."
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install -e '.[test]'
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
@@ -23,8 +31,27 @@ run: $(VENV)/.installed
 
 # A temp folder of its own: pytest prunes old runs' folders in the shared one, and with them the data
 # of a PostgreSQL server another run may still be using.
-test: $(VENV)/.installed-test lint
+test: $(VENV)/.installed-test browser lint
 	$(BIN)/pytest --basetemp=.pytest_tmp
+
+# The browser tests drive Debian's Chromium (never a browser download) and inject axe-core, installed
+# from npm into node_modules/. In CI (CI=true) a failed install fails; elsewhere those tests skip loudly.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo -n)
+
+browser: node_modules/.installed
+	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		$(SUDO) apt-get install -y -q chromium; } || [ "$$CI" != true ]
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error && touch $@ || [ "$$CI" != true ]
+
+# After changing the pages' text: extract it, merge it into each language's catalogue, then translate.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F src/loket/web/locales/babel.cfg -k plain:2 --no-location -w 100 \
+		--project=loket --copyright-holder="loket contributors" \
+		-o src/loket/web/locales/messages.pot .
+	$(BIN)/pybabel update -i src/loket/web/locales/messages.pot -d src/loket/web/locales -w 100 \
+		--no-fuzzy-matching
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
@@ -33,6 +60,8 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/search.py
+	$(BIN)/python benchmarks/llm.py
+	$(BIN)/python benchmarks/web.py
 
 clean:
-	rm -rf $(VENV) .loket .pytest_cache .ruff_cache
+	rm -rf $(VENV) .loket .pytest_cache .ruff_cache node_modules

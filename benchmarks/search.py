@@ -18,6 +18,7 @@ from pathlib import Path
 
 from common import ROOT, SHARED_DATA, database_url
 from loket.catalog.schemas import Audience, ItemDraft, Section
+from loket.catalog.service import CatalogService
 from loket.config import Settings
 from loket.services import Services
 
@@ -59,6 +60,16 @@ def generated_items(count: int) -> list[ItemDraft]:
     return drafts
 
 
+def load_catalogue(catalog: CatalogService) -> None:
+    """The real VAC and GOV.UK pages, filled up to TARGET_ITEMS with items named after real services."""
+    for location in (
+        SHARED_DATA / "rijksoverheid_vac_govbench" / "rijksoverheid_vacs_bzk.csv",
+        SHARED_DATA / "govuk_pages_157" / "govuk_pages_clean.jsonl",
+    ):
+        catalog.ingest_location(str(location))
+    catalog.ingest(generated_items(TARGET_ITEMS - catalog.revision()[0]))
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url(__doc__, tmp)
@@ -67,12 +78,7 @@ def main() -> None:
         catalog, search = services.catalog, services.search
 
         started = time.perf_counter()
-        for location in (
-            SHARED_DATA / "rijksoverheid_vac_govbench" / "rijksoverheid_vacs_bzk.csv",
-            SHARED_DATA / "govuk_pages_157" / "govuk_pages_clean.jsonl",
-        ):
-            catalog.ingest_location(str(location))
-        catalog.ingest(generated_items(TARGET_ITEMS - catalog.revision()[0]))
+        load_catalogue(catalog)
         items = catalog.revision()[0]
         stored = time.perf_counter()
         report = search.sync()

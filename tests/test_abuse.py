@@ -15,11 +15,8 @@ REDTEAM = [json.loads(line) for line in (EVAL / "redteam.jsonl").read_text(encod
 def _ordinary_questions() -> list[str]:
     files = [path for path in sorted(EVAL.glob("*.jsonl")) if path.name != "redteam.jsonl"]
     files.append(SHARED_QUESTIONS / "evaluation_dataset.jsonl")
-    return [
-        json.loads(line)["question"]
-        for path in files
-        for line in path.read_text(encoding="utf-8").splitlines()
-    ]
+    records = [json.loads(line) for path in files for line in path.read_text(encoding="utf-8").splitlines()]
+    return [record["question"] for record in records if record.get("status") != "refused_abuse"]
 
 
 @pytest.mark.parametrize(
@@ -48,3 +45,12 @@ def test_the_api_refuses_without_repeating_the_attack(client):
     assert body["status"] == "refused_abuse"
     assert body["citations"] == []
     assert "systeemprompt" not in body["answer"] and "overheid" in body["answer"]
+
+
+def test_the_attacks_of_the_answer_set_are_refused():
+    records = [
+        json.loads(line) for line in (EVAL / "answers_vac.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    attacks = [record["question"] for record in records if record["status"] == "refused_abuse"]
+    assert attacks
+    assert [question for question in attacks if not assess(question).refused] == []

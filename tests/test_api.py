@@ -92,10 +92,19 @@ def test_ask_answers_from_the_source_with_citations(loaded):
 
 
 def test_ask_says_when_it_does_not_know(loaded):
-    body = loaded.post("/api/v1/ask", json={"question": "Wie wint het WK voetbal?"}).json()
+    body = loaded.post(
+        "/api/v1/ask", json={"question": "Mag ik met mijn drone boven het strand vliegen?"}
+    ).json()
     assert body["status"] == "unanswerable"
     assert body["citations"] == []
     assert "1700" in body["answer"]
+
+
+def test_ask_says_what_it_is_not_for(loaded):
+    body = loaded.post("/api/v1/ask", json={"question": "Wie wint het WK voetbal?"}).json()
+    assert body["status"] == "out_of_scope"
+    assert body["citations"] == []
+    assert "dienstverlening van de overheid" in body["answer"]
 
 
 def test_ask_rejects_bad_input_in_the_users_language(loaded):

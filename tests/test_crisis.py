@@ -34,14 +34,17 @@ def test_questions_about_services_with_crisis_words_are_not_crises():
     assert detect("heb ik een brandveiligheidsattest nodig voor mijn café") is None
 
 
-def test_no_evaluation_question_is_taken_for_a_crisis():
-    questions = [
-        json.loads(line)["question"]
+def test_evaluation_questions_are_crises_exactly_when_they_expect_signposting():
+    records = [
+        json.loads(line)
         for path in EVAL.glob("*.jsonl")
         for line in path.read_text(encoding="utf-8").splitlines()
     ]
-    assert len(questions) > 500
-    assert [q for q in questions if detect(q)] == []
+    assert len(records) > 500
+    crises = [r["question"] for r in records if r.get("status") == "signposted"]
+    assert crises
+    assert [q for q in crises if not detect(q)] == []
+    assert [r["question"] for r in records if r.get("status") != "signposted" and detect(r["question"])] == []
 
 
 def test_the_answer_gives_the_deployments_numbers(settings):

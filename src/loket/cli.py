@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +33,10 @@ db_app = typer.Typer(help="Database schema upkeep.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 eval_app = typer.Typer(help="Measure answer and retrieval quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+assistant_app = typer.Typer(help="Switch the assistant off and on.", no_args_is_help=True)
+app.add_typer(assistant_app, name="assistant")
+conversations_app = typer.Typer(help="Stored conversations.", no_args_is_help=True)
+app.add_typer(conversations_app, name="conversations")
 out = Console()
 err = Console(stderr=True)
 
@@ -70,6 +75,7 @@ def serve(
     if services.settings.demo and (report := services.catalog.load_demo_if_empty()):
         err.print(f"Loaded the demo catalogue: {report.created} items.")
     _sync_search(services)
+    services.assistant.warm_up()
     services.db.dispose()
     uvicorn.run(create_app(services.settings), host=host, port=port, log_level="warning")
 
@@ -180,24 +186,85 @@ def search(
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, in your own words.")],
+    question: Annotated[
+        str | None, typer.Argument(help="The question, in your own words; leave out to start a conversation.")
+    ] = None,
     language: Annotated[str | None, typer.Option(help="Preferred answer language.")] = None,
+    audience: Annotated[str | None, typer.Option(help="citizen, business or association.")] = None,
+    conversation: Annotated[str | None, typer.Option(help="Continue this conversation.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON as the HTTP API does.")] = False,
 ) -> None:
-    """Ask the assistant."""
-    try:
-        answer = _services().assistant.ask(question, language)
-    except LoketError as error:
-        err.print(error.message)
-        raise typer.Exit(2) from None
-    if as_json:
-        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
-        return
-    out.print(answer.answer, highlight=False, soft_wrap=True)
-    for notice in answer.notices:
-        out.print(f"[dim]{notice}[/dim]", highlight=False)
-    for citation in answer.citations:
-        out.print(f"- {citation.title}: {citation.url}", highlight=False, soft_wrap=True)
+    """Ask the assistant; without a question, a conversation on the terminal (an empty line ends it)."""
+    assistant = _services(migrate=True).assistant
+    questions = [question] if question is not None else _typed_questions()
+    for text in questions:
+        try:
+            answer = assistant.ask(text, language, audience, conversation)
+        except LoketError as error:
+            err.print(error.message, highlight=False)
+            if question is not None:
+                raise typer.Exit(2) from None
+            continue
+        conversation = answer.conversation_id
+        if as_json:
+            print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
+            continue
+        out.print(answer.answer, highlight=False, soft_wrap=True)
+        for notice in answer.notices:
+            out.print(f"[dim]{notice}[/dim]", highlight=False, soft_wrap=True)
+        for citation in answer.citations:
+            out.print(f"- {citation.title}: {citation.url}", highlight=False, soft_wrap=True)
+        out.print(f"[dim]({answer.status})[/dim]", highlight=False)
+
+
+def _typed_questions():
+    while True:
+        try:
+            text = out.input("[bold]? [/bold]").strip()
+        except EOFError:
+            return
+        if not text:
+            return
+        yield text
+
+
+@assistant_app.command("disable")
+def assistant_disable(
+    reason: Annotated[str, typer.Option(help="Shown to people who ask meanwhile, e.g. 'maintenance'.")],
+) -> None:
+    """Switch the assistant off at once on every app server: questions get a maintenance answer (503)."""
+    switch = _services(migrate=True).assistant.set_enabled(False, reason)
+    out.print(
+        f"assistant disabled at {switch.changed_at:%Y-%m-%d %H:%M} UTC: {switch.reason}", highlight=False
+    )
+
+
+@assistant_app.command("enable")
+def assistant_enable() -> None:
+    """Switch the assistant back on."""
+    _services(migrate=True).assistant.set_enabled(True)
+    out.print("assistant enabled")
+
+
+@assistant_app.command("status")
+def assistant_status() -> None:
+    """Whether the assistant answers, and why not."""
+    switch = _services(migrate=True).assistant.switch()
+    out.print("enabled" if switch.enabled else f"disabled: {switch.reason}", highlight=False)
+
+
+@conversations_app.command("purge")
+def conversations_purge(
+    days: Annotated[
+        int | None,
+        typer.Option(min=0, help="Keep this many days; default LOKET_CONVERSATION_RETENTION_DAYS."),
+    ] = None,
+) -> None:
+    """Remove conversations that nobody touched during the retention period."""
+    services = _services(migrate=True)
+    keep = services.settings.conversation_retention_days if days is None else days
+    removed = services.assistant.purge(timedelta(days=keep))
+    out.print(f"{removed} conversations older than {keep} days removed", highlight=False)
 
 
 @app.command()
@@ -260,6 +327,69 @@ def eval_retrieval(
     out.print(table)
     if json_out:
         json_out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+@eval_app.command("answers")
+def eval_answers(
+    questions: Annotated[
+        list[Path], typer.Option("--questions", "-q", help="JSON-lines answers file; repeat for more.")
+    ],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write all figures and misses here.")
+    ] = None,
+) -> None:
+    """Status accuracy, citation correctness and groundedness of the assistant's answers.
+
+    Every question is asked as a new conversation and stored like any other: use an evaluation database.
+    """
+    from loket.assistant.evaluation import answer_tables, evaluate_answers, load_answer_questions
+
+    _run_evaluation(questions, load_answer_questions, evaluate_answers, answer_tables, json_out)
+
+
+@eval_app.command("redteam")
+def eval_redteam(
+    questions: Annotated[
+        list[Path], typer.Option("--questions", "-q", help="JSON-lines red-team file; repeat for more.")
+    ],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write all figures and misses here.")
+    ] = None,
+) -> None:
+    """Attacks refused, look-alikes wrongly refused, and answers that leak or obey, per language and kind."""
+    from loket.assistant.evaluation import evaluate_red_team, load_red_team, red_team_tables
+
+    _run_evaluation(questions, load_red_team, evaluate_red_team, red_team_tables, json_out)
+
+
+def _run_evaluation(paths: list[Path], load, evaluate, tables, json_out: Path | None) -> None:
+    """Loads question files (exit 2 on a bad one), asks every question, prints tables, writes JSON."""
+    try:
+        loaded = [question for path in paths for question in load(path)]
+    except ValueError as error:
+        err.print(str(error), highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    services = _services(migrate=True)
+    result = _evaluating(
+        "asking", lambda progress: evaluate(services.assistant, services.catalog, loaded, progress)
+    )
+    for table in tables(result):
+        out.print(table)
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _evaluating(label: str, run):
+    """Runs an evaluation with a progress bar on stderr; a switched-off assistant ends it (exit 1)."""
+    with Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
+    ) as progress:
+        task = progress.add_task(label, total=None)
+        try:
+            return run(lambda done, total: progress.update(task, completed=done, total=total))
+        except LoketError as error:
+            err.print(error.message, highlight=False)
+            raise typer.Exit(1) from None
 
 
 @db_app.command("upgrade")

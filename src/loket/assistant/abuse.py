@@ -55,6 +55,10 @@ _RULES_EN = (
 _RULES_NL = r"(?:instructies?|regels|richtlijnen|opdrachten|prompts?|beperkingen|afspraken|programmering)"
 _RULES_FR = r"(?:instructions?|consignes|règles|regles|directives|restrictions|contraintes|prompts?)"
 _NEAR = r"(?:\W+\w+){0,4}?\W+"
+_DEINE = r"(?:alle|alles|deine|ihre|die|den|der|bisherigen|vorherigen|vorigen|obigen|ursprünglichen|diese)"
+_RULES_DE = (
+    r"(?:anweisungen|anweisung|regeln|vorgaben|richtlinien|befehle|instruktionen|einschränkungen|prompts?)"
+)
 
 PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = tuple(
     (family, weight, re.compile(pattern, re.IGNORECASE))
@@ -66,7 +70,8 @@ PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = tuple(
             rf"|\b(?:negeer|vergeet|ignoreer|omzeil|schrap|laat)\w*\b{_NEAR}{_JOUW}{_NEAR}{_RULES_NL}"
             rf"|\b{_JOUW_OWN}\s+{_RULES_NL}\W+(?:\w+\W+){{0,3}}(?:negeren|vergeten|loslaten|overboord)"
             rf"|(?<!ai )(?<!as )(?<!avez )\b(?:ignore|oublie|oubliez|ignorez|contourne|néglige|neglige|fais abstraction)\w*\b{_NEAR}"
-            rf"{_TES}{_NEAR}{_RULES_FR}|\bne tiens? (?:plus |pas )?compte\b{_NEAR}{_RULES_FR}",
+            rf"{_TES}{_NEAR}{_RULES_FR}|\bne tiens? (?:plus |pas )?compte\b{_NEAR}{_RULES_FR}"
+            rf"|\b(?:ignorier|vergiss|vergessen|missacht|umgeh)\w*\b{_NEAR}{_DEINE}{_NEAR}{_RULES_DE}",
         ),
         (
             "new_rules",

@@ -20,7 +20,8 @@ _SUICIDE = re.compile(
     r"\b(?:zelfmoord|suïcide|suicide|zelfdoding|suicidaal|suïcidaal|suicidal|selbstmord|suizid|suizidal"
     r"|mezelf (?:van kant maken|iets aandoen|ophangen|doden)|een einde aan mijn leven|niet meer leven"
     r"|wil (?:niet meer|dood)|dood willen|kill myself|end my life|want to die|don't want to live"
-    r"|no reason to live"
+    r"|no reason to live|end it all|(?:er )?een eind[e]? aan (?:te )?maken|er een punt achter zetten"
+    r"|en finir avec la vie|en finir|schluss machen mit dem leben|allem ein ende setzen"
     r"|me tuer|me suicider|mettre fin à (?:mes jours|ma vie)|envie de mourir|plus envie de vivre"
     r"|mich umbringen|mir das leben nehmen|nicht mehr leben|sterben will)\b",
     re.IGNORECASE,
@@ -30,6 +31,11 @@ _EMERGENCY = re.compile(
     r"|crise cardiaque|herzinfarkt|bewusteloos|unconscious|inconscient|bewusstlos|ademt niet|not breathing"
     r"|ne respire pas|atmet nicht|overval|inbreker in huis|intruder|cambrioleur chez moi|einbrecher"
     r"|wordt aangevallen|being attacked|on m'agresse|werde angegriffen|bloedt hevig|bleeding heavily"
+    r"|pijn op de borst|chest pains?|douleur (?:à la poitrine|thoracique)|brustschmerz\w*"
+    r"|kan niet (?:goed )?(?:meer )?ademen|krijgt geen lucht|can'?not breathe|can't breathe"
+    r"|n'arrive (?:pas|plus) à respirer|kann nicht (?:mehr )?atmen|bekommt keine luft"
+    r"|beroerte|stroke|avc|schlaganfall|overdosis|overdose|vergiftigd|poisoned|empoisonné|vergiftet"
+    r"|verdrinkt|drowning|se noie|ertrinkt"
     r"|noodgeval|emergency|urgence|notfall|help,? (?:nu|now)|au secours|hilfe)\b",
     re.IGNORECASE,
 )

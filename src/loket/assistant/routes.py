@@ -1,20 +1,32 @@
+"""The assistant's HTTP API: ask (JSON or server-sent events), read a conversation, give feedback."""
+
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import asdict
+from datetime import datetime
+from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, Field
 
-from loket.assistant.schemas import Status
+from loket.assistant.grounding import sentences
+from loket.assistant.schemas import Answer, Status
 from loket.catalog.schemas import Audience
 from loket.deps import ServicesDep
+from loket.i18n import message, negotiate
+from loket.ratelimit import RateLimits
 
 router = APIRouter(prefix="/api/v1", tags=["assistant"])
 
 
 class AskRequest(BaseModel):
     question: str = Field(description="The question in the person's own words.")
-    conversation_id: str | None = None
+    conversation_id: str | None = Field(None, max_length=36, description="Continue this conversation.")
     language: str | None = Field(None, max_length=35, description="Preferred answer language, e.g. `nl`.")
     audience: Audience | None = None
 
@@ -23,6 +35,7 @@ class CitationOut(BaseModel):
     url: str
     title: str
     snippet: str
+    language: str = Field("", description="The cited page's language.")
 
 
 class AskResponse(BaseModel):
@@ -36,7 +49,105 @@ class AskResponse(BaseModel):
     trace_id: str
 
 
-@router.post("/ask", response_model=AskResponse)
-def ask(request: AskRequest, services: ServicesDep) -> AskResponse:
-    answer = services.assistant.ask(request.question, request.language, request.audience)
-    return AskResponse(**asdict(answer))
+class FeedbackOut(BaseModel):
+    rating: Literal["up", "down"]
+    reason: str | None
+
+
+class MessageOut(BaseModel):
+    id: str
+    position: int
+    created_at: datetime
+    question: str = Field(description="As stored: personal identifiers replaced by their kind.")
+    standalone: str = Field(description="The question retrieval used, after rewriting a follow-up.")
+    status: Status
+    answer: str
+    language: str
+    citations: list[CitationOut]
+    notices: list[str]
+    trace: list[dict] = Field(description="Each pipeline stage: outcome and duration in ms.")
+    trace_id: str
+    feedback: FeedbackOut | None
+
+
+class ConversationOut(BaseModel):
+    id: str
+    created_at: datetime
+    updated_at: datetime
+    messages: list[MessageOut]
+
+
+class FeedbackRequest(BaseModel):
+    message_id: str = Field(max_length=36)
+    rating: Literal["up", "down"]
+    reason: str | None = Field(None, max_length=1000, description="Optional: what was wrong or right.")
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "JSON, or events with Accept: text/event-stream",
+        },
+        429: {"description": "Too many questions; see the RateLimit and Retry-After headers."},
+        503: {"description": "The assistant is switched off for maintenance."},
+    },
+)
+async def ask(body: AskRequest, request: Request, services: ServicesDep) -> Response:
+    limits: RateLimits = request.app.state.rate_limits
+    verdict = limits.hit(
+        client=request.client.host if request.client else "unknown", conversation=body.conversation_id
+    )
+    if not verdict.allowed:
+        text = message("too_many_requests", negotiate(body.language), seconds=str(verdict.reset_seconds))
+        return JSONResponse(
+            {"error": {"code": "too_many_requests", "message": text}},
+            status_code=429,
+            headers=verdict.headers(),
+        )
+    answer = await run_in_threadpool(
+        services.assistant.ask, body.question, body.language, body.audience, body.conversation_id
+    )
+    response = AskResponse(**asdict(answer))
+    if "text/event-stream" in request.headers.get("accept", ""):
+        return EventSourceResponse(_events(answer, response), headers=verdict.headers())
+    return JSONResponse(response.model_dump(mode="json"), headers=verdict.headers())
+
+
+def _events(answer: Answer, response: AskResponse) -> Iterator[str]:
+    """status, then the answer sentence by sentence, citations, notices, and done with the whole answer.
+
+    The answer has passed its output checks before the first event: nothing is streamed that a check
+    could still take back.
+    """
+
+    def event(name: str, data: object) -> str:
+        return format_sse_event(event=name, data_str=json.dumps(data, ensure_ascii=False))
+
+    yield event(
+        "status",
+        {
+            "status": answer.status,
+            "conversation_id": answer.conversation_id,
+            "message_id": answer.message_id,
+            "language": answer.language,
+        },
+    )
+    for sentence in sentences(answer.answer):
+        yield event("sentence", {"text": sentence})
+    yield event("citations", [asdict(citation) for citation in answer.citations])
+    yield event("notices", answer.notices)
+    yield event("done", response.model_dump(mode="json"))
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut)
+def conversation(conversation_id: str, services: ServicesDep) -> ConversationOut:
+    return ConversationOut.model_validate(asdict(services.assistant.conversation(conversation_id)))
+
+
+@router.post("/feedback", status_code=204)
+def feedback(body: FeedbackRequest, services: ServicesDep) -> Response:
+    services.assistant.feedback(body.message_id, body.rating, body.reason)
+    return Response(status_code=204)

@@ -23,6 +23,7 @@ class Citation:
     url: str
     title: str
     snippet: str
+    language: str = ""  # the cited page's, so a page can mark it up when it differs from the answer's
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 from sqlalchemy.exc import IntegrityError
@@ -28,8 +29,12 @@ from loket.search.synonyms import Synonyms
 
 EMBED_BATCH = 32
 # Below this fused score the best match is too weak to answer from; set on the evaluation sets
-# (see docs/adr/0004-search.md), so that out-of-scope questions are told "I don't know".
+# (see docs/adr/0004-search.md), so that out-of-scope questions are told "I don't know". A question
+# in another language than the item's scores lower for the same fit (the embeddings cross languages
+# at a cost, BM25 not at all), so when the question's language is known the bar depends on it.
 CONFIDENT_SCORE = 0.85
+CONFIDENT_SAME_LANGUAGE = 0.87
+CONFIDENT_OTHER_LANGUAGE = 0.83
 log = get_logger(__name__)
 
 
@@ -47,6 +52,8 @@ class SearchService:
         self.embedder = embedder
         self.synonyms = synonyms
         self.weights = weights or Weights()
+        # A conversation's follow-ups and the assistant's scope check ask for the same vectors again.
+        self._query_vectors = lru_cache(maxsize=512)(self._embed_query)
         self._index: SearchIndex | None = None
         self._revision: object = None
         self._lock = threading.Lock()
@@ -57,12 +64,14 @@ class SearchService:
         limit: int = 10,
         filters: SearchFilters | None = None,
         weights: Weights | None = None,
+        language: str | None = None,
     ) -> list[SearchHit]:
+        """`language` is the query's, when known: it sets how high a score must be to be `confident`."""
         index = self.current_index()
         if not len(index) or not query.strip():
             return []
         expansions = self.synonyms.expansions(query)
-        vector = self.embedder.embed_queries([query])[0] if (weights or self.weights).dense else None
+        vector = self.query_vector(query) if (weights or self.weights).dense else None
         scores = index.score(query, vector, expansions, weights or self.weights)
         allowed = _allowed(index.items, filters or SearchFilters(), datetime.now(UTC))
         ranked = [n for n in np.argsort(-scores.fused, kind="stable") if allowed[n]][:limit]
@@ -71,10 +80,16 @@ class SearchService:
                 item=index.items[n],
                 section=_section(index, int(scores.best_chunk[n])),
                 score=round(float(scores.fused[n]), 4),
-                confident=bool(scores.fused[n] >= CONFIDENT_SCORE),
+                confident=bool(scores.fused[n] >= _confidence_bar(language, index.items[n])),
             )
             for n in ranked
         ]
+
+    def query_vector(self, query: str) -> np.ndarray:
+        return self._query_vectors(query)
+
+    def _embed_query(self, query: str) -> np.ndarray:
+        return self.embedder.embed_queries([query])[0]
 
     def current_index(self) -> SearchIndex:
         """The in-memory index for the catalogue as it is now, synced and rebuilt when it changed."""
@@ -143,6 +158,13 @@ class SearchService:
             if numbers:
                 vectors.update(zip(numbers, embed([batch[n][2] for n in numbers]), strict=True))
         return np.stack([vectors[n] for n in range(len(batch))])
+
+
+def _confidence_bar(language: str | None, item: CatalogItem) -> float:
+    if language is None:
+        return CONFIDENT_SCORE
+    same = primary_language(language) == primary_language(item.language)
+    return CONFIDENT_SAME_LANGUAGE if same else CONFIDENT_OTHER_LANGUAGE
 
 
 def _allowed(items: list[CatalogItem], filters: SearchFilters, now: datetime) -> np.ndarray:

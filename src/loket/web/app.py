@@ -8,43 +8,115 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 
 from loket import __version__
 from loket.assistant import routes as assistant_routes
 from loket.config import Settings
 from loket.errors import LoketError
+from loket.logging import get_logger
+from loket.ratelimit import RateLimits
 from loket.search import routes as search_routes
 from loket.services import Services
-from loket.web import health, pages
+from loket.web import chat, health, pages, widget
 from loket.web.metrics import Metrics
+from loket.web.render import language_of, render
+from loket.web.security import SecurityHeaders, headers_for
+from loket.web.translations import plain
 
 HERE = Path(__file__).parent
+log = get_logger(__name__)
+# Paths that answer machines: their errors stay JSON. Everything else is a page for people.
+MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="loket", version=__version__, docs_url="/api/docs", redoc_url=None)
     app.state.services = Services.build(settings or Settings())
     app.state.metrics = Metrics()
+    settings = app.state.services.settings
+    app.state.rate_limits = RateLimits(
+        client=settings.rate_limit_client, conversation=settings.rate_limit_conversation
+    )
     app.middleware("http")(app.state.metrics.middleware)
+    # Server-sent events are never compressed (Starlette leaves text/event-stream alone).
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(LoketError, _loket_error)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _server_error)
     app.include_router(health.router)
     app.include_router(search_routes.router)
     app.include_router(assistant_routes.router)
     app.include_router(pages.router)
+    app.include_router(chat.router)
+    app.include_router(widget.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
 
 
-async def _loket_error(_request: Request, error: LoketError) -> JSONResponse:
+def _for_people(request: Request) -> bool:
+    return not request.url.path.startswith(MACHINE_PATHS)
+
+
+def _error_page(request: Request, status: int, text: str, title: str | None = None) -> Response:
+    language = language_of(request)
+    title = title or plain(language, "Sorry, that did not work")
+    return render(request, "error.html", language, status_code=status, title=title, text=text)
+
+
+async def _loket_error(request: Request, error: LoketError) -> Response:
+    if _for_people(request):
+        if error.status_code == 404:
+            return _not_found(request)
+        return _error_page(request, error.status_code, error.message)
     return JSONResponse(
         {"error": {"code": error.code, "message": error.message}}, status_code=error.status_code
     )
 
 
-async def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+def _not_found(request: Request) -> Response:
+    language = language_of(request)
+    text = plain(language, "The page you are looking for does not exist (any more). Check the address.")
+    return _error_page(request, 404, text, plain(language, "Page not found"))
+
+
+async def _http_error(request: Request, error: HTTPException) -> Response:
+    if not _for_people(request):
+        return await http_exception_handler(request, error)
+    if error.status_code == 404:
+        return _not_found(request)
+    text = plain(language_of(request), "This address cannot be used like this.")
+    return _error_page(request, error.status_code, text)
+
+
+async def _validation_error(request: Request, error: RequestValidationError) -> Response:
+    if _for_people(request):
+        text = plain(language_of(request), "This address cannot be used like this.")
+        return _error_page(request, 400, text)
     problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in error.errors()]
     return JSONResponse({"error": {"code": "bad_request", "message": "; ".join(problems)}}, status_code=422)
+
+
+async def _server_error(request: Request, error: Exception) -> Response:
+    """Outside every middleware (Starlette calls it last), so it adds the security headers itself."""
+    log.error("web.server_error", path=request.url.path, error=type(error).__name__)
+    if _for_people(request):
+        language = language_of(request)
+        text = plain(
+            language,
+            "Something went wrong on our side. Please try again later, or call %(number)s.",
+            number=request.app.state.services.settings.infoline,
+        )
+        response = _error_page(request, 500, text, plain(language, "Sorry, something went wrong"))
+    else:
+        message = "internal error"
+        response = JSONResponse({"error": {"code": "internal_error", "message": message}}, status_code=500)
+    response.headers.update(headers_for(request.url.path, request.url.scheme == "https"))
+    return response

@@ -1,0 +1,175 @@
+"""Conversations as stored: what `GET /api/v1/conversations/{id}` shows, feedback, retention and the switch.
+
+Only redacted text gets here: the pipeline replaces personal identifiers before it stores a question,
+so what a citizen or an operator reads back is exactly what was kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from loket.assistant.models import ConversationRow, FeedbackRow, MessageRow, SwitchRow
+from loket.assistant.schemas import Answer, Status
+from loket.db import Database
+from loket.errors import NotFound
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: str
+    position: int
+    created_at: datetime
+    question: str
+    standalone: str
+    status: Status
+    answer: str
+    language: str
+    citations: list[dict]
+    notices: list[str]
+    trace: list[dict]
+    trace_id: str
+    feedback: dict | None = None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    created_at: datetime
+    updated_at: datetime
+    messages: list[StoredMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Switch:
+    enabled: bool
+    reason: str = ""
+    changed_at: datetime | None = None
+
+
+class ConversationStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def exists(self, conversation_id: str) -> bool:
+        with self.db.session() as session:
+            return session.get(ConversationRow, conversation_id) is not None
+
+    def history(self, conversation_id: str, turns: int = 3) -> list[str]:
+        """The standalone questions of the last few answered turns, oldest first: context for follow-ups."""
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(MessageRow.standalone)
+                .where(MessageRow.conversation_id == conversation_id, MessageRow.status == Status.ANSWERED)
+                .order_by(MessageRow.position.desc())
+                .limit(turns)
+            ).all()
+        return list(reversed(rows))
+
+    def add(self, answer: Answer, question: str, standalone: str, trace: list[dict]) -> None:
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            conversation = session.get(ConversationRow, answer.conversation_id)
+            if conversation is None:
+                conversation = ConversationRow(id=answer.conversation_id, created_at=now, updated_at=now)
+                session.add(conversation)
+                session.flush()
+            position = len(
+                session.scalars(
+                    select(MessageRow.id).where(MessageRow.conversation_id == answer.conversation_id)
+                ).all()
+            )
+            conversation.updated_at = now
+            session.add(
+                MessageRow(
+                    id=answer.message_id,
+                    conversation_id=answer.conversation_id,
+                    position=position,
+                    created_at=now,
+                    question=question,
+                    standalone=standalone,
+                    status=answer.status.value,
+                    answer=answer.answer,
+                    language=answer.language,
+                    citations=[asdict(citation) for citation in answer.citations],
+                    notices=answer.notices,
+                    trace=trace,
+                    trace_id=answer.trace_id,
+                )
+            )
+
+    def get(self, conversation_id: str) -> Conversation:
+        with self.db.session() as session:
+            conversation = session.get(ConversationRow, conversation_id)
+            if conversation is None:
+                raise NotFound(f"No conversation {conversation_id}.")
+            rows = session.scalars(
+                select(MessageRow)
+                .where(MessageRow.conversation_id == conversation_id)
+                .order_by(MessageRow.position)
+            ).all()
+            feedback = {
+                row.message_id: {"rating": row.rating, "reason": row.reason}
+                for row in session.scalars(
+                    select(FeedbackRow).where(FeedbackRow.message_id.in_([row.id for row in rows]))
+                )
+            }
+            return Conversation(
+                id=conversation.id,
+                created_at=conversation.created_at,
+                updated_at=conversation.updated_at,
+                messages=[_stored(row, feedback.get(row.id)) for row in rows],
+            )
+
+    def give_feedback(self, message_id: str, rating: str, reason: str | None) -> None:
+        with self.db.session() as session:
+            if session.get(MessageRow, message_id) is None:
+                raise NotFound(f"No message {message_id}.")
+            row = session.get(FeedbackRow, message_id) or FeedbackRow(message_id=message_id)
+            row.rating, row.reason, row.created_at = rating, reason, datetime.now(UTC)
+            session.add(row)
+
+    def purge(self, older_than: timedelta) -> int:
+        """Removes conversations untouched for longer than the retention period, with their messages."""
+        cutoff = datetime.now(UTC) - older_than
+        with self.db.session() as session:
+            old = select(ConversationRow.id).where(ConversationRow.updated_at < cutoff)
+            ids = list(session.scalars(old))
+            if ids:
+                messages = select(MessageRow.id).where(MessageRow.conversation_id.in_(ids))
+                session.execute(delete(FeedbackRow).where(FeedbackRow.message_id.in_(messages)))
+                session.execute(delete(MessageRow).where(MessageRow.conversation_id.in_(ids)))
+                session.execute(delete(ConversationRow).where(ConversationRow.id.in_(ids)))
+        return len(ids)
+
+    def switch(self) -> Switch:
+        with self.db.session() as session:
+            row = session.get(SwitchRow, 1)
+            return Switch(row.enabled, row.reason, row.changed_at) if row else Switch(True)
+
+    def set_switch(self, enabled: bool, reason: str = "") -> Switch:
+        with self.db.session() as session:
+            row = session.get(SwitchRow, 1) or SwitchRow(id=1)
+            row.enabled, row.reason, row.changed_at = enabled, reason, datetime.now(UTC)
+            session.add(row)
+        return self.switch()
+
+
+def _stored(row: MessageRow, feedback: dict | None) -> StoredMessage:
+    return StoredMessage(
+        id=row.id,
+        position=row.position,
+        created_at=row.created_at,
+        question=row.question,
+        standalone=row.standalone,
+        status=Status(row.status),
+        answer=row.answer,
+        language=row.language,
+        citations=row.citations,
+        notices=row.notices,
+        trace=row.trace,
+        trace_id=row.trace_id,
+        feedback=feedback,
+    )

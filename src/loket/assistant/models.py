@@ -1,0 +1,64 @@
+"""What the assistant keeps: conversations as stored (questions redacted), feedback, and its on/off switch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loket.db import Base, JsonType, UtcDateTime
+
+
+class ConversationRow(Base):
+    __tablename__ = "assistant_conversations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class MessageRow(Base):
+    """One question and its answer. `question` and `standalone` are redacted before they get here."""
+
+    __tablename__ = "assistant_messages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("assistant_conversations.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    question: Mapped[str] = mapped_column(Text)
+    standalone: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16))
+    citations: Mapped[list] = mapped_column(JsonType)
+    notices: Mapped[list] = mapped_column(JsonType)
+    trace: Mapped[list] = mapped_column(JsonType)
+    trace_id: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class FeedbackRow(Base):
+    """The latest thumbs up or down on a message; a new one replaces it."""
+
+    __tablename__ = "assistant_feedback"
+
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("assistant_messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    rating: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SwitchRow(Base):
+    """The kill switch: one row, read on every question so all app servers obey at once."""
+
+    __tablename__ = "assistant_switch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)

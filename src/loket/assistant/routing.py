@@ -1,0 +1,107 @@
+"""What kind of message this is, decided by rules in Dutch, French, English and German.
+
+Information questions go on to retrieval; the other routes answer at once. The rules look for what
+a message *asks*: "waar staat mijn aanvraag" is about one's own case, "hoe dien ik mijn aanvraag in"
+is an information question, so a possessive alone never routes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+
+
+class Route(StrEnum):
+    INFORMATION = "information"
+    GREETING = "greeting"
+    HANDOFF = "handoff"
+    OWN_CASE = "own_case"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+def _rule(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
+
+
+_GREETING_WORDS = (
+    r"hallo|hoi|hey|hi|hello|dag|daag|goedemorgen|goedemiddag|goedenavond|goeiedag|bonjour|bonsoir|salut"
+    r"|coucou|guten (?:morgen|tag|abend)|moin|servus|good (?:morning|afternoon|evening)|dank(?:u| u| je)?(?: wel)?"
+    r"|bedankt|merci(?: beaucoup)?|thanks?(?: you)?|thank you(?: very much)?|danke(?: schön| sehr)?|vielen dank"
+    r"|ok|oké|okay|top|super|prima|perfect|parfait|toll|tot ziens|au revoir|bye|goodbye|tschüss|doei"
+)
+_HOW_ARE_YOU = r"hoe gaat het(?: met (?:je|jou|u))?|alles goed|how are you|how's it going|comment (?:ça|ca) va|ça va|wie geht(?:'s| es)?(?: dir| ihnen)?"
+GREETING = re.compile(rf"^\W*(?:(?:{_GREETING_WORDS}|{_HOW_ARE_YOU})\W*){{1,3}}(?:\w+\W*)?$", re.IGNORECASE)
+
+HANDOFF = _rule(
+    r"\b(?:spreken|praten|chatten|bellen)\b.{0,25}\b(?:mens|medewerker|persoon|iemand|echte)\b",
+    r"\b(?:mens|medewerker|persoon|iemand)\b.{0,25}\b(?:spreken|praten|chatten)\b",
+    r"\b(?:echte|menselijke) (?:persoon|medewerker|mens)\b",
+    r"\b(?:talk|speak|chat)\b.{0,20}\b(?:human|person|agent|someone|somebody|real|operator|advisor)\b",
+    r"\b(?:human|real person|live agent)\b.{0,20}\b(?:please|now)\b",
+    r"\bparler\b.{0,25}\b(?:humain|personne|conseill\w+|agent|quelqu'un|opérat\w+)\b",
+    r"\b(?:mit|einen?)\b.{0,20}\b(?:menschen|mitarbeiter\w*|berater\w*|person)\b.{0,20}\b(?:sprechen|reden)\b",
+    r"\b(?:bel|call|rappelez|ruf) (?:me|mij|moi|mich) (?:terug|back|zurück)\b",
+    r"\b(?:verbind|doorverbind|doorverbinden|connect|transfer|put me through|mettez-moi en relation|passez-moi"
+    r"|verbinden sie mich)\b.{0,30}\b(?:mens|medewerker|persoon|iemand|human|person|agent|someone|conseill\w+"
+    r"|quelqu'un|humain|mitarbeiter\w*|menschen)\b",
+    r"\b(?:met|with|avec|mit) (?:een|a|an|un|une|einem|einer) (?:echte |real |vrai |echten )?(?:mens|human|humain|menschen)\b",
+)
+
+_MY_CASE_NL = r"\bmijn \w*(?:aanvraag|aanvragen|dossier|dossiers|zaak|zaken|aangifte|uitbetaling|betaling|premie|uitkering|toelage|vergunning|klacht|bezwaar|aanslag|verhuizing|inschrijving|melding)\b"
+_MY_CASE_EN = r"\bmy (?:application|applications|case|cases|claim|file|request|payment|tax return|benefit|permit|complaint|appeal)\b"
+_MY_CASE_FR = r"\b(?:ma|mon|mes) (?:demande|demandes|dossier|dossiers|paiement|déclaration|prime|allocation|permis|plainte|recours)\b"
+_MY_CASE_DE = r"\bmein(?:e|en|em)? (?:antrag|anträge|akte|fall|vorgang|zahlung|steuererklärung|leistung|genehmigung|beschwerde)\b"
+_STATUS_CUE = (
+    r"\b(?:waar staat|stand van zaken|status|hoe ver|al (?:behandeld|goedgekeurd|ontvangen|betaald|beslist|verwerkt|geregistreerd)"
+    r"|al een (?:beslissing|besluit|antwoord|reactie)|nog (?:moet )?(?:betalen|terugbetalen|doen|opsturen|aanvullen)"
+    r"|wanneer (?:krijg|ontvang|hoor) ik|moet ik nog|nog iets doen|is .{0,20}(?:goedgekeurd|behandeld|ontvangen"
+    r"|betaald|afgekeurd)|where is|how far|been (?:approved|processed|received|paid)|when will i (?:get|hear|receive)"
+    r"|do i (?:still )?need to|où en est|état|statut|traitée?|approuvée?|quand (?:vais-je|est-ce que je vais)"
+    r"|dois-je encore|wo steht|stand|bearbeitet|genehmigt|wann bekomme ich|muss ich noch)"
+)
+OWN_CASE = _rule(
+    rf"(?:{_MY_CASE_NL}|{_MY_CASE_EN}|{_MY_CASE_FR}|{_MY_CASE_DE}).*{_STATUS_CUE}",
+    rf"{_STATUS_CUE}.*(?:{_MY_CASE_NL}|{_MY_CASE_EN}|{_MY_CASE_FR}|{_MY_CASE_DE})",
+    r"\bmijn (?:lopende zaken|berichten|brieven|inbox|mandaten|volmachten|profiel)\b",
+    r"\bmoet ik nog iets doen\b|\bwat weet de overheid over mij\b",
+    r"\bmy (?:running cases|personal data|messages|letters|inbox|mandates|profile)\b|\bdo i still need to do\b",
+    r"\b(?:mes données|mes messages|mes courriers|mes mandats|mon profil)\b|\bdois-je encore faire\b",
+    r"\bmeine (?:daten|nachrichten|briefe|vollmachten)\b|\bmein profil\b|\bmuss ich noch etwas tun\b",
+)
+
+OUT_OF_SCOPE = _rule(
+    # Elections and opinions: a public assistant takes no side.
+    r"\b(?:op|voor) welke partij\b|\bop wie (?:moet|zal|kan) ik stemmen\b|\bwie (?:moet|zal) ik stemmen\b",
+    r"\bwie (?:wordt|wint) (?:de )?(?:volgende )?(?:premier|minister-president|president|verkiezingen)\b"
+    r"|\bwho will (?:win|be)\b.{0,30}\b(?:election|prime minister|president)\b"
+    r"|\bqui (?:sera|va gagner)\b.{0,30}\b(?:élections?|premier ministre|président)\b"
+    r"|\bwer wird (?:der )?(?:nächste )?(?:kanzler|bundeskanzler|präsident)\b|\bwer gewinnt die wahl\b",
+    r"\bwho should i vote\b|\bwhich party\b|\bpour qui (?:voter|dois-je voter)\b|\bquel parti\b",
+    r"\bwen soll ich wählen\b|\bwelche partei\b",
+    r"\bwat vind (?:je|jij|u)\b|\bwat is (?:je|jouw|uw) mening\b|\bwhat do you think\b|\byour opinion\b"
+    r"|\bqu'en penses-tu\b|\bque penses-tu\b|\bton avis\b|\bvotre avis\b|\bwas hältst du\b|\bdeine meinung\b",
+    # Chit-chat and general knowledge.
+    r"\b(?:vertel|tell me|raconte|erzähl)\b.{0,15}\b(?:mop|grap|joke|blague|witz)\b",
+    r"\b(?:schrijf|write|écris|schreib)\b.{0,20}\b(?:gedicht|verhaal|lied|poem|story|song|essay|poème|histoire"
+    r"|chanson|geschichte)\b",
+    r"\b(?:weerbericht|weersverwachting|welk weer|wat voor weer|weather|météo|wetter)\b",
+    r"\b(?:recept|recipe|recette|rezept)\b",
+    r"\bhoofdstad van\b|\bcapital of\b|\bcapitale d[eu']|\bhauptstadt von\b",
+    r"\b(?:voetbal|football|soccer|fußball)\b.{0,30}\b(?:uitslag|score|gewonnen|won|gagné|gewonnen)\b",
+    r"\b(?:bitcoin|crypto\w*|aandelen kopen|buy shares|acheter des actions|aktien kaufen)\b",
+    r"\bzin van het leven\b|\bmeaning of life\b|\bsens de la vie\b|\bsinn des lebens\b",
+)
+
+
+def route(question: str) -> Route:
+    text = unicodedata.normalize("NFKC", question).strip()
+    if GREETING.match(text):
+        return Route.GREETING
+    if HANDOFF.search(text):
+        return Route.HANDOFF
+    if OWN_CASE.search(text):
+        return Route.OWN_CASE
+    if OUT_OF_SCOPE.search(text):
+        return Route.OUT_OF_SCOPE
+    return Route.INFORMATION

@@ -1,0 +1,247 @@
+"""The stages of the answer pipeline (brief §5), in the order `default_stages` puts them.
+
+Each stage is small and decides one thing; the logic it applies lives in its own module (checks,
+crisis, abuse, language, routing, rewrite, compose, llm, grounding), so each can be tested alone.
+"""
+
+from __future__ import annotations
+
+from loket.assistant.abuse import assess
+from loket.assistant.checks import find_personal_data, redact, strip_invisible
+from loket.assistant.compose import Composer, Composition, ExtractiveComposer, source_text
+from loket.assistant.crisis import detect as detect_crisis
+from loket.assistant.grounding import Grounding
+from loket.assistant.grounding import check as check_grounding
+from loket.assistant.language import detect as detect_language
+from loket.assistant.language import interface_language
+from loket.assistant.llm import LLMError, LLMRewriter
+from loket.assistant.pipeline import Stage, Turn
+from loket.assistant.rewrite import is_follow_up
+from loket.assistant.rewrite import standalone as rule_standalone
+from loket.assistant.routing import Route, route
+from loket.assistant.schemas import Status
+from loket.assistant.scope import ScopeExamples
+from loket.errors import BadRequest
+from loket.i18n import message, negotiate
+from loket.search.analysis import primary_language
+from loket.search.schemas import SearchFilters
+from loket.search.service import SearchService
+
+MAX_QUESTION_LENGTH = 1000
+RETRIEVE_LIMIT = 5
+
+
+class InputChecks:
+    """Normalises the question, enforces the length limit, and finds personal identifiers to redact."""
+
+    name = "input_checks"
+
+    def __init__(self, max_length: int = MAX_QUESTION_LENGTH) -> None:
+        self.max_length = max_length
+
+    def run(self, turn: Turn) -> tuple[str, dict]:
+        asked_in = negotiate(turn.requested_language)
+        turn.question = " ".join(strip_invisible(turn.raw).split())
+        if not turn.question:
+            raise BadRequest(message("empty_question", asked_in))
+        if len(turn.question) > self.max_length:
+            raise BadRequest(message("question_too_long", asked_in, limit=str(self.max_length)))
+        found = find_personal_data(turn.question)
+        turn.redacted = redact(turn.question, found)
+        turn.personal_data = sorted({item.kind for item in found})
+        hidden = len(turn.raw) - len(strip_invisible(turn.raw))
+        return "checked", {"characters": len(turn.question), "hidden_removed": hidden}
+
+
+class DetectLanguage:
+    name = "language"
+
+    def run(self, turn: Turn) -> tuple[str, dict]:
+        detected, confidence = detect_language(turn.question)
+        turn.question_language = detected
+        turn.answer.language = interface_language(detected, turn.requested_language)
+        return detected or "unsure", {"confidence": round(confidence, 2), "interface": turn.answer.language}
+
+
+class CrisisCheck:
+    """First of the checks that stop: a person in danger gets the number before anything else."""
+
+    name = "crisis"
+
+    def __init__(self, emergency_number: str, suicide_line: str) -> None:
+        self.numbers = {"emergency": emergency_number, "suicide_line": suicide_line}
+
+    def run(self, turn: Turn) -> str:
+        if crisis := detect_crisis(turn.question):
+            turn.stop(Status.SIGNPOSTED, message(f"crisis_{crisis}", turn.language, **self.numbers))
+            return str(crisis)
+        return "none"
+
+
+class PersonalDataCheck:
+    """Refuses questions with personal identifiers; the answer does not repeat them."""
+
+    name = "personal_data"
+
+    def run(self, turn: Turn) -> str:
+        if turn.personal_data:
+            turn.stop(Status.REFUSED_PERSONAL_DATA, message("personal_data", turn.language))
+            return "refused: " + ", ".join(turn.personal_data)
+        return "none"
+
+
+class AbuseCheck:
+    name = "abuse"
+
+    def run(self, turn: Turn) -> tuple[str, dict]:
+        verdict = assess(turn.raw)  # the raw text: hidden characters are evidence
+        if verdict.refused:
+            turn.stop(Status.REFUSED_ABUSE, message("abuse", turn.language))
+        return ("refused" if verdict.refused else "none"), {
+            "score": verdict.score,
+            "families": list(verdict.families),
+        }
+
+
+class Routing:
+    name = "routing"
+
+    def __init__(self, infoline: str) -> None:
+        self.infoline = infoline
+
+    def run(self, turn: Turn) -> str:
+        kind = route(turn.question)
+        turn.route = kind
+        if kind is Route.GREETING:
+            turn.stop(Status.OUT_OF_SCOPE, message("greeting", turn.language))
+        elif kind is Route.HANDOFF:
+            turn.stop(Status.HANDOFF, message("handoff", turn.language, infoline=self.infoline))
+        elif kind is Route.OWN_CASE and not turn.logged_in:
+            turn.stop(Status.NEEDS_LOGIN, message("needs_login", turn.language))
+        elif kind is Route.OUT_OF_SCOPE:
+            turn.stop(Status.OUT_OF_SCOPE, message("out_of_scope", turn.language))
+        return str(kind)
+
+
+class Rewrite:
+    """A follow-up becomes a standalone question: by rules, or by the LLM when one is configured."""
+
+    name = "rewrite"
+
+    def __init__(self, rewriter: LLMRewriter | None = None) -> None:
+        self.rewriter = rewriter
+
+    def run(self, turn: Turn) -> str:
+        turn.standalone = rule_standalone(turn.redacted, turn.history)
+        if turn.standalone == turn.redacted:
+            return "standalone"
+        if self.rewriter is not None and is_follow_up(turn.redacted):
+            try:
+                if rewritten := self.rewriter.rewrite(turn.redacted, turn.history):
+                    turn.standalone = rewritten
+                    return "rewritten by llm"
+            except LLMError:
+                pass
+        return "rewritten by rules"
+
+
+class Retrieve:
+    name = "retrieve"
+
+    def __init__(self, search: SearchService, scope: ScopeExamples) -> None:
+        self.search = search
+        self.scope = scope
+
+    def run(self, turn: Turn) -> tuple[str, dict]:
+        hits = self.search.search(
+            turn.standalone, RETRIEVE_LIMIT, SearchFilters(turn.audience), language=turn.question_language
+        )
+        turn.hits = [hit for hit in hits if hit.confident]
+        details = {"best_score": hits[0].score if hits else None, "confident": len(turn.hits)}
+        if turn.hits:
+            return "found", details
+        verdict = self.scope.judge(self.search.query_vector(turn.standalone))
+        details |= {
+            "out_similarity": round(verdict.out_similarity, 3),
+            "in_similarity": round(verdict.in_similarity, 3),
+        }
+        if verdict.out_of_scope:
+            turn.stop(Status.OUT_OF_SCOPE, message("out_of_scope", turn.language))
+            return "no match, out of scope", details
+        turn.stop(Status.UNANSWERABLE)
+        return "no confident match", details
+
+
+class Compose:
+    """The configured composer; the extractive one when the LLM fails."""
+
+    name = "compose"
+
+    def __init__(self, composer: Composer) -> None:
+        self.composer = composer
+        self.extractive = ExtractiveComposer()
+
+    def run(self, turn: Turn) -> tuple[str, dict]:
+        try:
+            turn.composition = self.composer.compose(turn.standalone, turn.hits, turn.question_language)
+        except LLMError as error:
+            turn.composition = self.extractive.compose(turn.standalone, turn.hits, turn.question_language)
+            return "extractive after llm error", {"error": str(error)}
+        if turn.composition.declined:
+            turn.stop(Status.UNANSWERABLE)
+            return f"{self.composer.name}: sources do not answer", turn.composition.details
+        return self.composer.name, turn.composition.details
+
+
+class OutputChecks:
+    """Every sentence must be supported by a cited source; if not, the extractive answer, else nothing."""
+
+    name = "output_checks"
+
+    def __init__(self) -> None:
+        self.extractive = ExtractiveComposer()
+
+    def run(self, turn: Turn) -> tuple[str, dict]:
+        composition = turn.composition
+        grounding = _grounding(composition)
+        details = {"sentences": len(grounding.sentences), "unsupported": grounding.unsupported}
+        outcome = "grounded"
+        if not grounding.grounded and composition.by != self.extractive.name:  # fall back to quoting
+            composition = self.extractive.compose(turn.standalone, turn.hits, turn.question_language)
+            grounding = _grounding(composition)
+            outcome = "extractive after ungrounded answer"
+        if not grounding.grounded:
+            turn.stop(Status.UNANSWERABLE)
+            return "not grounded", details
+        turn.composition = composition
+        turn.answer.status = Status.ANSWERED
+        turn.answer.answer = composition.text
+        return outcome, details
+
+
+def _grounding(composition: Composition) -> Grounding:
+    language = primary_language(composition.cited[0].item.language)
+    return check_grounding(composition.text, [source_text(hit) for hit in composition.cited], language)
+
+
+def default_stages(
+    search: SearchService,
+    scope: ScopeExamples,
+    composer: Composer,
+    rewriter: LLMRewriter | None,
+    emergency_number: str,
+    suicide_line: str,
+    infoline: str,
+) -> list[Stage]:
+    return [
+        InputChecks(),
+        DetectLanguage(),
+        CrisisCheck(emergency_number, suicide_line),
+        PersonalDataCheck(),
+        AbuseCheck(),
+        Routing(infoline),
+        Rewrite(rewriter),
+        Retrieve(search, scope),
+        Compose(composer),
+        OutputChecks(),
+    ]

@@ -1,0 +1,122 @@
+"""The chat without JavaScript: forms post here, and the browser is sent back to the start page, which
+shows the whole conversation (post/redirect/get, so a reload never asks twice).
+
+With JavaScript the same forms are sent to the JSON API instead; both end in the same assistant.
+A browser without JavaScript keeps its conversation in a session cookie.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from loket.deps import ServicesDep
+from loket.errors import BadRequest, LoketError, NotFound
+from loket.i18n import message
+from loket.ratelimit import RateLimits
+from loket.web.pages import CONVERSATION_COOKIE, audience_of, stored_conversation
+from loket.web.render import href_for, language_of, render
+from loket.web.security import check_csrf, is_secure
+from loket.web.translations import plain
+
+router = APIRouter(include_in_schema=False)
+MAX_FORM_BYTES = 16_384
+
+
+async def read_form(request: Request, language: str) -> dict[str, str]:
+    """The URL-encoded fields the pages post, refused beyond a small size before it is all read."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return {}
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise BadRequest(plain(language, "The form is too long."))
+    fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=20)
+    return dict(fields)
+
+
+def expired(language: str) -> str:
+    return plain(language, "This form has expired. Go back, reload the page and try again.")
+
+
+@router.post("/vraag")
+async def ask(request: Request, services: ServicesDep) -> Response:
+    language = language_of(request)
+    form = await read_form(request, language)
+    check_csrf(request, form, expired(language))
+    conversation_id = request.cookies.get(CONVERSATION_COOKIE, "")[:36] or None
+    limits: RateLimits = request.app.state.rate_limits
+    verdict = limits.hit(
+        client=request.client.host if request.client else "unknown", conversation=conversation_id
+    )
+    if not verdict.allowed:
+        text = message("too_many_requests", language, seconds=str(verdict.reset_seconds))
+        response = _page_with_error(request, services, language, text, 429, form)
+        response.headers.update(verdict.headers())
+        return response
+    question, audience = form.get("question", ""), audience_of(form.get("audience"))
+    try:
+        try:
+            answer = await run_in_threadpool(
+                services.assistant.ask, question, language, audience, conversation_id
+            )
+        except NotFound:  # the conversation was removed (retention): start a new one
+            answer = await run_in_threadpool(services.assistant.ask, question, language, audience, None)
+    except LoketError as problem:
+        return _page_with_error(request, services, language, problem.message, problem.status_code, form)
+    response = RedirectResponse(href_for(language)("/", audience=audience) + f"#m-{answer.message_id}", 303)
+    response.set_cookie(
+        CONVERSATION_COOKIE,
+        answer.conversation_id,
+        httponly=True,
+        samesite="lax",
+        secure=is_secure(request),
+        path="/",
+    )
+    return response
+
+
+def _page_with_error(request, services, language: str, text: str, status: int, form: dict) -> Response:
+    """The start page again, with the error and the question still in the box."""
+    conversation_id, messages = stored_conversation(request, services)
+    return render(
+        request,
+        "start.html",
+        language,
+        status_code=status,
+        page="start",
+        error=text,
+        question=form.get("question", ""),
+        messages=messages,
+        conversation_id=conversation_id,
+        audience=audience_of(form.get("audience")),
+    )
+
+
+@router.post("/feedback")
+async def feedback(request: Request, services: ServicesDep) -> Response:
+    """Only on a message of this browser's own conversation; the reason is redacted like a question."""
+    language = language_of(request)
+    form = await read_form(request, language)
+    check_csrf(request, form, expired(language))
+    message_id = form.get("message_id", "")
+    _, messages = stored_conversation(request, services)
+    if message_id not in {m["id"] for m in messages}:
+        raise NotFound(plain(language, "This answer is not part of your conversation."))
+    services.assistant.feedback(message_id, form.get("rating", ""), form.get("reason") or None, language)
+    return RedirectResponse(href_for(language)("/") + f"#m-{message_id}", 303)
+
+
+@router.post("/gesprek/nieuw")
+async def new_conversation(request: Request) -> Response:
+    language = language_of(request)
+    check_csrf(request, await read_form(request, language), expired(language))
+    response = RedirectResponse(href_for(language)("/"), 303)
+    response.delete_cookie(
+        CONVERSATION_COOKIE, path="/", httponly=True, samesite="lax", secure=is_secure(request)
+    )
+    return response
