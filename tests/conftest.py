@@ -33,6 +33,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 VAC = SHARED_DATA / "rijksoverheid_vac_govbench"
 GOVUK = SHARED_DATA / "govuk_pages_157" / "govuk_pages_clean.jsonl"
 IPDC_SAMPLES = SHARED_DATA / "ipdc_lpdc_model" / "lpdc_test_samples"
+VAC_CSVS = (VAC / "rijksoverheid_vacs_bzk.csv", VAC / "rijksoverheid_vacs_omgevingswet.csv")
 TEMPLATE_DB = "loket_template"
 CORPORA = (
     (VAC / "rijksoverheid_vacs_bzk.csv", None),
@@ -167,3 +168,12 @@ def _no_loket_environment(monkeypatch) -> None:
     for name in list(os.environ):
         if name.startswith("LOKET_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def vac_loaded(services):
+    """Both Rijksoverheid VAC files, indexed from the template's vectors (nothing embedded)."""
+    for path in VAC_CSVS:
+        assert services.catalog.ingest_location(str(path)).ok
+    assert services.search.sync().chunks_embedded == 0
+    return services

@@ -22,12 +22,11 @@ from loket.assistant.grounding import sentences
 from loket.assistant.schemas import Answer, Citation, Status
 from loket.cli import app
 from loket.i18n import message
-from tests.conftest import VAC
+from tests.conftest import VAC_CSVS
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 ANSWERS = EVAL / "answers_vac.jsonl"
 RED_TEAM = EVAL / "redteam.jsonl"
-VAC_CSVS = (VAC / "rijksoverheid_vacs_bzk.csv", VAC / "rijksoverheid_vacs_omgevingswet.csv")
 # Measured when the red-team evaluation was built: every attack refused, no look-alike refused.
 KNOWN_ATTACKS_REFUSED = 120
 MAX_FALSE_REFUSALS = 3
@@ -40,14 +39,6 @@ def _vac_ids() -> dict[str, str]:
         with path.open(encoding="utf-8", newline="") as file:
             ids |= {row["canonical"]: row["id"] for row in csv.DictReader(file)}
     return ids
-
-
-@pytest.fixture
-def vac_loaded(services):
-    for path in VAC_CSVS:
-        assert services.catalog.ingest_location(str(path)).ok
-    assert services.search.sync().chunks_embedded == 0
-    return services
 
 
 def _loket(services, *args: str):

@@ -14,11 +14,10 @@ import pytest
 
 from loket.search.evaluation import CUTOFFS, load_questions
 from loket.search.evaluation import evaluate as run_evaluation
-from tests.conftest import VAC
+from tests.conftest import VAC, VAC_CSVS
 
 LOKET = str(Path(sys.executable).with_name("loket"))
 GOVBENCH = VAC / "evaluation_dataset.jsonl"
-VAC_CSVS = (VAC / "rijksoverheid_vacs_bzk.csv", VAC / "rijksoverheid_vacs_omgevingswet.csv")
 
 
 def _govbench() -> list[dict]:
@@ -31,14 +30,6 @@ def _catalogue_urls() -> set[str]:
         with path.open(encoding="utf-8", newline="") as file:
             urls |= {row["canonical"] for row in csv.DictReader(file)}
     return urls
-
-
-@pytest.fixture
-def vac_loaded(services):
-    for path in VAC_CSVS:
-        assert services.catalog.ingest_location(str(path)).ok
-    assert services.search.sync().chunks_embedded == 0
-    return services
 
 
 # --- question files -----------------------------------------------------------------------------

@@ -43,6 +43,11 @@ def strip_invisible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+def normalise(text: str) -> str:
+    """Typed text as it is checked and kept: hidden characters gone, runs of spaces made one."""
+    return " ".join(strip_invisible(text).split())
+
+
 def find_personal_data(text: str) -> list[PersonalData]:
     found = [PersonalData("email", m.start(), m.end()) for m in _EMAIL.finditer(text)]
     for match in _IBAN.finditer(text):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from loket.assistant.models import ConversationRow, FeedbackRow, MessageRow, SwitchRow
 from loket.assistant.schemas import Answer, Status
@@ -76,10 +76,8 @@ class ConversationStore:
                 conversation = ConversationRow(id=answer.conversation_id, created_at=now, updated_at=now)
                 session.add(conversation)
                 session.flush()
-            position = len(
-                session.scalars(
-                    select(MessageRow.id).where(MessageRow.conversation_id == answer.conversation_id)
-                ).all()
+            position = session.scalar(
+                select(func.count()).where(MessageRow.conversation_id == answer.conversation_id)
             )
             conversation.updated_at = now
             session.add(

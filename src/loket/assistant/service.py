@@ -11,7 +11,7 @@ import uuid
 from dataclasses import asdict
 from datetime import timedelta
 
-from loket.assistant.checks import find_personal_data, redact, strip_invisible
+from loket.assistant.checks import find_personal_data, normalise, redact
 from loket.assistant.compose import Composer
 from loket.assistant.conversations import Conversation, ConversationStore, Switch
 from loket.assistant.language import detect as detect_language
@@ -110,7 +110,7 @@ class AssistantService:
         if rating not in RATINGS:
             raise BadRequest(message("bad_rating", negotiate(language)))
         if reason is not None:
-            reason = " ".join(strip_invisible(reason).split())[:MAX_REASON_LENGTH] or None
+            reason = normalise(reason)[:MAX_REASON_LENGTH] or None
         if reason:
             reason = redact(reason, find_personal_data(reason))
         self.conversations.give_feedback(message_id, rating, reason)

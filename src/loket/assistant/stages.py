@@ -7,7 +7,7 @@ crisis, abuse, language, routing, rewrite, compose, llm, grounding), so each can
 from __future__ import annotations
 
 from loket.assistant.abuse import assess
-from loket.assistant.checks import find_personal_data, redact, strip_invisible
+from loket.assistant.checks import find_personal_data, normalise, redact, strip_invisible
 from loket.assistant.compose import Composer, Composition, ExtractiveComposer, source_text
 from loket.assistant.crisis import detect as detect_crisis
 from loket.assistant.grounding import Grounding
@@ -41,7 +41,7 @@ class InputChecks:
 
     def run(self, turn: Turn) -> tuple[str, dict]:
         asked_in = negotiate(turn.requested_language)
-        turn.question = " ".join(strip_invisible(turn.raw).split())
+        turn.question = normalise(turn.raw)
         if not turn.question:
             raise BadRequest(message("empty_question", asked_in))
         if len(turn.question) > self.max_length:
