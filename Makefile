@@ -62,6 +62,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/search.py
 	$(BIN)/python benchmarks/llm.py
 	$(BIN)/python benchmarks/web.py
+	$(BIN)/python benchmarks/cases.py
 
 clean:
 	rm -rf $(VENV) .loket .pytest_cache .ruff_cache node_modules

@@ -26,6 +26,7 @@ ALL_STAGES = [
     "personal_data",
     "abuse",
     "routing",
+    "own_cases",
     "rewrite",
     "retrieve",
     "compose",

@@ -143,7 +143,28 @@ def test_serve_loads_the_demo_catalogue_on_first_start(tmp_path):
         assert answer["status"] == "answered"
         assert answer["citations"][0]["url"].startswith("/diensten/")
         assert httpx.get(base + answer["citations"][0]["url"], timeout=10).status_code == 200
+        with httpx.Client(base_url=base, timeout=10) as browser:  # the demo login, with a mandate held
+            person = browser.get("/auth/demo-persons").json()["persons"][0]["id"]
+            me = browser.post("/auth/demo-login", json={"person": person}).json()
+            assert me == browser.get("/api/v1/me").json()
+            assert "MANDATE" in [profile["kind"] for profile in me["profiles"]]
     finally:
         server.terminate()
         _, stderr = server.communicate(timeout=30)
     assert f"Loaded the demo catalogue: {demo_files} items." in stderr
+
+
+def test_users_grant_list_and_revoke_roles(loket):
+    assert loket("users", "grant", "85.67.15-001.57", "operator").stdout.strip() == "operator granted"
+    assert loket("users", "grant", "85671500157", "operator").stdout.strip() == "operator was already granted"
+    assert loket("users", "list").stdout.splitlines() == ["85671500157\toperator"]
+    assert loket("users", "revoke", "85671500157", "operator").stdout.strip() == "operator revoked"
+    assert loket("users", "list").stdout == ""
+
+
+def test_users_refuses_a_bad_national_number_or_role(loket):
+    bad_number = loket("users", "grant", "12345678901", "operator")
+    assert bad_number.returncode == 2
+    assert "not a valid national number" in bad_number.stderr
+    assert loket("users", "grant", "85671500157", "king").returncode == 2
+    assert loket("users", "list").stdout == ""

@@ -84,12 +84,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(settings: Settings) -> Iterator[tuple[str, FastAPI]]:
-    """The real app under a real uvicorn in a thread, as `loket serve` runs it: (base URL, app)."""
+def live_server(settings: Settings, port: int | None = None) -> Iterator[tuple[str, FastAPI]]:
+    """The real app under a real uvicorn in a thread, as `loket serve` runs it: (base URL, app).
+
+    `port`: one chosen beforehand (e.g. registered with an OpenID provider); default a free one.
+    """
     app = create_app(settings)
     load_demo(app)
     app.state.services.assistant.warm_up()
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

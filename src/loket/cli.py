@@ -21,9 +21,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from loket.cases.magda import CaseSourceError
 from loket.catalog.importers import FORMAT_NAMES
 from loket.config import Settings, settings_reference
 from loket.errors import LoketError
+from loket.identity.service import Role
 from loket.logging import configure as configure_logging
 from loket.search.schemas import SearchFilters
 from loket.services import Services
@@ -37,6 +39,10 @@ assistant_app = typer.Typer(help="Switch the assistant off and on.", no_args_is_
 app.add_typer(assistant_app, name="assistant")
 conversations_app = typer.Typer(help="Stored conversations.", no_args_is_help=True)
 app.add_typer(conversations_app, name="conversations")
+agencies_app = typer.Typer(help="Back offices that send cases, each for one source.", no_args_is_help=True)
+app.add_typer(agencies_app, name="agencies")
+users_app = typer.Typer(help="Roles beyond citizen: agent, content_owner, operator.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 out = Console()
 err = Console(stderr=True)
 
@@ -74,6 +80,9 @@ def serve(
     services = _services(migrate=True, quiet=False)
     if services.settings.demo and (report := services.catalog.load_demo_if_empty()):
         err.print(f"Loaded the demo catalogue: {report.created} items.")
+    if services.settings.demo_login:
+        services.identity.load_demo()
+        services.cases.load_demo()
     _sync_search(services)
     services.assistant.warm_up()
     services.db.dispose()
@@ -265,6 +274,95 @@ def conversations_purge(
     keep = services.settings.conversation_retention_days if days is None else days
     removed = services.assistant.purge(timedelta(days=keep))
     out.print(f"{removed} conversations older than {keep} days removed", highlight=False)
+
+
+@agencies_app.command("add")
+def agencies_add(
+    name: Annotated[str, typer.Argument(help="The agency's name, e.g. its acronym.")],
+    source: Annotated[str | None, typer.Option(help="The cases' source it may write; default NAME.")] = None,
+) -> None:
+    """Create an agency and print its bearer token (shown only now; only its hash is kept)."""
+    try:
+        token = _services(migrate=True).cases.add_agency(name, source)
+    except LoketError as error:
+        raise typer.BadParameter(error.message, param_hint="NAME") from error
+    typer.echo(token)
+
+
+@agencies_app.command("revoke")
+def agencies_revoke(name: Annotated[str, typer.Argument(help="The agency's name.")]) -> None:
+    """Stop an agency's token at once."""
+    if not _services(migrate=True).cases.revoke_agency(name):
+        raise typer.BadParameter(f"no active agency named {name!r}", param_hint="NAME")
+    out.print(f"{name} revoked", highlight=False)
+
+
+@agencies_app.command("list")
+def agencies_list() -> None:
+    """Every agency, its source, and whether it was revoked."""
+    for agency in _services(migrate=True).cases.agencies():
+        typer.echo(f"{agency.name}\t{agency.source}\t{'revoked' if agency.revoked else 'active'}")
+
+
+@app.command("ingest-cases")
+def ingest_cases(
+    locations: Annotated[
+        list[str], typer.Argument(help="GeefDossiers XML files, folders or URLs.", metavar="PATH_OR_URL...")
+    ],
+) -> None:
+    """Load running cases from MAGDA GeefDossiers responses; lists what was skipped and why."""
+    services = _services(migrate=True)
+    for location in locations:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=err, transient=True) as bar:
+            task = bar.add_task(f"{location}: reading", total=None)
+            try:
+                report = services.cases.ingest_location(
+                    location,
+                    lambda name, task=task, at=location: bar.update(task, description=f"{at}: {name}"),
+                )
+            except CaseSourceError as error:
+                err.print(f"{location}: {error}", highlight=False)
+                raise typer.Exit(1) from error
+        typer.echo(
+            f"{location}: {report.files} files, {report.created} cases created, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {len(report.skipped)} skipped"
+        )
+        for skipped in report.skipped:
+            typer.echo(f"  skipped {skipped.where}: {skipped.reason}")
+
+
+NationalNumber = Annotated[str, typer.Argument(help="The person's national number (rijksregisternummer).")]
+RoleArgument = Annotated[Role, typer.Argument(help="agent, content_owner or operator.")]
+
+
+@users_app.command("grant")
+def users_grant(national_number: NationalNumber, role: RoleArgument) -> None:
+    """Give a person a role; it applies from their next request, logged in or not yet."""
+    if role is Role.CITIZEN:
+        raise typer.BadParameter("every logged-in person is a citizen already", param_hint="ROLE")
+    changed = _change_role("grant_role", national_number, role)
+    out.print(f"{role.value} granted" if changed else f"{role.value} was already granted", highlight=False)
+
+
+@users_app.command("revoke")
+def users_revoke(national_number: NationalNumber, role: RoleArgument) -> None:
+    """Take a role away; it ends at the person's next request."""
+    changed = _change_role("revoke_role", national_number, role)
+    out.print(f"{role.value} revoked" if changed else f"{role.value} was not granted", highlight=False)
+
+
+def _change_role(change: str, national_number: str, role: Role) -> bool:
+    try:
+        return getattr(_services(migrate=True).identity, change)(national_number, role)
+    except LoketError as error:
+        raise typer.BadParameter(error.message, param_hint="NATIONAL_NUMBER") from error
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Who holds which role."""
+    for number, role in _services(migrate=True).identity.roles():
+        typer.echo(f"{number}\t{role.value}")
 
 
 @app.command()

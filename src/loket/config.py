@@ -69,13 +69,48 @@ class Settings(BaseSettings):
         "30/minute", description="Questions one client (IP address) may ask, e.g. `30/minute`."
     )
     rate_limit_conversation: str = Field("10/minute", description="Questions one conversation may ask.")
+    public_url: str | None = Field(
+        None,
+        description="The address people reach loket at, e.g. `https://loket.example.be`; default: the "
+        "request's own. Used for the login return address behind a proxy.",
+    )
+    oidc_issuer: str | None = Field(
+        None, description="OpenID Connect provider (its issuer URL); set, it replaces the demo login."
+    )
+    oidc_client_id: str | None = Field(None, description="loket's client id at the OpenID provider.")
+    oidc_client_secret: SecretStr | None = Field(None, description="loket's client secret there.")
+    oidc_scopes: str = Field(
+        "openid profile rrn vo", description="Scopes asked at login (the Flemish identity platform's)."
+    )
+    oidc_claims: dict[str, str] = Field(
+        {
+            "name": "name",
+            "given_name": "given_name",
+            "family_name": "family_name",
+            "national_number": "rrn",
+            "profile_kind": "vo_doelgroepcode",
+            "organisation_number": "vo_orgcode",
+            "organisation_name": "vo_orgnaam",
+        },
+        description="Which ID-token claim holds what, as JSON; the default is the Flemish platform's.",
+    )
+    oidc_clock_skew: int = Field(60, description="Seconds of clock difference allowed on ID tokens.")
+    session_idle_timeout: int = Field(1800, description="Seconds without a request before a login ends.")
+    session_max_age: int = Field(28800, description="Seconds after which a login ends whatever happens.")
     log_level: str = Field("INFO", description="Logging threshold: DEBUG, INFO, WARNING, ERROR.")
 
     @model_validator(mode="after")
     def _refuse_demo_in_production(self) -> Settings:
         if self.env == "production" and self.demo:
             raise ValueError("LOKET_DEMO cannot be on when LOKET_ENV=production")
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("LOKET_OIDC_ISSUER needs LOKET_OIDC_CLIENT_ID as well")
         return self
+
+    @property
+    def demo_login(self) -> bool:
+        """The demo persons' login: only on the demo, never beside a real provider or in production."""
+        return self.demo and not self.oidc_issuer and self.env != "production"
 
     @cached_property
     def sqlalchemy_url(self) -> str:

@@ -1,4 +1,4 @@
-"""Interface languages and the fixed texts of answers, Dutch first.
+"""Interface languages and the fixed texts of answers and API errors, Dutch first.
 
 The texts here are part of answers (stored with them, checked by the assistant's tests); the text of
 the pages themselves lives in the web block's gettext catalogues (`loket/web/locales`).
@@ -159,6 +159,159 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Cette information n'existe qu'en {language}.",
         "en": "This information is only available in {language}.",
         "de": "Diese Information gibt es nur auf {language}.",
+    },
+    "not_logged_in": {
+        "nl": "U bent niet (meer) aangemeld. Meld u aan en probeer het opnieuw.",
+        "fr": "Vous n'êtes pas (plus) connecté. Connectez-vous et réessayez.",
+        "en": "You are not logged in (any more). Log in and try again.",
+        "de": "Sie sind nicht (mehr) angemeldet. Melden Sie sich an und versuchen Sie es erneut.",
+    },
+    "json_required": {
+        "nl": "Stuur deze aanvraag als JSON (Content-Type: application/json).",
+        "fr": "Envoyez cette requête en JSON (Content-Type: application/json).",
+        "en": "Send this request as JSON (Content-Type: application/json).",
+        "de": "Senden Sie diese Anfrage als JSON (Content-Type: application/json).",
+    },
+    "role_required": {
+        "nl": "Daarvoor hebt u geen toegang. Vraag de beheerder om de rol {role}.",
+        "fr": "Vous n'avez pas accès à cette fonction. Demandez le rôle {role} à l'administrateur.",
+        "en": "You do not have access to this. Ask the administrator for the role {role}.",
+        "de": "Dafür haben Sie keinen Zugang. Bitten Sie die Verwaltung um die Rolle {role}.",
+    },
+    "login_failed": {
+        "nl": "Het aanmelden is niet gelukt. Probeer het opnieuw. "
+        "Lukt het nog altijd niet, bel dan {infoline}.",
+        "fr": "La connexion a échoué. Réessayez. Si cela ne fonctionne toujours pas, appelez le {infoline}.",
+        "en": "Logging in did not work. Please try again. If it still fails, call {infoline}.",
+        "de": "Die Anmeldung ist fehlgeschlagen. Versuchen Sie es erneut. Klappt es weiterhin nicht, "
+        "rufen Sie {infoline} an.",
+    },
+    "login_cancelled": {
+        "nl": "U hebt het aanmelden afgebroken. U kunt de assistent ook zonder aanmelden gebruiken.",
+        "fr": "Vous avez annulé la connexion. Vous pouvez aussi utiliser l'assistant sans vous connecter.",
+        "en": "You cancelled logging in. You can also use the assistant without logging in.",
+        "de": "Sie haben die Anmeldung abgebrochen. Sie können den Assistenten auch ohne Anmeldung nutzen.",
+    },
+    "unknown_demo_person": {
+        "nl": "Die demopersoon bestaat niet. Kies een persoon uit de lijst.",
+        "fr": "Cette personne de démonstration n'existe pas. Choisissez une personne dans la liste.",
+        "en": "That demo person does not exist. Choose a person from the list.",
+        "de": "Diese Demo-Person gibt es nicht. Wählen Sie eine Person aus der Liste.",
+    },
+    "profile_not_held": {
+        "nl": "U kunt niet in dat profiel optreden. Kies een van uw eigen profielen.",
+        "fr": "Vous ne pouvez pas agir dans ce profil. Choisissez l'un de vos propres profils.",
+        "en": "You cannot act in that profile. Choose one of your own profiles.",
+        "de": "In diesem Profil können Sie nicht handeln. Wählen Sie eines Ihrer eigenen Profile.",
+    },
+    "mandates_as_self": {
+        "nl": "Volmachten beheert u alleen in uw eigen naam. Kies eerst het profiel 'als uzelf'.",
+        "fr": "Vous ne gérez les mandats qu'en votre propre nom. "
+        "Choisissez d'abord le profil à titre personnel.",
+        "en": "You manage mandates only in your own name. Switch to acting as yourself first.",
+        "de": "Vollmachten verwalten Sie nur im eigenen Namen. Wechseln Sie zuerst zu Ihrem eigenen Profil.",
+    },
+    "bad_national_number": {
+        "nl": "Dat is geen geldig rijksregisternummer. Het heeft 11 cijfers; "
+        "kijk het na op de identiteitskaart.",
+        "fr": "Ce n'est pas un numéro de registre national valable. Il a 11 chiffres ; "
+        "vérifiez-le sur la carte d'identité.",
+        "en": "That is not a valid national number. It has 11 digits; check it on the identity card.",
+        "de": "Das ist keine gültige Nationalregisternummer. Sie hat 11 Ziffern; prüfen Sie sie auf dem "
+        "Personalausweis.",
+    },
+    "mandate_to_self": {
+        "nl": "U kunt uzelf geen volmacht geven.",
+        "fr": "Vous ne pouvez pas vous donner un mandat à vous-même.",
+        "en": "You cannot give a mandate to yourself.",
+        "de": "Sie können sich selbst keine Vollmacht geben.",
+    },
+    "mandate_dates": {
+        "nl": "De einddatum ligt voor de begindatum. Kies een einddatum na de begindatum.",
+        "fr": "La date de fin précède la date de début. Choisissez une date de fin postérieure.",
+        "en": "The end date is before the start date. Choose an end date after the start date.",
+        "de": "Das Enddatum liegt vor dem Anfangsdatum. Wählen Sie ein späteres Enddatum.",
+    },
+    "mandate_name": {
+        "nl": "Vul de naam in van de persoon die u volmacht geeft.",
+        "fr": "Indiquez le nom de la personne à qui vous donnez mandat.",
+        "en": "Fill in the name of the person you give the mandate to.",
+        "de": "Geben Sie den Namen der Person ein, der Sie die Vollmacht geben.",
+    },
+    "unknown_mandate": {
+        "nl": "Die volmacht bestaat niet, of u hebt ze niet gegeven.",
+        "fr": "Ce mandat n'existe pas, ou vous ne l'avez pas donné.",
+        "en": "That mandate does not exist, or you did not give it.",
+        "de": "Diese Vollmacht gibt es nicht, oder Sie haben sie nicht erteilt.",
+    },
+    "mandate_not_valid": {
+        "nl": "Deze volmacht geldt vandaag niet: ze is ingetrokken, nog niet begonnen of afgelopen.",
+        "fr": "Ce mandat n'est pas valable aujourd'hui : il a été révoqué, "
+        "n'a pas encore commencé ou a expiré.",
+        "en": "This mandate does not apply today: it was revoked, has not started yet or has ended.",
+        "de": "Diese Vollmacht gilt heute nicht: Sie wurde widerrufen, hat noch nicht begonnen oder ist "
+        "abgelaufen.",
+    },
+    "mandate_out_of_scope": {
+        "nl": "Uw volmacht geldt niet voor dit soort dossier.",
+        "fr": "Votre mandat ne couvre pas ce type de dossier.",
+        "en": "Your mandate does not cover this kind of case.",
+        "de": "Ihre Vollmacht gilt nicht für diese Art von Akte.",
+    },
+    "unknown_case": {
+        "nl": "Dat dossier vind ik niet bij de dossiers die u in dit profiel kunt bekijken.",
+        "fr": "Je ne trouve pas ce dossier parmi ceux que vous pouvez consulter dans ce profil.",
+        "en": "I cannot find that case among the cases you can see in this profile.",
+        "de": "Diese Akte finde ich nicht unter den Akten, die Sie in diesem Profil sehen können.",
+    },
+    "no_cases": {
+        "nl": "Ik vind geen lopende dossiers voor u in dit profiel. Handelt u voor iemand anders of voor "
+        "een onderneming? Kies dan eerst dat profiel.",
+        "fr": "Je ne trouve aucun dossier en cours pour vous dans ce profil. Vous agissez pour quelqu'un "
+        "d'autre ou pour une entreprise ? Choisissez d'abord ce profil.",
+        "en": "I find no running cases for you in this profile. Are you acting for someone else or for a "
+        "company? Then choose that profile first.",
+        "de": "Ich finde in diesem Profil keine laufenden Akten für Sie. Handeln Sie für jemand anderen "
+        "oder für ein Unternehmen? Wählen Sie dann zuerst dieses Profil.",
+    },
+    "your_cases": {
+        "nl": "U hebt {count} lopende dossiers.",
+        "fr": "Vous avez {count} dossiers en cours.",
+        "en": "You have {count} running cases.",
+        "de": "Sie haben {count} laufende Akten.",
+    },
+    "case_status": {
+        "nl": "Uw dossier '{name}' (nummer {number}) bij {organisation}: {status}, "
+        "laatst gewijzigd op {date}.",
+        "fr": "Votre dossier « {name} » (numéro {number}) auprès de {organisation} : {status}, "
+        "modifié pour la dernière fois le {date}.",
+        "en": "Your case '{name}' (number {number}) at {organisation}: {status}, last changed on {date}.",
+        "de": "Ihre Akte „{name}“ (Nummer {number}) bei {organisation}: {status}, "
+        "zuletzt geändert am {date}.",
+    },
+    "case_action": {
+        "nl": "Voor '{name}' moet u nog iets doen: {action}.",
+        "fr": "Pour « {name} », vous devez encore faire quelque chose : {action}.",
+        "en": "For '{name}' you still need to do something: {action}.",
+        "de": "Für „{name}“ müssen Sie noch etwas tun: {action}.",
+    },
+    "case_no_action": {
+        "nl": "U hoeft op dit moment niets te doen.",
+        "fr": "Vous n'avez rien à faire pour le moment.",
+        "en": "You do not need to do anything at the moment.",
+        "de": "Sie müssen im Moment nichts tun.",
+    },
+    "nothing_to_do": {
+        "nl": "U hoeft voor geen enkel van uw lopende dossiers iets te doen.",
+        "fr": "Vous n'avez rien à faire pour aucun de vos dossiers en cours.",
+        "en": "You do not need to do anything for any of your running cases.",
+        "de": "Für keine Ihrer laufenden Akten müssen Sie etwas tun.",
+    },
+    "own_case_not_stored": {
+        "nl": "(Antwoord uit uw dossiers: niet bewaard.)",
+        "fr": "(Réponse tirée de vos dossiers : non conservée.)",
+        "en": "(Answer from your cases: not kept.)",
+        "de": "(Antwort aus Ihren Akten: nicht gespeichert.)",
     },
     "lang_nl": {"nl": "Nederlands", "fr": "néerlandais", "en": "Dutch", "de": "Niederländisch"},
     "lang_fr": {"nl": "Frans", "fr": "français", "en": "French", "de": "Französisch"},

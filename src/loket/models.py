@@ -1,7 +1,9 @@
 """Imports every block's tables, so Alembic and tests see the whole schema."""
 
 from loket.assistant import models as assistant_models
+from loket.cases import models as cases_models
 from loket.catalog import models as catalog_models
+from loket.identity import models as identity_models
 from loket.search import models as search_models
 
-__all__ = ["assistant_models", "catalog_models", "search_models"]
+__all__ = ["assistant_models", "cases_models", "catalog_models", "identity_models", "search_models"]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from loket.assistant.compose import Composer, ExtractiveComposer
 from loket.assistant.conversations import ConversationStore
 from loket.assistant.llm import ChatClient, LLMComposer, LLMRewriter
 from loket.assistant.service import AssistantService
+from loket.cases.service import CaseService
 from loket.catalog.service import CatalogService
 from loket.config import Settings
 from loket.db import Database
+from loket.identity.oidc import OidcClient
+from loket.identity.service import IdentityService
 from loket.search.embedders import make_embedder
 from loket.search.service import SearchService
 from loket.search.synonyms import BUILT_IN as BUILT_IN_SYNONYMS
@@ -24,6 +28,9 @@ class Services:
     catalog: CatalogService
     search: SearchService
     assistant: AssistantService
+    identity: IdentityService
+    oidc: OidcClient | None
+    cases: CaseService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -41,7 +48,10 @@ class Services:
             settings.suicide_line,
             settings.infoline,
         )
-        return cls(settings, db, catalog, search, assistant)
+        identity = IdentityService(
+            db, timedelta(seconds=settings.session_idle_timeout), timedelta(seconds=settings.session_max_age)
+        )
+        return cls(settings, db, catalog, search, assistant, identity, _oidc(settings), CaseService(db))
 
 
 def _composer(settings: Settings) -> tuple[Composer, LLMRewriter | None]:
@@ -59,3 +69,16 @@ def _composer(settings: Settings) -> tuple[Composer, LLMRewriter | None]:
         client, settings.llm_max_tokens, settings.llm_cost_prompt, settings.llm_cost_completion
     )
     return composer, LLMRewriter(client)
+
+
+def _oidc(settings: Settings) -> OidcClient | None:
+    if not settings.oidc_issuer or not settings.oidc_client_id:
+        return None
+    secret = settings.oidc_client_secret
+    return OidcClient(
+        settings.oidc_issuer,
+        settings.oidc_client_id,
+        secret.get_secret_value() if secret else None,
+        settings.oidc_scopes,
+        settings.oidc_clock_skew,
+    )

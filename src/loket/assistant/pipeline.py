@@ -11,6 +11,7 @@ from time import perf_counter
 from typing import Protocol
 
 from loket.assistant.compose import Composition
+from loket.assistant.own_cases import OwnCase, OwnCases
 from loket.assistant.schemas import Answer, Status
 from loket.search.schemas import SearchHit
 
@@ -34,6 +35,8 @@ class Turn:
     history: list[str]  # earlier standalone questions of the conversation, already redacted
     answer: Answer
     logged_in: bool = False
+    own_cases: OwnCases | None = None  # reads the person's cases, only when the question is about them
+    cases_cited: list[OwnCase] = field(default_factory=list)
     question_language: str | None = None  # detected; may be a language the interface does not speak
     redacted: str = ""  # the question as it may be stored
     personal_data: list[str] = field(default_factory=list)  # kinds of identifiers found, e.g. "iban"

@@ -16,9 +16,11 @@ from pydantic import BaseModel, Field
 
 from loket.assistant.grounding import sentences
 from loket.assistant.schemas import Answer, Status
+from loket.cases.routes import own_cases_for
 from loket.catalog.schemas import Audience
 from loket.deps import ServicesDep
 from loket.i18n import message, negotiate
+from loket.identity.access import signed_in
 from loket.ratelimit import RateLimits
 
 router = APIRouter(prefix="/api/v1", tags=["assistant"])
@@ -107,8 +109,11 @@ async def ask(body: AskRequest, request: Request, services: ServicesDep) -> Resp
             status_code=429,
             headers=verdict.headers(),
         )
+    user = await run_in_threadpool(signed_in, request)
+    audience = body.audience or (user.active.audience if user else None)
+    own_cases = own_cases_for(services, user, negotiate(body.language)) if user else None
     answer = await run_in_threadpool(
-        services.assistant.ask, body.question, body.language, body.audience, body.conversation_id
+        services.assistant.ask, body.question, body.language, audience, body.conversation_id, own_cases
     )
     response = AskResponse(**asdict(answer))
     if "text/event-stream" in request.headers.get("accept", ""):

@@ -8,7 +8,7 @@ personal identifiers the input checks redacted.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 
 from loket.assistant.checks import find_personal_data, normalise, redact
@@ -16,7 +16,9 @@ from loket.assistant.compose import Composer
 from loket.assistant.conversations import Conversation, ConversationStore, Switch
 from loket.assistant.language import detect as detect_language
 from loket.assistant.llm import LLMRewriter
+from loket.assistant.own_cases import OwnCases
 from loket.assistant.pipeline import Stage, Turn, run
+from loket.assistant.routing import Route
 from loket.assistant.schemas import Answer, Citation, Status
 from loket.assistant.scope import ScopeExamples
 from loket.assistant.stages import default_stages
@@ -51,6 +53,7 @@ class AssistantService:
         suicide_line: str = "1813",
         infoline: str = "1700",
     ) -> None:
+        self.search = search
         self.conversations = conversations
         self.infoline = infoline
         self.scope = ScopeExamples(search.embedder)
@@ -69,7 +72,10 @@ class AssistantService:
         language: str | None = None,
         audience: str | None = None,
         conversation_id: str | None = None,
+        own_cases: OwnCases | None = None,
     ) -> Answer:
+        """`own_cases` reads the cases of a logged-in person's active profile (None: anonymous);
+        `audience` follows that profile too, unless the question names one."""
         switch = self.conversations.switch()
         if not switch.enabled:
             raise AssistantDisabled(message("maintenance", negotiate(language), reason=switch.reason))
@@ -84,13 +90,22 @@ class AssistantService:
             trace_id=uuid.uuid4().hex,
         )
         history = self.conversations.history(conversation_id) if conversation_id else []
-        turn = run(self.stages, Turn(question, "", language, audience, history, answer))
-        if answer.status is Status.ANSWERED:
+        turn = run(
+            self.stages,
+            Turn(question, "", language, audience, history, answer, own_cases is not None, own_cases),
+        )
+        if turn.cases_cited:
+            self._cite_cases(turn)
+        elif answer.status is Status.ANSWERED:
             _cite(turn)
         elif not answer.answer:
             answer.answer = message("unanswerable", answer.language, infoline=self.infoline)
         trace = [asdict(step) for step in turn.trace]
-        self.conversations.add(answer, turn.redacted, turn.standalone or turn.redacted, trace)
+        stored = answer
+        if turn.route == Route.OWN_CASE and turn.own_cases is not None:
+            # An answer from someone's cases is theirs alone: a conversation can be read by its id.
+            stored = replace(answer, answer=message("own_case_not_stored", answer.language), citations=[])
+        self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace)
         # The question itself is never logged: it may hold personal data.
         log.info(
             "assistant.answered",
@@ -101,6 +116,16 @@ class AssistantService:
             ms=round(sum(step.ms for step in turn.trace), 1),
         )
         return answer
+
+    def _cite_cases(self, turn: Turn) -> None:
+        """The cases themselves, and for a single case the catalogue's page about that kind of case."""
+        answer = turn.answer
+        answer.citations = [Citation(url=c.url, title=c.name, snippet=c.status) for c in turn.cases_cited]
+        if len(turn.cases_cited) == 1:
+            case = turn.cases_cited[0]
+            hits = self.search.search(f"{case.name} {case.type}", limit=1, language=answer.language)
+            if hits and hits[0].confident:
+                answer.citations.append(_citation(hits[0]))
 
     def conversation(self, conversation_id: str) -> Conversation:
         return self.conversations.get(conversation_id)

@@ -15,6 +15,7 @@ from loket.assistant.grounding import check as check_grounding
 from loket.assistant.language import detect as detect_language
 from loket.assistant.language import interface_language
 from loket.assistant.llm import LLMError, LLMRewriter
+from loket.assistant.own_cases import answer_from_cases
 from loket.assistant.pipeline import Stage, Turn
 from loket.assistant.rewrite import is_follow_up
 from loket.assistant.rewrite import standalone as rule_standalone
@@ -121,6 +122,20 @@ class Routing:
         elif kind is Route.OUT_OF_SCOPE:
             turn.stop(Status.OUT_OF_SCOPE, message("out_of_scope", turn.language))
         return str(kind)
+
+
+class OwnCaseAnswer:
+    """A logged-in person's question about their own cases, answered from those cases alone."""
+
+    name = "own_cases"
+
+    def run(self, turn: Turn) -> str:
+        if turn.route != Route.OWN_CASE or turn.own_cases is None:
+            return "not about own cases"
+        found = answer_from_cases(turn.redacted, turn.own_cases(), turn.language)
+        turn.cases_cited = found.cited
+        turn.stop(Status.ANSWERED if found.cited else Status.UNANSWERABLE, found.text)
+        return f"{len(found.cited)} cases cited"
 
 
 class Rewrite:
@@ -240,6 +255,7 @@ def default_stages(
         PersonalDataCheck(),
         AbuseCheck(),
         Routing(infoline),
+        OwnCaseAnswer(),
         Rewrite(rewriter),
         Retrieve(search, scope),
         Compose(composer),

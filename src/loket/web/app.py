@@ -6,6 +6,7 @@ Nothing connects to the database until a request needs it; `loket serve` migrate
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -17,13 +18,15 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from loket import __version__
 from loket.assistant import routes as assistant_routes
+from loket.cases import routes as cases_routes
 from loket.config import Settings
 from loket.errors import LoketError
+from loket.identity import routes as identity_routes
 from loket.logging import get_logger
 from loket.ratelimit import RateLimits
 from loket.search import routes as search_routes
 from loket.services import Services
-from loket.web import chat, health, pages, widget
+from loket.web import account, cases, chat, health, pages, widget
 from loket.web.metrics import Metrics
 from loket.web.render import language_of, render
 from loket.web.security import SecurityHeaders, headers_for
@@ -32,7 +35,7 @@ from loket.web.translations import plain
 HERE = Path(__file__).parent
 log = get_logger(__name__)
 # Paths that answer machines: their errors stay JSON. Everything else is a page for people.
-MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json")
+MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/auth/demo-persons")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.middleware("http")(app.state.metrics.middleware)
     # Server-sent events are never compressed (Starlette leaves text/event-stream alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, form_origin=_origin(settings.oidc_issuer))
     app.add_exception_handler(LoketError, _loket_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -54,15 +57,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(search_routes.router)
     app.include_router(assistant_routes.router)
+    app.include_router(identity_routes.router)
+    app.include_router(cases_routes.router)
     app.include_router(pages.router)
     app.include_router(chat.router)
     app.include_router(widget.router)
+    app.include_router(account.router)
+    app.include_router(cases.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
 
 
+def _origin(url: str | None) -> str | None:
+    """scheme://host:port of a URL, as a Content Security Policy source."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _for_people(request: Request) -> bool:
-    return not request.url.path.startswith(MACHINE_PATHS)
+    """Pages get error pages; machine paths, and JSON sent anywhere (the demo login's), get JSON."""
+    json_sent = request.headers.get("content-type", "").startswith("application/json")
+    return not request.url.path.startswith(MACHINE_PATHS) and not json_sent
 
 
 def _error_page(request: Request, status: int, text: str, title: str | None = None) -> Response:
@@ -118,5 +135,6 @@ async def _server_error(request: Request, error: Exception) -> Response:
     else:
         message = "internal error"
         response = JSONResponse({"error": {"code": "internal_error", "message": message}}, status_code=500)
-    response.headers.update(headers_for(request.url.path, request.url.scheme == "https"))
+    form_origin = _origin(request.app.state.services.settings.oidc_issuer)
+    response.headers.update(headers_for(request.url.path, request.url.scheme == "https", form_origin))
     return response

@@ -7,15 +7,18 @@ A browser without JavaScript keeps its conversation in a session cookie.
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from loket.cases.routes import own_cases_for
 from loket.deps import ServicesDep
 from loket.errors import BadRequest, LoketError, NotFound
 from loket.i18n import message
+from loket.identity.access import signed_in
 from loket.ratelimit import RateLimits
 from loket.web.pages import CONVERSATION_COOKIE, audience_of, stored_conversation
 from loket.web.render import href_for, language_of, render
@@ -59,13 +62,19 @@ async def ask(request: Request, services: ServicesDep) -> Response:
         response.headers.update(verdict.headers())
         return response
     question, audience = form.get("question", ""), audience_of(form.get("audience"))
+    user = await run_in_threadpool(signed_in, request)
+    ask = partial(
+        services.assistant.ask,
+        question,
+        language,
+        audience or (user.active.audience if user else None),
+        own_cases=own_cases_for(services, user, language) if user else None,
+    )
     try:
         try:
-            answer = await run_in_threadpool(
-                services.assistant.ask, question, language, audience, conversation_id
-            )
+            answer = await run_in_threadpool(ask, conversation_id)
         except NotFound:  # the conversation was removed (retention): start a new one
-            answer = await run_in_threadpool(services.assistant.ask, question, language, audience, None)
+            answer = await run_in_threadpool(ask, None)
     except LoketError as problem:
         return _page_with_error(request, services, language, problem.message, problem.status_code, form)
     response = RedirectResponse(href_for(language)("/", audience=audience) + f"#m-{answer.message_id}", 303)

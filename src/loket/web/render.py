@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from loket.i18n import LANGUAGES
+from loket.identity.access import signed_in
 from loket.web.security import csrf_token, remember_csrf
 from loket.web.translations import NATIVE_NAMES, choose, direction, gettext, translations
 
@@ -114,6 +115,12 @@ def render(
             "static": static_url,
             "languages": _switch(request, language),
             "csrf_token": csrf_token(request),
+            "user": signed_in(request),
+            # This page with its language, to come back to after logging in or switching profile.
+            "here": href_for(language)(
+                request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            ),
+            "login_offered": settings.demo_login or bool(settings.oidc_issuer),
             "infoline": settings.infoline,
             "phone": phone_link(settings.infoline),
             "emergency": settings.emergency_number,

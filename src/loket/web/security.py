@@ -15,7 +15,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from loket.errors import LoketError
+from loket.logging import get_logger
 
+log = get_logger(__name__)
 WIDGET_PAGE = "/widget"
 WIDGET_SCRIPT = "/widget.js"
 API_DOCS = "/api/docs"
@@ -24,10 +26,10 @@ CSRF_FIELD = "csrf_token"
 
 _POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-    "form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}"
+    "form-action 'self'{forms}; base-uri 'none'; object-src 'none'; frame-ancestors {ancestors}"
 )
-PAGE_POLICY = _POLICY.format(ancestors="'none'")
-WIDGET_POLICY = _POLICY.format(ancestors="*")
+PAGE_POLICY = _POLICY.format(ancestors="'none'", forms="")
+WIDGET_POLICY = _POLICY.format(ancestors="*", forms="")
 # FastAPI's Swagger UI for operators: an inline start script and its files from a CDN.
 DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
@@ -42,9 +44,14 @@ COMMON = {
 }
 
 
-def headers_for(path: str, https: bool) -> dict[str, str]:
-    """The security headers of one response, by route."""
+def headers_for(path: str, https: bool, form_origin: str | None = None) -> dict[str, str]:
+    """The security headers of one response, by route.
+
+    `form_origin` is the identity provider's: the logout form is answered with a redirect there, and
+    browsers hold redirects after a form post to `form-action` too.
+    """
     headers = dict(COMMON)
+    page_policy = _POLICY.format(ancestors="'none'", forms=f" {form_origin}") if form_origin else PAGE_POLICY
     if path == WIDGET_PAGE:
         headers["Content-Security-Policy"] = WIDGET_POLICY
         headers["Cross-Origin-Resource-Policy"] = "cross-origin"
@@ -53,7 +60,7 @@ def headers_for(path: str, https: bool) -> dict[str, str]:
         headers["Cross-Origin-Resource-Policy"] = "cross-origin"
         headers["X-Frame-Options"] = "DENY"
     else:
-        headers["Content-Security-Policy"] = DOCS_POLICY if path.startswith(API_DOCS) else PAGE_POLICY
+        headers["Content-Security-Policy"] = DOCS_POLICY if path.startswith(API_DOCS) else page_policy
         headers["Cross-Origin-Resource-Policy"] = "same-origin"
         headers["X-Frame-Options"] = "DENY"
     if https:
@@ -64,14 +71,15 @@ def headers_for(path: str, https: bool) -> dict[str, str]:
 class SecurityHeaders:
     """Pure ASGI middleware, so streamed answers (server-sent events) pass through untouched."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, form_origin: str | None = None) -> None:
         self.app = app
+        self.form_origin = form_origin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        added = headers_for(scope["path"], scope.get("scheme") == "https")
+        added = headers_for(scope["path"], scope.get("scheme") == "https", self.form_origin)
         static = scope["path"].startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
@@ -123,6 +131,8 @@ def check_csrf(request: Request, form: dict[str, str], message: str) -> None:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     submitted = form.get(CSRF_FIELD, "")
     if not cookie or not hmac.compare_digest(cookie.encode(), submitted.encode()):
+        log.warning("web.csrf_refused", path=request.url.path, reason="token")
         raise CsrfFailed(message)
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        log.warning("web.csrf_refused", path=request.url.path, reason="cross-site")
         raise CsrfFailed(message)

@@ -1,0 +1,307 @@
+"""The cases API: agencies write their source's cases with a bearer token; people read their own.
+
+A person reads the cases of the profile they act in, and a case they may not see is a 404 whether it
+exists or not. Every read is written to the access log of the person or organisation it is about.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, field_validator
+
+from loket.assistant.own_cases import OwnCase, OwnCases
+from loket.cases.schemas import CaseDraft, Contact, Status, Subject, SubjectType
+from loket.cases.service import Agency, Case, Change, Reader
+from loket.deps import ServicesDep
+from loket.errors import LoketError, NotFound
+from loket.i18n import message
+from loket.identity import national_number
+from loket.identity.access import SignedInDep, language
+from loket.identity.service import SignedIn
+from loket.services import Services
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+AGENCY_ERRORS = {401: {"description": "No valid agency token."}, 403: {"description": "Another source."}}
+Text = Annotated[str, Field(max_length=2000)]
+Short = Annotated[str, Field(max_length=200)]
+
+
+class AgencyUnauthorised(LoketError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class OtherSource(LoketError):
+    status_code = 403
+    code = "forbidden"
+
+
+def agency(request: Request) -> Agency:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    found = request.app.state.services.cases.agency_for(token.strip()) if scheme.lower() == "bearer" else None
+    if found is None:
+        raise AgencyUnauthorised("send an agency's token: Authorization: Bearer TOKEN (loket agencies add)")
+    return found
+
+
+AgencyDep = Annotated[Agency, Depends(agency)]
+
+
+class SubjectIn(BaseModel):
+    role: Short = "Aanvrager"
+    type: SubjectType
+    key: Annotated[str, Field(min_length=9, max_length=20)]
+
+    @field_validator("key")
+    @classmethod
+    def _digits(cls, value: str) -> str:
+        return national_number.compact(value)
+
+
+class StatusIn(BaseModel):
+    code: Annotated[str, Field(min_length=1, max_length=200)]
+    phase: Text = ""
+    details: Text = ""
+    action_needed: bool = False
+    action: Text | None = None
+    at: datetime | None = Field(None, description="When the status changed at the source; default: now.")
+
+    def status(self) -> Status:
+        return Status(self.code, self.phase, self.details, self.action_needed, self.action or "", self.at)
+
+
+class ContactIn(BaseModel):
+    name: Short = ""
+    service: Short = ""
+    email: Short = ""
+    phone: Short = ""
+    website: Short = ""
+    address: Short = ""
+
+
+class CaseIn(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=500)]
+    type: Annotated[str, Field(min_length=1, max_length=200)]
+    product: Short | None = Field(None, description="The catalogue's product number (IPDC).")
+    subjects: Annotated[list[SubjectIn], Field(min_length=1, max_length=50)]
+    status: StatusIn
+    contact: ContactIn | Short | None = Field(None, description="An object, or just a name.")
+    link: Annotated[str, Field(max_length=2000, pattern=r"^https?://")] | None = None
+    confidential: bool = False
+    hidden: bool = Field(False, description="The source says the case may not be shown at all.")
+    period_start: date | None = None
+    period_end: date | None = None
+
+    @field_validator("subjects")
+    @classmethod
+    def _valid_keys(cls, subjects: list[SubjectIn]) -> list[SubjectIn]:
+        for subject in subjects:
+            if subject.type is SubjectType.PERSON and not national_number.is_valid(subject.key):
+                raise ValueError(f"{subject.key}: not a valid national number")
+            if subject.type is SubjectType.COMPANY and len(subject.key) != 10:
+                raise ValueError(f"{subject.key}: an enterprise number has 10 digits")
+        return subjects
+
+    def draft(self, source: str, number: str) -> CaseDraft:
+        contact = self.contact
+        if isinstance(contact, str):
+            contact = ContactIn(name=contact)
+        return CaseDraft(
+            source=source,
+            number=number,
+            name=self.name,
+            type=self.type,
+            status=self.status.status(),
+            subjects=tuple(Subject(s.role, s.type, s.key) for s in self.subjects),
+            product=self.product,
+            contact=Contact(**(contact or ContactIn()).model_dump()),
+            link=self.link,
+            confidential=self.confidential,
+            hidden=self.hidden,
+            period_start=self.period_start,
+            period_end=self.period_end,
+        )
+
+
+class StatusOut(BaseModel):
+    code: str
+    phase: str
+    details: str
+    action_needed: bool
+    action: str
+    at: datetime
+
+
+class CaseSummaryOut(BaseModel):
+    id: str
+    source: str
+    number: str
+    name: str
+    type: str
+    status: StatusOut
+    action_needed: bool
+    updated_at: datetime
+    link: str | None
+
+
+class CaseOut(CaseSummaryOut):
+    product: str | None
+    contact: ContactIn
+    confidential: bool
+    timeline: list[StatusOut]
+    version: int
+
+
+class AgencyCaseOut(CaseOut):
+    change: Change | None = None
+    subjects: list[SubjectIn]
+
+
+class CasesOut(BaseModel):
+    cases: list[CaseSummaryOut]
+
+
+def _status_out(status: Status) -> StatusOut:
+    return StatusOut(
+        code=status.code,
+        phase=status.phase,
+        details=status.details,
+        action_needed=status.action_needed,
+        action=status.action,
+        at=status.at,
+    )
+
+
+def summary_out(case: Case) -> CaseSummaryOut:
+    return CaseSummaryOut(
+        id=case.id,
+        source=case.source,
+        number=case.number,
+        name=case.name,
+        type=case.type,
+        status=_status_out(case.status),
+        action_needed=case.action_needed,
+        updated_at=case.updated_at,
+        link=case.link,
+    )
+
+
+def case_out(case: Case) -> CaseOut:
+    return CaseOut(
+        **summary_out(case).model_dump(),
+        product=case.product,
+        contact=ContactIn(**case.contact.__dict__),
+        confidential=case.confidential,
+        timeline=[_status_out(s) for s in case.timeline],
+        version=case.version,
+    )
+
+
+def _agency_out(case: Case, change: Change | None = None) -> AgencyCaseOut:
+    subjects = [SubjectIn(role=s.role, type=s.type, key=s.key) for s in case.subjects]
+    return AgencyCaseOut(**case_out(case).model_dump(), change=change, subjects=subjects)
+
+
+def _own_source(agency: Agency, source: str) -> None:
+    if agency.source != source:
+        raise OtherSource(f"this token writes the cases of source {agency.source!r} only")
+
+
+@router.put("/cases/{source}/{number}", response_model=AgencyCaseOut, responses=AGENCY_ERRORS)
+def put_case(
+    source: Short, number: Short, body: CaseIn, agency: AgencyDep, services: ServicesDep
+) -> Response:
+    """Create or replace a case of the agency's source (idempotent): 201 when new, else 200."""
+    _own_source(agency, source)
+    case, change = services.cases.upsert(body.draft(source, number))
+    status = 201 if change is Change.CREATED else 200
+    return JSONResponse(_agency_out(case, change).model_dump(mode="json"), status_code=status)
+
+
+@router.post(
+    "/cases/{source}/{number}/status", response_model=AgencyCaseOut, status_code=201, responses=AGENCY_ERRORS
+)
+def post_status(
+    source: Short, number: Short, body: StatusIn, agency: AgencyDep, services: ServicesDep
+) -> AgencyCaseOut:
+    """Append a status to a case's timeline."""
+    _own_source(agency, source)
+    return _agency_out(services.cases.add_status(source, number, body.status()))
+
+
+@router.get("/cases/{source}/{number}", response_model=AgencyCaseOut, responses=AGENCY_ERRORS)
+def get_case(source: Short, number: Short, agency: AgencyDep, services: ServicesDep) -> AgencyCaseOut:
+    """A case of the agency's own source, as loket holds it."""
+    _own_source(agency, source)
+    case = services.cases.get(source, number)
+    if case is None:
+        raise NotFound(f"no case {number!r} of source {source!r}")
+    return _agency_out(case)
+
+
+def reader_for(services: Services, user: SignedIn, language: str) -> Reader | None:
+    """Whose cases the active profile reads; the read itself is logged by the caller."""
+    party = services.identity.acting_for(user, language)
+    if party is None:
+        return None
+    return Reader(SubjectType(party.type), party.key, party.case_types, party.under_mandate)
+
+
+def read_cases(services: Services, user: SignedIn, language: str, why: str = "own_view") -> list[Case]:
+    """The active profile's cases, with the read recorded in the access log."""
+    reader = reader_for(services, user, language)
+    if reader is None:
+        return []
+    services.identity.record(
+        user, user.active.subject, "cases", "mandate_use" if reader.under_mandate else why
+    )
+    return services.cases.for_reader(reader)
+
+
+def own_cases_for(services: Services, user: SignedIn, language: str) -> OwnCases:
+    """What the assistant may read when a question is about the person's cases, read (and logged) then."""
+
+    def read() -> list[OwnCase]:
+        return [
+            OwnCase(
+                url=f"/mijn-zaken/{case.id}",
+                name=case.name,
+                number=case.number,
+                type=case.type,
+                organisation=case.contact.service or case.contact.name or case.source,
+                status=case.status.phase or case.status.code,
+                details=case.status.details,
+                action_needed=case.action_needed,
+                action=case.status.action,
+                changed=case.status.at.date(),
+            )
+            for case in read_cases(services, user, language, why="assistant")
+        ]
+
+    return read
+
+
+def read_case(services: Services, user: SignedIn, case_id: str, language: str) -> Case:
+    reader = reader_for(services, user, language)
+    case = services.cases.case_for_reader(reader, case_id[:32]) if reader else None
+    if case is None:
+        raise NotFound(message("unknown_case", language))
+    why = "mandate_use" if reader.under_mandate else "own_view"
+    services.identity.record(user, user.active.subject, f"case:{case.id}", why)
+    return case
+
+
+@router.get("/me/cases", response_model=CasesOut, responses={401: {"description": "Not logged in."}})
+def my_cases(request: Request, user: SignedInDep, services: ServicesDep) -> CasesOut:
+    """The running cases of the active profile, latest change first."""
+    return CasesOut(cases=[summary_out(c) for c in read_cases(services, user, language(request))])
+
+
+@router.get("/me/cases/{case_id}", response_model=CaseOut, responses={401: {"description": "Not logged in."}})
+def my_case(case_id: str, request: Request, user: SignedInDep, services: ServicesDep) -> CaseOut:
+    """One case with its timeline; 404 for a case the active profile may not see."""
+    return case_out(read_case(services, user, case_id, language(request)))

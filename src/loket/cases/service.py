@@ -1,0 +1,419 @@
+"""Cases: written by agencies (API or MAGDA import), read by the people and companies they are about.
+
+Writing is idempotent: the same case sent twice changes nothing the second time. A new status is
+appended to the timeline, never overwriting one; the case keeps a copy of its latest status so a
+list of 200 cases is one indexed query. Reading always names whose cases (a subject type and key)
+and what the reader may see: a mandate may narrow the case types and never shows confidential cases;
+cases the source marks as not to be shown are never shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from loket.cases.magda import parse_geef_dossiers, read_location
+from loket.cases.models import AgencyRow, CaseRow, CaseStatusRow, CaseSubjectRow
+from loket.cases.schemas import CaseDraft, Contact, Skipped, Status, Subject, SubjectType
+from loket.db import Database
+from loket.errors import BadRequest, NotFound
+from loket.logging import get_logger
+
+log = get_logger(__name__)
+DEMO_CASES = Path(__file__).parent / "demo_cases.json"
+
+
+class Change(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass
+class CaseImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    files: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Agency:
+    name: str
+    source: str
+    created_at: datetime
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    source: str
+    number: str
+    name: str
+    type: str
+    product: str | None
+    contact: Contact
+    link: str | None
+    confidential: bool
+    status: Status
+    subjects: tuple[Subject, ...]
+    timeline: tuple[Status, ...]  # oldest first
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def action_needed(self) -> bool:
+        return self.status.action_needed
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whose cases are read, and within which limits (set by the profile the reader acts in)."""
+
+    type: SubjectType
+    key: str
+    case_types: tuple[str, ...] = ()  # a mandate's scope; empty: every type
+    under_mandate: bool = False
+
+    def may_see(self, case_type: str, confidential: bool) -> bool:
+        if confidential and self.under_mandate:
+            return False
+        return not self.case_types or case_type.casefold() in {t.casefold() for t in self.case_types}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class CaseService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # Agencies
+
+    def add_agency(self, name: str, source: str | None = None) -> str:
+        """A new agency and its bearer token, shown this once: only its hash is kept."""
+        name, source = name.strip(), (source or name).strip()
+        if not name or not source:
+            raise BadRequest("an agency needs a name and a source")
+        token = "lkt_" + secrets.token_urlsafe(32)
+        with self.db.session() as session:
+            if session.scalar(select(AgencyRow).where(AgencyRow.name == name)):
+                raise BadRequest(f"an agency named {name!r} exists already; revoke it first")
+            session.add(
+                AgencyRow(
+                    name=name, source=source, token_hash=_hash(token), created_at=now(), revoked_at=None
+                )
+            )
+        log.info("cases.agency_added", agency=name, source=source)
+        return token
+
+    def revoke_agency(self, name: str) -> bool:
+        with self.db.session() as session:
+            row = session.scalar(
+                select(AgencyRow).where(AgencyRow.name == name, AgencyRow.revoked_at.is_(None))
+            )
+            if row is None:
+                return False
+            row.revoked_at = now()
+        log.info("cases.agency_revoked", agency=name)
+        return True
+
+    def agencies(self) -> list[Agency]:
+        with self.db.session() as session:
+            rows = session.scalars(select(AgencyRow).order_by(AgencyRow.name)).all()
+            return [Agency(r.name, r.source, r.created_at, r.revoked_at is not None) for r in rows]
+
+    def agency_for(self, token: str) -> Agency | None:
+        with self.db.session() as session:
+            row = session.scalar(select(AgencyRow).where(AgencyRow.token_hash == _hash(token)))
+            if row is None or row.revoked_at is not None:
+                return None
+            return Agency(row.name, row.source, row.created_at, False)
+
+    # Writing
+
+    def upsert(self, draft: CaseDraft, merge_subjects: bool = False) -> tuple[Case, Change]:
+        """Creates or updates a case; the same draft twice changes nothing the second time.
+
+        A draft no newer than the description kept (an import replaying history) adds its status to
+        the timeline but does not overwrite that description. `merge_subjects` adds the draft's
+        subjects rather than replacing them: a MAGDA response lists the cases of one person only.
+        """
+        moment = now()
+        with self.db.session() as session:
+            row = session.scalar(
+                select(CaseRow).where(CaseRow.source == draft.source, CaseRow.number == draft.number)
+            )
+            created = row is None
+            if created:
+                row = CaseRow(id=uuid.uuid4().hex, source=draft.source, number=draft.number, version=0)
+                row.created_at = row.updated_at = moment
+                _set_current(row, draft.status, draft.status.at or moment)
+            changed = created
+            described_at = draft.status.at or moment
+            if created or draft.status.at is None or described_at > row.described_at:
+                row.described_at = described_at
+                for key, value in _fields(draft).items():
+                    changed |= getattr(row, key) != value
+                    setattr(row, key, value)
+            if created:
+                session.add(row)
+                session.flush()  # the case's row first: its subjects and statuses refer to it
+            changed |= self._set_subjects(session, row.id, draft.subjects, merge_subjects)
+            changed |= self._add_status(session, row, draft.status, moment, first=created)
+            if changed:
+                row.version += 1
+                row.updated_at = moment
+            case_id = row.id
+        change = Change.CREATED if created else Change.UPDATED if changed else Change.UNCHANGED
+        return self._get(case_id), change
+
+    def _set_subjects(self, session, case_id: str, subjects, merge: bool) -> bool:
+        wanted = {(s.role, s.type.value, s.key) for s in subjects}
+        rows = session.scalars(select(CaseSubjectRow).where(CaseSubjectRow.case_id == case_id)).all()
+        existing = {(r.role, r.type, r.key) for r in rows}
+        if merge:
+            wanted |= existing
+        if wanted == existing:
+            return False
+        for row in rows:
+            if (row.role, row.type, row.key) not in wanted:
+                session.delete(row)
+        for role, kind, key in sorted(wanted - existing):
+            session.add(CaseSubjectRow(case_id=case_id, role=role, type=kind, key=key))
+        return True
+
+    def add_status(self, source: str, number: str, status: Status) -> Case:
+        moment = now()
+        with self.db.session() as session:
+            row = session.scalar(select(CaseRow).where(CaseRow.source == source, CaseRow.number == number))
+            if row is None:
+                raise NotFound(f"no case {number!r} of source {source!r}")
+            if self._add_status(session, row, status, moment):
+                row.version += 1
+                row.updated_at = moment
+            case_id = row.id
+        return self._get(case_id)
+
+    def _add_status(
+        self, session, row: CaseRow, status: Status, moment: datetime, first: bool = False
+    ) -> bool:
+        """Appends `status` to the timeline; the latest one is current. Without its own time, a status
+        equal to the current one is no news; with one, it is news unless the timeline holds it already."""
+        at = status.at or moment
+        if not first and status.at is None and _same_status(row, status):
+            return False
+        if (
+            not first
+            and status.at is not None
+            and session.scalar(
+                select(CaseStatusRow.id).where(
+                    CaseStatusRow.case_id == row.id,
+                    CaseStatusRow.at == status.at,
+                    CaseStatusRow.code == status.code,
+                    CaseStatusRow.phase == status.phase,
+                    CaseStatusRow.details == status.details,
+                    CaseStatusRow.action == status.action,
+                )
+            )
+        ):
+            return False  # this status is in the timeline already (an import seen before)
+        if first or at >= row.status_at:
+            _set_current(row, status, at)
+        session.add(
+            CaseStatusRow(
+                case_id=row.id,
+                code=status.code,
+                phase=status.phase,
+                details=status.details,
+                action_needed=status.action_needed,
+                action=status.action,
+                at=at,
+                recorded_at=moment,
+            )
+        )
+        return True
+
+    def ingest_location(self, location: str, progress=None) -> CaseImportReport:
+        """MAGDA GeefDossiers responses from a file, a folder of them or a URL; what was skipped, and why."""
+        report = CaseImportReport()
+        for name, data in read_location(location):
+            drafts, skipped = parse_geef_dossiers(data, name)
+            report.files += 1
+            report.skipped += skipped
+            for draft in drafts:
+                _, change = self.upsert(draft, merge_subjects=True)
+                setattr(report, change.value, getattr(report, change.value) + 1)
+            if progress:
+                progress(name)
+        log.info(
+            "cases.imported",
+            files=report.files,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            skipped=len(report.skipped),
+        )
+        return report
+
+    def load_demo(self) -> None:
+        """The demo persons' own cases (the project's file): idempotent, like every upsert."""
+        for case in json.loads(DEMO_CASES.read_text(encoding="utf-8"))["cases"]:
+            subjects = tuple(Subject(s["role"], SubjectType(s["type"]), s["key"]) for s in case["subjects"])
+            for status in case["statuses"]:
+                self.upsert(
+                    CaseDraft(
+                        source=case["source"],
+                        number=case["number"],
+                        name=case["name"],
+                        type=case["type"],
+                        status=Status(
+                            status["code"],
+                            status.get("phase", ""),
+                            status.get("details", ""),
+                            status.get("action_needed", False),
+                            status.get("action", ""),
+                            datetime.fromisoformat(status["at"]),
+                        ),
+                        subjects=subjects,
+                        product=case.get("product"),
+                        contact=Contact(**case.get("contact", {})),
+                        link=case.get("link"),
+                    )
+                )
+
+    # Reading
+
+    def get(self, source: str, number: str) -> Case | None:
+        """A case by its source's own number: for the agency that owns the source."""
+        with self.db.session() as session:
+            case_id = session.scalar(
+                select(CaseRow.id).where(CaseRow.source == source, CaseRow.number == number)
+            )
+        return self._get(case_id) if case_id else None
+
+    def for_reader(self, reader: Reader) -> list[Case]:
+        """The reader's cases, latest change first, without their timelines."""
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(CaseRow)
+                .join(CaseSubjectRow, CaseSubjectRow.case_id == CaseRow.id)
+                .where(
+                    CaseSubjectRow.type == reader.type.value,
+                    CaseSubjectRow.key == reader.key,
+                    CaseRow.hidden.is_(False),
+                )
+                .distinct()
+                .order_by(CaseRow.updated_at.desc(), CaseRow.id)
+            ).all()
+            return [_case(row, (), ()) for row in rows if reader.may_see(row.type, row.confidential)]
+
+    def case_for_reader(self, reader: Reader, case_id: str) -> Case | None:
+        """One case with its timeline, or None for a case the reader may not see, existing or not."""
+        case = self._get(case_id)
+        if case is None:
+            return None
+        with self.db.session() as session:
+            hidden = session.scalar(select(CaseRow.hidden).where(CaseRow.id == case_id))
+        is_subject = any(s.type == reader.type and s.key == reader.key for s in case.subjects)
+        if hidden or not is_subject or not reader.may_see(case.type, case.confidential):
+            return None
+        return case
+
+    def counts(self) -> dict[str, int]:
+        with self.db.session() as session:
+            return {
+                "cases": session.scalar(select(func.count()).select_from(CaseRow)) or 0,
+                "statuses": session.scalar(select(func.count()).select_from(CaseStatusRow)) or 0,
+            }
+
+    def _get(self, case_id: str) -> Case | None:
+        with self.db.session() as session:
+            row = session.get(CaseRow, case_id)
+            if row is None:
+                return None
+            subjects = session.scalars(
+                select(CaseSubjectRow).where(CaseSubjectRow.case_id == case_id).order_by(CaseSubjectRow.id)
+            ).all()
+            timeline = session.scalars(
+                select(CaseStatusRow)
+                .where(CaseStatusRow.case_id == case_id)
+                .order_by(CaseStatusRow.at, CaseStatusRow.id)
+            ).all()
+            return _case(row, subjects, timeline)
+
+
+def _fields(draft: CaseDraft) -> dict:
+    return {
+        "name": draft.name,
+        "type": draft.type,
+        "product": draft.product,
+        "contact": asdict(draft.contact),
+        "link": draft.link,
+        "confidential": draft.confidential,
+        "hidden": draft.hidden,
+        "period_start": draft.period_start,
+        "period_end": draft.period_end,
+    }
+
+
+def _set_current(row: CaseRow, status: Status, at: datetime) -> None:
+    row.status_code, row.status_phase, row.status_details = status.code, status.phase, status.details
+    row.action_needed, row.action, row.status_at = status.action_needed, status.action, at
+
+
+def _same_status(row: CaseRow, status: Status) -> bool:
+    return (row.status_code, row.status_phase, row.status_details, row.action_needed, row.action) == (
+        status.code,
+        status.phase,
+        status.details,
+        status.action_needed,
+        status.action,
+    )
+
+
+def _status(row) -> Status:
+    return Status(row.code, row.phase, row.details, row.action_needed, row.action, row.at)
+
+
+def _case(row: CaseRow, subjects, timeline) -> Case:
+    return Case(
+        id=row.id,
+        source=row.source,
+        number=row.number,
+        name=row.name,
+        type=row.type,
+        product=row.product,
+        contact=Contact(**row.contact),
+        link=row.link,
+        confidential=row.confidential,
+        status=Status(
+            row.status_code,
+            row.status_phase,
+            row.status_details,
+            row.action_needed,
+            row.action,
+            row.status_at,
+        ),
+        subjects=tuple(Subject(s.role, SubjectType(s.type), s.key) for s in subjects),
+        timeline=tuple(_status(s) for s in timeline),
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,166 @@
+"""The identity API: who am I and as whom do I act (`/api/v1/me`), mandates, my access log, and roles.
+
+The login itself is a browser flow, in `loket.web.account`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from loket.deps import ServicesDep
+from loket.identity.access import SignedInDep, language, require_role
+from loket.identity.service import Kind, Mandate, Role, SignedIn
+
+router = APIRouter(prefix="/api/v1", tags=["identity"])
+UNAUTHORISED = {401: {"description": "Not logged in."}, 403: {"description": "Not allowed."}}
+
+
+class PersonOut(BaseModel):
+    id: str
+    name: str
+    national_number: str | None
+
+
+class ProfileOut(BaseModel):
+    id: str
+    kind: Kind
+    name: str
+
+
+class MeOut(BaseModel):
+    person: PersonOut
+    profiles: list[ProfileOut]
+    active_profile: ProfileOut
+    roles: list[Role]
+
+
+class SwitchRequest(BaseModel):
+    profile: str = Field(max_length=128)
+
+
+class MandateRequest(BaseModel):
+    mandatary: str = Field(max_length=32, description="The national number of who may act for you.")
+    name: str = Field(max_length=200, description="Their name, as you know them.")
+    case_types: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=50, description="Empty: everything."
+    )
+    starts_on: date | None = Field(None, description="Default: today.")
+    ends_on: date | None = None
+
+
+class MandateOut(BaseModel):
+    id: str
+    mandator: str
+    mandatary_name: str
+    case_types: list[str]
+    starts_on: date
+    ends_on: date | None
+    revoked: bool
+
+
+class MandatesOut(BaseModel):
+    granted: list[MandateOut]
+    received: list[MandateOut]
+
+
+class AccessOut(BaseModel):
+    at: datetime
+    by: str
+    acting_as: str
+    what: str
+    why: str
+
+
+class RoleOut(BaseModel):
+    national_number: str
+    role: Role
+
+
+def me_out(user: SignedIn) -> MeOut:
+    def profile(p) -> ProfileOut:
+        return ProfileOut(id=p.id, kind=p.kind, name=p.name)
+
+    return MeOut(
+        person=PersonOut(
+            id=user.person.id, name=user.person.name, national_number=user.person.national_number
+        ),
+        profiles=[profile(p) for p in user.profiles],
+        active_profile=profile(user.active),
+        roles=sorted(user.roles),
+    )
+
+
+def mandate_out(mandate: Mandate) -> MandateOut:
+    return MandateOut(
+        id=mandate.id,
+        mandator=mandate.mandator_name,
+        mandatary_name=mandate.mandatary_name,
+        case_types=list(mandate.case_types),
+        starts_on=mandate.starts_on,
+        ends_on=mandate.ends_on,
+        revoked=mandate.revoked_at is not None,
+    )
+
+
+@router.get("/me", response_model=MeOut, responses=UNAUTHORISED)
+def me(user: SignedInDep, services: ServicesDep) -> MeOut:
+    """The person, the profiles they may act in and the active one. Reading it is logged."""
+    services.identity.record(user, f"person:{user.person.id}", "person", "own_view")
+    return me_out(user)
+
+
+@router.post("/me/profile", response_model=MeOut, responses=UNAUTHORISED)
+def switch_profile(body: SwitchRequest, request: Request, user: SignedInDep, services: ServicesDep) -> MeOut:
+    return me_out(services.identity.switch(user, body.profile, language(request)))
+
+
+@router.get("/me/mandates", response_model=MandatesOut, responses=UNAUTHORISED)
+def mandates(request: Request, user: SignedInDep, services: ServicesDep) -> MandatesOut:
+    granted, received = services.identity.mandates(user, language(request))
+    return MandatesOut(granted=[mandate_out(m) for m in granted], received=[mandate_out(m) for m in received])
+
+
+@router.post("/me/mandates", response_model=MandateOut, status_code=201, responses=UNAUTHORISED)
+def grant_mandate(
+    body: MandateRequest, request: Request, user: SignedInDep, services: ServicesDep
+) -> MandateOut:
+    mandate = services.identity.grant_mandate(
+        user,
+        body.mandatary,
+        body.name,
+        body.case_types,
+        body.starts_on or date.today(),
+        body.ends_on,
+        language(request),
+    )
+    return mandate_out(mandate)
+
+
+@router.delete("/me/mandates/{mandate_id}", status_code=204, responses=UNAUTHORISED)
+def revoke_mandate(mandate_id: str, request: Request, user: SignedInDep, services: ServicesDep) -> Response:
+    services.identity.revoke_mandate(user, mandate_id[:36], language(request))
+    return Response(status_code=204)
+
+
+@router.get("/me/access-log", response_model=list[AccessOut], responses=UNAUTHORISED)
+def access_log(user: SignedInDep, services: ServicesDep) -> list[AccessOut]:
+    """Who read my data, acting as whom, what and why: newest first."""
+    return [
+        AccessOut(at=a.at, by=a.actor, acting_as=a.profile, what=a.what, why=a.why)
+        for a in services.identity.accesses(user)
+    ]
+
+
+@router.get(
+    "/admin/roles",
+    response_model=list[RoleOut],
+    responses=UNAUTHORISED,
+    dependencies=[Depends(require_role(Role.OPERATOR))],
+)
+def roles(services: ServicesDep) -> list[RoleOut]:
+    """Who holds which role beyond citizen (operators only; grant with `loket users grant`)."""
+    return [RoleOut(national_number=n, role=r) for n, r in services.identity.roles()]
