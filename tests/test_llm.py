@@ -346,3 +346,48 @@ def test_a_follow_up_gets_a_usable_standalone_question_in_the_pipeline(services)
     else:
         assert rewrite["outcome"] == "rewritten by llm"
         assert message.standalone != by_rules and "\n" not in message.standalone
+
+
+# --- re-ranking ----------------------------------------------------------------------------------
+
+
+def _reranking(settings: Settings, llm_url: str, **overrides) -> Services:
+    """loket with the LLM re-ranker on, over the same database (load the content with another)."""
+    changes = {"reranker": "llm", "llm_base_url": llm_url, **overrides}
+    return Services.build(Settings(_env_file=None, **(settings.model_dump() | changes)))
+
+
+def test_the_llm_reranker_reorders_the_first_hits_and_nothing_else(settings, llm_url):
+    plain = _load_vac(Services.build(settings))
+    reranked = _reranking(settings, llm_url)
+    query = "Hoe vraag ik een paspoort aan?"
+    before = plain.search.search(query, limit=10)
+    after = reranked.search.search(query, limit=10)
+    depth = reranked.search.rerank_depth
+    assert {hit.item.id for hit in after[:depth]} == {hit.item.id for hit in before[:depth]}
+    assert [hit.item.id for hit in after[depth:]] == [hit.item.id for hit in before[depth:]]
+    confident = {hit.item.id: hit.confident for hit in before}
+    assert all(hit.confident == confident[hit.item.id] for hit in after)  # never made more certain
+    one = reranked.search.search(query, limit=1)
+    assert one[0].item.id == after[0].item.id  # a short list is cut after re-ranking, not before
+    plain.db.dispose()
+    reranked.db.dispose()
+
+
+def test_the_reranker_keeps_the_fused_order_when_the_endpoint_is_down(settings):
+    plain = _load_vac(Services.build(settings))
+    down = _reranking(settings, f"http://127.0.0.1:{_closed_port()}/v1", llm_retries=0, llm_timeout=5)
+    query = "Hoe vraag ik een paspoort aan?"
+    assert [h.item.id for h in down.search.search(query)] == [h.item.id for h in plain.search.search(query)]
+    plain.db.dispose()
+    down.db.dispose()
+
+
+def test_no_identifier_in_a_search_query_reaches_the_reranking_model(settings, recording_proxy):
+    _load_vac(Services.build(settings)).db.dispose()
+    services = _reranking(settings, recording_proxy.url)
+    services.search.search(f"paspoort verloren, mijn rijksregisternummer is {NATIONAL_NUMBER} en {EMAIL}")
+    prompts = json.dumps(recording_proxy.requests(), ensure_ascii=False)
+    assert "paspoort verloren" in prompts
+    assert not any(identifier in prompts for identifier in IDENTIFIERS)
+    services.db.dispose()

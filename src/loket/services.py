@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from loket.assistant.compose import Composer, ExtractiveComposer
 from loket.assistant.conversations import ConversationStore
-from loket.assistant.llm import ChatClient, LLMComposer, LLMRewriter
+from loket.assistant.llm import ChatClient, LLMComposer, LLMReranker, LLMRewriter
 from loket.assistant.service import AssistantService
 from loket.cases.service import CaseService
 from loket.catalog.service import CatalogService
@@ -16,6 +16,7 @@ from loket.db import Database
 from loket.identity.oidc import OidcClient
 from loket.identity.service import IdentityService
 from loket.search.embedders import make_embedder
+from loket.search.rerank import CrossEncoderReranker, Reranker
 from loket.search.service import SearchService
 from loket.search.synonyms import BUILT_IN as BUILT_IN_SYNONYMS
 from loket.search.synonyms import Synonyms
@@ -37,8 +38,17 @@ class Services:
         db = Database(settings.sqlalchemy_url)
         catalog = CatalogService(db)
         synonyms = Synonyms.load(BUILT_IN_SYNONYMS, settings.synonyms_file)
-        search = SearchService(db, catalog, make_embedder(settings), synonyms)
-        composer, rewriter = _composer(settings)
+        client = _chat_client(settings)
+        search = SearchService(
+            db,
+            catalog,
+            make_embedder(settings),
+            synonyms,
+            None,
+            _reranker(settings, client),
+            settings.rerank_depth,
+        )
+        composer, rewriter = _composer(settings, client)
         assistant = AssistantService(
             search,
             ConversationStore(db),
@@ -54,17 +64,31 @@ class Services:
         return cls(settings, db, catalog, search, assistant, identity, _oidc(settings), CaseService(db))
 
 
-def _composer(settings: Settings) -> tuple[Composer, LLMRewriter | None]:
-    """The LLM composer and rewriter when an endpoint is configured, else the extractive default."""
+def _chat_client(settings: Settings) -> ChatClient | None:
     if not settings.llm_base_url:
-        return ExtractiveComposer(), None
-    client = ChatClient(
+        return None
+    return ChatClient(
         settings.llm_base_url,
         settings.llm_model or "default",
         settings.llm_api_key.get_secret_value() if settings.llm_api_key else None,
         settings.llm_timeout,
         settings.llm_retries,
     )
+
+
+def _reranker(settings: Settings, client: ChatClient | None) -> Reranker | None:
+    """Off by default; the settings have checked the value already."""
+    if settings.reranker == "llm" and client is not None:
+        return LLMReranker(client)
+    if settings.reranker.startswith("cross-encoder:"):
+        return CrossEncoderReranker(settings.reranker.removeprefix("cross-encoder:"))
+    return None
+
+
+def _composer(settings: Settings, client: ChatClient | None) -> tuple[Composer, LLMRewriter | None]:
+    """The LLM composer and rewriter when an endpoint is configured, else the extractive default."""
+    if client is None:
+        return ExtractiveComposer(), None
     composer = LLMComposer(
         client, settings.llm_max_tokens, settings.llm_cost_prompt, settings.llm_cost_completion
     )

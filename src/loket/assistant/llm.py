@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 import httpx
 
+from loket.assistant.checks import find_personal_data, redact
 from loket.assistant.compose import MAX_CITATIONS, Composition, answer_order, source_text
 from loket.assistant.grounding import sentences
 from loket.logging import get_logger
 from loket.search.analysis import primary_language
+from loket.search.rerank import passage, reorder
 from loket.search.schemas import SearchHit
 
 log = get_logger(__name__)
@@ -303,6 +305,37 @@ class LLMRewriter:
         if rewritten is None:
             log.info("llm.rewrite_unusable", truncated=completion.truncated, characters=len(completion.text))
         return rewritten
+
+
+class LLMReranker:
+    """Re-ranks the first search hits with the model (`LOKET_RERANKER=llm`): it names the pages that
+    answer the question, best first. Identifiers are redacted first, since a search query, unlike a
+    question to the assistant, is not refused for carrying them. Any failure keeps the fused order."""
+
+    name = "llm"
+
+    def __init__(self, client: ChatClient) -> None:
+        self.client = client
+
+    def rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]:
+        query = redact(query, find_personal_data(query))
+        pages = "\n".join(f"[{n}] {passage(hit, 300)}" for n, hit in enumerate(hits, 1))
+        try:
+            completion = self.client.complete(
+                [
+                    {
+                        "role": "system",
+                        "content": "You rank government service pages for a citizen's question. Reply only "
+                        "with the numbers of the pages that answer it, most useful first, e.g. 3, 1.",
+                    },
+                    {"role": "user", "content": f"Question: {query}\n\nPages:\n{pages}\n\nNumbers:"},
+                ],
+                max_tokens=20,
+            )
+        except LLMError as error:
+            log.warning("search.rerank_failed", reranker=self.name, error=str(error)[:100])
+            return hits
+        return reorder(hits, [int(number) - 1 for number in re.findall(r"\d+", completion.text)])
 
 
 def usable_rewrite(completion: Completion) -> str | None:

@@ -24,6 +24,7 @@ from loket.search.analysis import primary_language
 from loket.search.chunking import TITLE, chunk_item
 from loket.search.embedders import Embedder
 from loket.search.index import SearchIndex, Weights
+from loket.search.rerank import Reranker
 from loket.search.schemas import SearchFilters, SearchHit, SyncReport
 from loket.search.synonyms import Synonyms
 
@@ -46,8 +47,12 @@ class SearchService:
         embedder: Embedder,
         synonyms: Synonyms,
         weights: Weights | None = None,
+        reranker: Reranker | None = None,
+        rerank_depth: int = 5,
     ) -> None:
         self.db = db
+        self.reranker = reranker
+        self.rerank_depth = rerank_depth
         self.catalog = catalog
         self.embedder = embedder
         self.synonyms = synonyms
@@ -74,8 +79,9 @@ class SearchService:
         vector = self.query_vector(query) if (weights or self.weights).dense else None
         scores = index.score(query, vector, expansions, weights or self.weights)
         allowed = _allowed(index.items, filters or SearchFilters(), datetime.now(UTC))
-        ranked = [n for n in np.argsort(-scores.fused, kind="stable") if allowed[n]][:limit]
-        return [
+        depth = max(limit, self.rerank_depth) if self.reranker else limit
+        ranked = [n for n in np.argsort(-scores.fused, kind="stable") if allowed[n]][:depth]
+        hits = [
             SearchHit(
                 item=index.items[n],
                 section=_section(index, int(scores.best_chunk[n])),
@@ -84,6 +90,10 @@ class SearchService:
             )
             for n in ranked
         ]
+        if self.reranker and len(hits) > 1:
+            head = self.reranker.rerank(query, hits[: self.rerank_depth])
+            hits = head + hits[self.rerank_depth :]
+        return hits[:limit]
 
     def query_vector(self, query: str) -> np.ndarray:
         return self._query_vectors(query)

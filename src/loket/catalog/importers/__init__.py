@@ -7,16 +7,18 @@ the format and turns every failure into a `Problem`, so one bad file never stops
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-from loket.catalog.importers import govuk, ipdc, markdown, vac
 from loket.catalog.importers.document import Document
 from loket.catalog.importers.fetch import Fetcher, FetchError
 from loket.catalog.schemas import ItemDraft, Problem
 
-FORMATS: dict[str, ModuleType] = {module.FORMAT: module for module in (vac, govuk, ipdc, markdown)}
+# Each format's module is imported on first use: rdflib, trafilatura and BeautifulSoup take about a
+# second to load, and most commands (and the web app's start) never read content.
+FORMATS = ("vac", "govuk", "ipdc", "markdown")
 FORMAT_NAMES = ("auto", *FORMATS, "html")
 _SKIPPED_NAMES = ("SOURCE.md", "README.md", "CHANGELOG", "LICENSE")
 
@@ -24,7 +26,7 @@ _SKIPPED_NAMES = ("SOURCE.md", "README.md", "CHANGELOG", "LICENSE")
 def read(location: str, fmt: str = "auto", fetcher: Fetcher | None = None) -> Iterator[ItemDraft | Problem]:
     """Every item draft found at `location` (a path, a folder or an http(s) URL), and every problem."""
     if fmt == "html":
-        fmt = markdown.FORMAT
+        fmt = "markdown"
     if fmt not in FORMATS and fmt != "auto":
         yield Problem(location, f"unknown format {fmt!r}; choose one of {', '.join(FORMAT_NAMES)}")
         return
@@ -77,10 +79,14 @@ def _read_urls(start: str, fmt: str, fetcher: Fetcher) -> Iterator[ItemDraft | P
                 queue.append(link)
 
 
+def format_module(name: str) -> ModuleType:
+    return importlib.import_module(f"loket.catalog.importers.{name}")
+
+
 def _format_of(doc: Document, fmt: str) -> ModuleType | None:
     if fmt != "auto":
-        return FORMATS[fmt]
-    return next((module for module in FORMATS.values() if module.sniff(doc)), None)
+        return format_module(fmt)
+    return next((module for module in map(format_module, FORMATS) if module.sniff(doc)), None)
 
 
 def _parse(module: ModuleType, doc: Document) -> Iterator[ItemDraft | Problem]:
