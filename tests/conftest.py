@@ -104,11 +104,11 @@ def _database_url(uri: str, name: str) -> str:
 
 
 @contextmanager
-def _fresh_postgres_database(server_uri: str) -> Iterator[str]:
+def _fresh_postgres_database(server_uri: str, template: str = TEMPLATE_DB) -> Iterator[str]:
     name = f"test_{uuid.uuid4().hex[:12]}"
     admin = Database(_database_url(server_uri, "postgres"))
     with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
     try:
         yield _database_url(server_uri, name)
     finally:
@@ -117,14 +117,67 @@ def _fresh_postgres_database(server_uri: str) -> Iterator[str]:
         admin.dispose()
 
 
+# Content many tests only read, ingested and indexed once into a template of its own: a test that
+# uses the fixture named here starts from that template instead of an empty catalogue.
+CONTENT = {"bzk_loaded": ("bzk", VAC_CSVS[:1]), "vac_loaded": ("vac", VAC_CSVS)}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        for fixture, (name, _) in CONTENT.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.content(name))
+
+
+def _load(url: str, files: tuple[Path, ...]) -> None:
+    services = Services.build(Settings(database_url=url, _env_file=None))
+    for path in files:
+        assert services.catalog.ingest_location(str(path)).ok
+    assert services.search.sync().chunks_embedded == 0
+    services.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def content_templates(sqlite_template, tmp_path_factory):
+    """Builds, once per run and database kind, a template holding one of CONTENT's sets."""
+    built: dict[tuple[str, str], str] = {}
+
+    def template(kind: str, name: str, server_uri: str | None = None) -> str:
+        if (kind, name) not in built:
+            files = next(files for content, files in CONTENT.values() if content == name)
+            if kind == "sqlite":
+                path = tmp_path_factory.mktemp(f"template-{name}") / "loket.db"
+                shutil.copyfile(sqlite_template, path)
+                _load(f"sqlite:///{path}", files)
+                built[kind, name] = str(path)
+            else:
+                database = f"{TEMPLATE_DB}_{name}"
+                admin = Database(_database_url(server_uri, "postgres"))
+                with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    connection.execute(text(f"CREATE DATABASE {database} TEMPLATE {TEMPLATE_DB}"))
+                admin.dispose()
+                _load(_database_url(server_uri, database), files)
+                built[kind, name] = database
+        return built[kind, name]
+
+    return template
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def database_url(request, tmp_path) -> Iterator[str]:
+    marker = request.node.get_closest_marker("content")
+    content = marker.args[0] if marker else None
     if request.param == "postgresql":
-        with _fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        server = request.getfixturevalue("postgres_server")
+        template = (
+            request.getfixturevalue("content_templates")("postgresql", content, server) if content else None
+        )
+        with _fresh_postgres_database(server, template or TEMPLATE_DB) as url:
             yield url
         return
     copy = tmp_path / "loket.db"
-    shutil.copyfile(request.getfixturevalue("sqlite_template"), copy)
+    source = request.getfixturevalue("content_templates")("sqlite", content) if content else None
+    shutil.copyfile(source or request.getfixturevalue("sqlite_template"), copy)
     yield f"sqlite:///{copy}"
 
 
@@ -172,8 +225,13 @@ def _no_loket_environment(monkeypatch) -> None:
 
 @pytest.fixture
 def vac_loaded(services):
-    """Both Rijksoverheid VAC files, indexed from the template's vectors (nothing embedded)."""
-    for path in VAC_CSVS:
-        assert services.catalog.ingest_location(str(path)).ok
-    assert services.search.sync().chunks_embedded == 0
+    """Both Rijksoverheid VAC files, ingested and indexed: the database starts from their template."""
+    assert len(services.catalog.active_items()) == 179
+    return services
+
+
+@pytest.fixture
+def bzk_loaded(services):
+    """The 175 BZK pages of the Rijksoverheid VAC set, ingested and indexed (their own template)."""
+    assert len(services.catalog.active_items()) == 175
     return services

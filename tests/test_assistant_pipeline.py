@@ -81,17 +81,12 @@ def _assert_trace_well_formed(trace: list[dict], stages: list[str]) -> None:
 
 
 @pytest.fixture
-def vac(services):
-    """The 175 BZK pages of the Rijksoverheid VAC set; their vectors are in the template database."""
-    report = services.catalog.ingest_location(str(BZK))
-    assert report.created == 175
-    return services
+def vac(bzk_loaded):
+    return bzk_loaded
 
 
 @pytest.fixture
-def api(client):
-    report = client.app.state.services.catalog.ingest_location(str(BZK))
-    assert report.created == 175
+def api(client, bzk_loaded):
     return client
 
 

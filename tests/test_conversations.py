@@ -49,9 +49,7 @@ def _keep_structlog_configuration() -> Iterator[None]:
 
 
 @pytest.fixture
-def api(client) -> TestClient:
-    report = client.app.state.services.catalog.ingest_location(str(BZK))
-    assert report.created == 175
+def api(client, bzk_loaded) -> TestClient:
     return client
 
 

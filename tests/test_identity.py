@@ -264,12 +264,16 @@ def test_return_addresses_stay_on_loket(asked, kept):
     assert safe_return(asked) == kept
 
 
-def test_an_open_redirect_through_the_login_is_refused(oidc, demo):
+def test_an_open_redirect_through_the_login_is_refused_and_logged(oidc, demo, capsys):
+    configure_logging("INFO")
     response = login_at_provider(oidc, CITIZEN, return_to="https://evil.example/phish")
     assert response.headers["location"] == "/"
     page = demo.get("/aanmelden?lang=en")
     form = {"csrf_token": csrf_token(page.text), "person": AN, "return_to": "//evil.example"}
     assert demo.post("/auth/demo-login", data=form).headers["location"] == "/"
+    logs = _logs(capsys)
+    assert logs.count("identity.return_refused") >= 2
+    assert "evil.example" not in logs
 
 
 # Demo login
@@ -429,7 +433,8 @@ def test_the_assistant_asks_for_a_login_only_when_anonymous(demo):
 # Mandates
 
 
-def test_a_mandate_gives_a_profile_whose_every_use_the_mandator_sees(demo, settings):
+def test_a_mandate_gives_a_profile_whose_every_use_the_mandator_sees(demo, settings, capsys):
+    configure_logging("INFO")
     demo_login(demo, MARIE)
     granted = demo.post(
         "/api/v1/me/mandates",
@@ -452,6 +457,7 @@ def test_a_mandate_gives_a_profile_whose_every_use_the_mandator_sees(demo, setti
     assert marie_subject.startswith("person:")
     with pytest.raises(Forbidden, match="does not cover this kind of case"):
         identity.authorize(lotte, "kinderbijslag", "en")
+    assert "identity.mandate_refused" in _logs(capsys)
 
     demo_login(demo, MARIE)
     log = demo.get("/api/v1/me/access-log").json()

@@ -36,13 +36,15 @@ ACCOUNT_PAGE = "/mijn-profiel"
 
 def safe_return(value: str | None) -> str:
     """A path on loket itself; anything else (another site, `//host`, `/\\host`) becomes the start page."""
+    if not value:
+        return "/"
     if (
-        not value
-        or len(value) > 500
+        len(value) > 500
         or not value.startswith("/")
         or value.startswith(("//", "/\\"))
         or any(ord(c) < 32 or c == "\\" for c in value)
     ):
+        log.warning("identity.return_refused", length=len(value))
         return "/"
     return value
 
