@@ -65,6 +65,7 @@ class Case:
     contact: Contact
     link: str | None
     confidential: bool
+    hidden: bool
     status: Status
     subjects: tuple[Subject, ...]
     timeline: tuple[Status, ...]  # oldest first
@@ -329,10 +330,8 @@ class CaseService:
         case = self._get(case_id)
         if case is None:
             return None
-        with self.db.session() as session:
-            hidden = session.scalar(select(CaseRow.hidden).where(CaseRow.id == case_id))
         is_subject = any(s.type == reader.type and s.key == reader.key for s in case.subjects)
-        if hidden or not is_subject or not reader.may_see(case.type, case.confidential):
+        if case.hidden or not is_subject or not reader.may_see(case.type, case.confidential):
             return None
         return case
 
@@ -403,6 +402,7 @@ def _case(row: CaseRow, subjects, timeline) -> Case:
         contact=Contact(**row.contact),
         link=row.link,
         confidential=row.confidential,
+        hidden=row.hidden,
         status=Status(
             row.status_code,
             row.status_phase,

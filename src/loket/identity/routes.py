@@ -109,7 +109,7 @@ def mandate_out(mandate: Mandate) -> MandateOut:
 @router.get("/me", response_model=MeOut, responses=UNAUTHORISED)
 def me(user: SignedInDep, services: ServicesDep) -> MeOut:
     """The person, the profiles they may act in and the active one. Reading it is logged."""
-    services.identity.record(user, f"person:{user.person.id}", "person", "own_view")
+    services.identity.record_own_view(user)
     return me_out(user)
 
 

@@ -376,13 +376,16 @@ class IdentityService:
                 raise Forbidden(message("mandate_out_of_scope", language))
         return profile.subject
 
-    def _check_mandate(self, signed_in: SignedIn, language: str) -> None:
+    def _check_mandate(self, signed_in: SignedIn, language: str) -> str | None:
+        """The active mandate's mandator's national number, once the mandate is found valid today."""
         with self.db.session() as session:
             row = session.get(MandateRow, signed_in.active.id.removeprefix("mandate:"))
             valid = row is not None and _mandate(row, "").valid_on(now().date())
+            number = session.get(PersonRow, row.mandator_id).national_number if valid else None
         if not valid:
             log.warning("identity.mandate_refused", person=signed_in.person.id, reason="period")
             raise Forbidden(message("mandate_not_valid", language))
+        return number
 
     def acting_for(self, signed_in: SignedIn, language: str) -> Party | None:
         """The party of the active profile; None when there is none to read (no national number).
@@ -392,11 +395,7 @@ class IdentityService:
         """
         profile = signed_in.active
         if profile.kind is Kind.MANDATE:
-            self._check_mandate(signed_in, language)
-            with self.db.session() as session:
-                mandate = session.get(MandateRow, profile.id.removeprefix("mandate:"))
-                mandator = session.get(PersonRow, mandate.mandator_id)
-                number = mandator.national_number
+            number = self._check_mandate(signed_in, language)
             if not number:
                 return None
             return Party("person", number, profile.subject, profile.case_types, under_mandate=True)
@@ -446,6 +445,10 @@ class IdentityService:
                     why=why,
                 )
             )
+
+    def record_own_view(self, signed_in: SignedIn) -> None:
+        """The person looked at their own details: logged like any read, so the log is complete."""
+        self.record(signed_in, f"person:{signed_in.person.id}", "person", "own_view")
 
     def accesses(self, signed_in: SignedIn, limit: int = 100) -> list[Access]:
         """Who read this person's data, newest first: the log a citizen may see about themself."""

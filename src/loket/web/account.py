@@ -221,7 +221,7 @@ def account(request: Request, services: ServicesDep) -> Response:
     granted, received = ([], [])
     if user.active.kind == "BUR":
         granted, received = services.identity.mandates(user, language)
-    services.identity.record(user, f"person:{user.person.id}", "person", "own_view")
+    services.identity.record_own_view(user)
     return render(
         request,
         "account.html",
