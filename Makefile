@@ -30,9 +30,12 @@ run: $(VENV)/.installed
 	LOKET_DEMO=1 $(BIN)/loket serve
 
 # A temp folder of its own: pytest prunes old runs' folders in the shared one, and with them the data
-# of a PostgreSQL server another run may still be using.
+# of a PostgreSQL server another run may still be using. One worker per core (TEST_WORKERS), each test
+# file whole on one worker, so a file's browser, identity provider and servers start once.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-test browser lint
-	$(BIN)/pytest --basetemp=.pytest_tmp
+	$(BIN)/pytest --basetemp=.pytest_tmp -n $(TEST_WORKERS) --dist loadfile
 
 # The browser tests drive Debian's Chromium (never a browser download) and inject axe-core, installed
 # from npm into node_modules/. In CI (CI=true) a failed install fails; elsewhere those tests skip loudly.

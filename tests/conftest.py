@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from filelock import FileLock
 from sqlalchemy import select, text
 
 from loket.catalog.service import DEMO_CATALOGUE, DEMO_SOURCE
@@ -54,10 +55,17 @@ def sqlite_template(request, tmp_path_factory) -> Path:
     """A migrated SQLite database holding only the vectors of the test corpora.
 
     It is kept in pytest's cache folder between runs: vectors are keyed by embedder and text hash, so
-    an old file can only lack vectors (then they are made now), never hold wrong ones.
+    an old file can only lack vectors (then they are made now), never hold wrong ones. The test
+    workers (pytest-xdist) build it one after the other: the first embeds, the others find it done.
     """
     kept = request.config.cache.mkdir("loket-vectors") / "vectors.db"
     template = tmp_path_factory.mktemp("template") / "loket.db"
+    with FileLock(kept.with_suffix(".lock")):
+        _build_sqlite_template(kept, template)
+    return template
+
+
+def _build_sqlite_template(kept: Path, template: Path) -> None:
     if kept.exists():
         shutil.copyfile(kept, template)
     services = Services.build(Settings(database_url=f"sqlite:///{template}", _env_file=None))
@@ -75,7 +83,6 @@ def sqlite_template(request, tmp_path_factory) -> Path:
     fresh = kept.with_suffix(f".{uuid.uuid4().hex}")
     shutil.copyfile(template, fresh)
     os.replace(fresh, kept)
-    return template
 
 
 @pytest.fixture(scope="session")
