@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from loket.catalog.service import DEMO_CATALOGUE
-from tests.conftest import GOVUK, VAC
+from tests.conftest import GOVUK, GOVUK_SAMPLE_PAGES, VAC
 
 LOKET = str(Path(sys.executable).with_name("loket"))
 
@@ -34,17 +34,18 @@ def loket(settings):
     return run
 
 
-def test_ingest_twice_changes_nothing_the_second_time(loket):
-    first = loket("ingest", str(VAC / "rijksoverheid_vacs_bzk.csv"), str(GOVUK))
+def test_ingest_twice_changes_nothing_the_second_time(loket, govuk_sample):
+    pages = GOVUK_SAMPLE_PAGES
+    first = loket("ingest", str(VAC / "rijksoverheid_vacs_bzk.csv"), str(govuk_sample))
     assert first.returncode == 0, first.stderr
     assert "175 new, 0 updated, 0 unchanged" in first.stdout
-    assert "157 new, 0 updated, 0 unchanged" in first.stdout
-    second = loket("ingest", str(VAC / "rijksoverheid_vacs_bzk.csv"), str(GOVUK))
+    assert f"{pages} new, 0 updated, 0 unchanged" in first.stdout
+    second = loket("ingest", str(VAC / "rijksoverheid_vacs_bzk.csv"), str(govuk_sample))
     assert second.returncode == 0
     assert "0 new, 0 updated, 175 unchanged" in second.stdout
-    assert "0 new, 0 updated, 157 unchanged" in second.stdout
+    assert f"0 new, 0 updated, {pages} unchanged" in second.stdout
     assert loket("sources").stdout.splitlines() == [
-        "govuk: 157 active, 0 withdrawn",
+        f"govuk: {pages} active, 0 withdrawn",
         "rijksoverheid: 175 active, 0 withdrawn",
     ]
 
