@@ -4,9 +4,9 @@ Every test that takes `database` (or `services`, `client`) runs twice: on SQLite
 PostgreSQL 16 with pgvector started by `pgserver`. Each test gets a fresh, migrated database with an
 empty catalogue: a copy of a template SQLite file, or on PostgreSQL a copy of a template database.
 
-Embedding is slow (about 15 texts a second here), so the templates already hold the vectors of the
-shared corpora and the demo catalogue, made once: the search finds them by content hash, as it would
-in a database that had seen the same texts before. Nothing else is pre-loaded.
+Embedding is slow (7 to 30 texts a second here, by length), so the templates already hold the
+vectors of what the tests search (CORPORA), made once: the search finds them by content hash, as it
+would in a database that had seen the same texts before. Nothing else is pre-loaded.
 """
 
 from __future__ import annotations
