@@ -76,7 +76,7 @@ def sqlite_template(request, tmp_path_factory, govuk_sample) -> Path:
     return template
 
 
-def _build_sqlite_template(kept: Path, template: Path, corpora) -> None:
+def _build_sqlite_template(kept: Path, template: Path, corpora: tuple[tuple[Path, str | None], ...]) -> None:
     if kept.exists():
         shutil.copyfile(kept, template)
     services = Services.build(Settings(database_url=f"sqlite:///{template}", _env_file=None))
@@ -121,12 +121,18 @@ def _database_url(uri: str, name: str) -> str:
     return f"{base.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+psycopg://')}/{name}?{query}"
 
 
-@contextmanager
-def _fresh_postgres_database(server_uri: str, template: str = TEMPLATE_DB) -> Iterator[str]:
-    name = f"test_{uuid.uuid4().hex[:12]}"
+def _copy_postgres_database(server_uri: str, template: str, name: str) -> None:
     admin = Database(_database_url(server_uri, "postgres"))
     with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+    admin.dispose()
+
+
+@contextmanager
+def _fresh_postgres_database(server_uri: str, template: str = TEMPLATE_DB) -> Iterator[str]:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    _copy_postgres_database(server_uri, template, name)
+    admin = Database(_database_url(server_uri, "postgres"))
     try:
         yield _database_url(server_uri, name)
     finally:
@@ -170,10 +176,7 @@ def content_templates(sqlite_template, tmp_path_factory):
                 built[kind, name] = str(path)
             else:
                 database = f"{TEMPLATE_DB}_{name}"
-                admin = Database(_database_url(server_uri, "postgres"))
-                with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                    connection.execute(text(f"CREATE DATABASE {database} TEMPLATE {TEMPLATE_DB}"))
-                admin.dispose()
+                _copy_postgres_database(server_uri, TEMPLATE_DB, database)
                 _load(_database_url(server_uri, database), files)
                 built[kind, name] = database
         return built[kind, name]
