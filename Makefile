@@ -16,14 +16,24 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 # llama-cpp-python (test extra) has no wheel: it compiles llama.cpp, several minutes on 2 cores. Only
 # what its Python server loads (no common library, see tests/llama_cpp_lean.cmake, no multimodal
-# library, no tests, examples or tools), for any x86-64 CPU with AVX2 rather than just this one.
+# library, no tests, examples or tools).
+# Portable, not native: GGML_NATIVE=OFF compiles for any x86-64 CPU with AVX2, FMA, F16C and BMI2
+# (x86-64-v3), never for the features of the machine that builds it. A native build on a CPU with AMX
+# turns on ggml's AMX kernels, and the server then dies on the first completion (SIGILL or SIGSEGV);
+# on a CPU without AVX-512 a wheel built natively elsewhere dies the same way. pip keeps the wheels it
+# builds in its cache, keyed by version and not by CMAKE_ARGS, so a wheel built with other flags (by
+# a plain `pip install llama-cpp-python` on this machine, say) would be taken instead of this build:
+# --no-cache-dir makes it compile with these flags. tests/llama_server.py also loads models without
+# ggml's extra buffer types (AMX, repacked layouts), so even a native build answers on every CPU.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
 	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF \
 	-DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/tests/llama_cpp_lean.cmake
+LLAMA_CPP := $(shell grep -o 'llama-cpp-python\[server\]==[0-9.]*' pyproject.toml)
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@echo "Installing the test dependencies; llama-cpp-python compiles llama.cpp (minutes, once)."
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install -e '.[test]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --no-cache-dir '$(LLAMA_CPP)'
+	$(PIP) install -e '.[test]'
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed

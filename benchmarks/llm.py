@@ -38,11 +38,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url(__doc__, tmp)
         (Path(tmp) / "llm").mkdir()
-        with running_server(Path(tmp) / "llm") as llm_url:
+        with running_server(Path(tmp) / "llm") as llm:
             settings = Settings(
                 database_url=url,
                 data_dir=Path(tmp),
-                llm_base_url=llm_url,
+                llm_base_url=llm.base_url,
                 llm_model=MODEL_ALIAS,
                 llm_max_tokens=MAX_TOKENS,
                 llm_timeout=600,

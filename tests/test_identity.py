@@ -9,9 +9,8 @@ or period. Each must be refused with a clear message, leave nothing changed, and
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -218,7 +217,7 @@ def test_an_id_token_with_another_nonce_or_a_changed_claim_is_refused(oidc):
         services.oidc.validate(f"{header}.{forged}.{signature}", nonce)
 
 
-def test_an_expired_id_token_is_refused(settings):
+def test_an_expired_id_token_is_refused(settings, clock):
     clients = [demo_client("http://testserver")]
     with (
         oidc_provider(DEMO_ACCOUNTS, clients, id_token_ttl=1) as provider,
@@ -227,7 +226,7 @@ def test_an_expired_id_token_is_refused(settings):
         login_at_provider(client, CITIZEN)
         services = client.app.state.services
         id_token = services.identity.signed_in(client.cookies.get("loket_session")).id_token
-        time.sleep(2.1)
+        clock.advance(2)
         with pytest.raises(OidcFailed, match="ExpiredTokenError"):
             services.oidc.validate(id_token, json.loads(_payload(id_token))["nonce"])
         services.db.dispose()
@@ -329,26 +328,6 @@ def test_production_never_runs_the_demo():
 
 
 # Sessions
-
-
-class Clock:
-    """The identity service's clock, moved on by the test instead of by sleeping."""
-
-    def __init__(self) -> None:
-        self.moment = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.moment
-
-    def advance(self, seconds: int) -> None:
-        self.moment += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr("loket.identity.service.now", clock)
-    return clock
 
 
 def test_a_session_ends_after_its_idle_timeout(settings, clock):

@@ -32,7 +32,7 @@ SLOW_SECONDS = 1.0
 class SampleServer:
     base: str = ""
     requests: Counter = field(default_factory=Counter)  # path with query -> times asked
-    times: list[tuple[str, float]] = field(default_factory=list)  # (path, monotonic time) per request
+    order: list[str] = field(default_factory=list)  # the paths, in the order they were asked
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
@@ -49,7 +49,7 @@ def _handler(state: SampleServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             with state.lock:
                 state.requests[self.path] += 1
-                state.times.append((self.path, time.monotonic()))
+                state.order.append(self.path)
                 count = state.requests[self.path]
             parts = urlsplit(self.path)
             if parts.path == "/doc/conceptsnapshot":
@@ -215,18 +215,38 @@ def test_slow_server_times_out(server):
     assert server.requests["/slow/vac.json"] == 1
 
 
+class MovingClock:
+    """A monotonic clock the test moves: sleeping moves it at once, and records the pause."""
+
+    def __init__(self) -> None:
+        self.moment = 1000.0
+        self.pauses: list[float] = []
+
+    def __call__(self) -> float:
+        return self.moment
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.moment += seconds
+
+
 def test_polite_pause_between_requests(server):
-    fetcher = Fetcher(min_interval=0.05, backoff=0.01)
+    clock = MovingClock()
+    fetcher = Fetcher(min_interval=0.05, backoff=0.01, clock=clock, sleep=clock.sleep)
     paths = [
         "/doc/conceptsnapshot?pageNumber=0",
         "/doc/conceptsnapshot?pageNumber=1",
         "/shared/" + str(VAC_RECORD.relative_to(SHARED_DATA)),
         "/doc/conceptsnapshot?pageNumber=0",
     ]
-    for path in paths:
+    # between requests, the harvester itself spends: nothing, 30 ms, 200 ms
+    own_work = [0.0, 0.03, 0.2]
+    sent = []
+    for path, work in zip(paths, [0.0, *own_work], strict=True):
+        clock.moment += work
         assert fetcher.get(server.url(path)).data
-    times = [moment for _, moment in server.times]
-    assert len(times) == len(paths)
-    gaps = [later - earlier for earlier, later in pairwise(times)]
-    # the pause is measured in the client; allow for scheduling between sending and the handler running
-    assert min(gaps) >= 0.03, gaps
+        sent.append(clock.moment)
+    assert server.order == paths
+    # the first request goes at once; a pause fills up to 50 ms, and none follows a long enough gap
+    assert clock.pauses == pytest.approx([0.05, 0.02])
+    assert min(later - earlier for earlier, later in pairwise(sent)) == pytest.approx(0.05)

@@ -9,6 +9,7 @@ sentence is supported by a cited source, and no personal identifier is ever sent
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from loket.assistant.stages import Compose, OutputChecks
 from loket.config import Settings
 from loket.services import Services
 from tests.conftest import VAC
-from tests.llm import MODEL_ALIAS
+from tests.llm import MODEL_ALIAS, ServerFailed, running_server
 
 BZK = VAC / "rijksoverheid_vacs_bzk.csv"
 # The machine may be busy with other work; a slow answer is no failure here, a missing one is.
@@ -67,10 +68,18 @@ def _compose_step(services: Services, conversation_id: str) -> dict:
     return next(step for step in message.trace if step["stage"] == "compose")
 
 
+@pytest.fixture(autouse=True)
+def _server_alive(llm_server) -> Iterator[None]:
+    """A test the server died in fails naming how it died; so do the tests after it, at once."""
+    llm_server.alive_or_fail()
+    yield
+    llm_server.alive_or_fail()
+
+
 @pytest.fixture
 def llm_url(llm_server) -> str:
     """Where loket sends its LLM requests; the class that records them puts its proxy here."""
-    return llm_server
+    return llm_server.base_url
 
 
 @pytest.fixture
@@ -90,7 +99,7 @@ def settings(database_url, tmp_path, llm_url) -> Settings:
 
 @pytest.fixture
 def chat(llm_server) -> Iterator[ChatClient]:
-    client = ChatClient(llm_server, MODEL_ALIAS, timeout=TIMEOUT, retries=0)
+    client = ChatClient(llm_server.base_url, MODEL_ALIAS, timeout=TIMEOUT, retries=0)
     yield client
     client.close()
 
@@ -146,7 +155,7 @@ class _Forward(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def recording_proxy(llm_server) -> Iterator[RecordingProxy]:
-    proxy = RecordingProxy(llm_server)
+    proxy = RecordingProxy(llm_server.base_url)
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
     yield proxy
@@ -199,6 +208,22 @@ def test_the_pipeline_answers_extractively_when_the_endpoint_is_down(database_ur
     assert step["outcome"] == "extractive after llm error"
     assert step["details"] == {"error": "ConnectError after 2 attempt(s)"}
     services.db.dispose()
+
+
+def test_a_server_that_dies_mid_answer_is_named_as_the_cause(llm_server, tmp_path):
+    """What a crash inside llama.cpp looks like to the suite: SIGSEGV while it streams an answer."""
+    question = {"role": "user", "content": PASSPORT_HOW}
+    request = {"model": MODEL_ALIAS, "messages": [question], "stream": True}
+    with running_server(tmp_path, model=llm_server.model) as doomed:
+        url = f"{doomed.base_url}/chat/completions"
+        with httpx.stream("POST", url, json=request, timeout=TIMEOUT) as answer:
+            assert answer.status_code == 200
+            next(answer.iter_lines())
+            doomed.process.send_signal(signal.SIGSEGV)
+            doomed.process.wait(timeout=30)
+        cause = r"THE LLM SERVER DIED \(killed by SIGSEGV: a crash inside llama.cpp"
+        with pytest.raises(ServerFailed, match=cause):
+            doomed.check_alive()
 
 
 # --- the pipeline -------------------------------------------------------------------------------

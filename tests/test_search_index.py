@@ -7,11 +7,10 @@ import csv
 import json
 import re
 import shutil
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -141,9 +140,9 @@ def test_withdrawn_items_leave_the_index_and_are_never_found(services, tmp_path)
     assert dropped["id"] not in _source_ids(hits)
 
 
-def test_items_past_their_end_date_are_never_found(services):
+def test_items_past_their_end_date_are_never_found(services, clock):
     drafts = _drafts(OMGEVINGSWET)
-    now = datetime.now(UTC)
+    now = clock.moment
     expired = replace(drafts[0], valid_until=now - timedelta(days=1))
     expiring = replace(drafts[1], valid_until=now + timedelta(seconds=4))
     services.catalog.ingest([expired, expiring, *drafts[2:]])
@@ -152,8 +151,7 @@ def test_items_past_their_end_date_are_never_found(services):
     indexed = {item.id for item in index.items}
     assert expired.item_id not in indexed
     assert expiring.item_id in indexed, "still valid when the index was built"
-    while datetime.now(UTC) <= expiring.valid_until:
-        time.sleep(0.2)
+    clock.advance(5)
 
     # The catalogue did not change, so the same index serves; the end date is checked at search time.
     assert services.search.current_index() is index

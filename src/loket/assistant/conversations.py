@@ -7,10 +7,11 @@ so what a citizen or an operator reads back is exactly what was kept.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
+from loket import clock
 from loket.assistant.models import ConversationRow, FeedbackRow, MessageRow, SwitchRow
 from loket.assistant.schemas import Answer, Status
 from loket.db import Database
@@ -69,7 +70,7 @@ class ConversationStore:
         return list(reversed(rows))
 
     def add(self, answer: Answer, question: str, standalone: str, trace: list[dict]) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         with self.db.session() as session:
             conversation = session.get(ConversationRow, answer.conversation_id)
             if conversation is None:
@@ -126,12 +127,12 @@ class ConversationStore:
             if session.get(MessageRow, message_id) is None:
                 raise NotFound(f"No message {message_id}.")
             row = session.get(FeedbackRow, message_id) or FeedbackRow(message_id=message_id)
-            row.rating, row.reason, row.created_at = rating, reason, datetime.now(UTC)
+            row.rating, row.reason, row.created_at = rating, reason, clock.now()
             session.add(row)
 
     def purge(self, older_than: timedelta) -> int:
         """Removes conversations untouched for longer than the retention period, with their messages."""
-        cutoff = datetime.now(UTC) - older_than
+        cutoff = clock.now() - older_than
         with self.db.session() as session:
             old = select(ConversationRow.id).where(ConversationRow.updated_at < cutoff)
             ids = list(session.scalars(old))
@@ -150,7 +151,7 @@ class ConversationStore:
     def set_switch(self, enabled: bool, reason: str = "") -> Switch:
         with self.db.session() as session:
             row = session.get(SwitchRow, 1) or SwitchRow(id=1)
-            row.enabled, row.reason, row.changed_at = enabled, reason, datetime.now(UTC)
+            row.enabled, row.reason, row.changed_at = enabled, reason, clock.now()
             session.add(row)
         return self.switch()
 

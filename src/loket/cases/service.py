@@ -14,12 +14,13 @@ import json
 import secrets
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from loket import clock
 from loket.cases.magda import parse_geef_dossiers, read_location
 from loket.cases.models import AgencyRow, CaseRow, CaseStatusRow, CaseSubjectRow
 from loket.cases.schemas import CaseDraft, Contact, Skipped, Status, Subject, SubjectType
@@ -93,10 +94,6 @@ class Reader:
         return not self.case_types or case_type.casefold() in {t.casefold() for t in self.case_types}
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -118,7 +115,7 @@ class CaseService:
                 raise BadRequest(f"an agency named {name!r} exists already; revoke it first")
             session.add(
                 AgencyRow(
-                    name=name, source=source, token_hash=_hash(token), created_at=now(), revoked_at=None
+                    name=name, source=source, token_hash=_hash(token), created_at=clock.now(), revoked_at=None
                 )
             )
         log.info("cases.agency_added", agency=name, source=source)
@@ -131,7 +128,7 @@ class CaseService:
             )
             if row is None:
                 return False
-            row.revoked_at = now()
+            row.revoked_at = clock.now()
         log.info("cases.agency_revoked", agency=name)
         return True
 
@@ -156,7 +153,7 @@ class CaseService:
         the timeline but does not overwrite that description. `merge_subjects` adds the draft's
         subjects rather than replacing them: a MAGDA response lists the cases of one person only.
         """
-        moment = now()
+        moment = clock.now()
         with self.db.session() as session:
             row = session.scalar(
                 select(CaseRow).where(CaseRow.source == draft.source, CaseRow.number == draft.number)
@@ -201,7 +198,7 @@ class CaseService:
         return True
 
     def add_status(self, source: str, number: str, status: Status) -> Case:
-        moment = now()
+        moment = clock.now()
         with self.db.session() as session:
             row = session.scalar(select(CaseRow).where(CaseRow.source == source, CaseRow.number == number))
             if row is None:

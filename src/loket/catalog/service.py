@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 
+from loket import clock
 from loket.catalog import importers, repository
 from loket.catalog.importers.fetch import Fetcher
 from loket.catalog.schemas import CatalogItem, IngestReport, ItemDraft, ItemStatus, Problem
@@ -96,7 +97,7 @@ class CatalogService:
                 )
             else:
                 with self.db.session() as session:
-                    now = datetime.now(UTC)
+                    now = clock.now()
                     for source in sorted(sources):
                         report.withdrawn += repository.withdraw_missing(session, source, set(seen), now)
         log.info(
@@ -113,7 +114,7 @@ class CatalogService:
     def _store(self, drafts: list[ItemDraft], report: IngestReport) -> None:
         if not drafts:
             return
-        now = datetime.now(UTC)
+        now = clock.now()
         with self.db.session() as session:
             stored = repository.stored_state(session, (d.item_id for d in drafts))
             for draft in drafts:
@@ -143,7 +144,7 @@ class CatalogService:
     def active_items(self) -> list[CatalogItem]:
         """Items that may be shown now: active and not past their end date."""
         with self.db.session() as session:
-            return repository.active(session, datetime.now(UTC))
+            return repository.active(session, clock.now())
 
     def versions(self, item_id: str) -> list[dict]:
         with self.db.session() as session:

@@ -21,6 +21,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from loket import clock
 from loket.identity import national_number
 from loket.identity.service import Login
 
@@ -116,6 +117,7 @@ class OidcClient:
         try:
             token = jwt.decode(id_token, self._key_set(id_token), algorithms=["RS256", "PS256", "ES256"])
             jwt.JWTClaimsRegistry(
+                now=lambda: int(clock.now().timestamp()),
                 leeway=self.clock_skew,
                 iss={"essential": True, "value": self.issuer},
                 aud={"essential": True, "value": self.client_id},

@@ -15,12 +15,13 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import delete, or_, select
 
+from loket import clock
 from loket.catalog.schemas import Audience
 from loket.db import Database
 from loket.errors import BadRequest, LoketError, NotFound
@@ -172,10 +173,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 class IdentityService:
     def __init__(self, db: Database, idle_timeout: timedelta, max_age: timedelta) -> None:
         self.db = db
@@ -186,7 +183,7 @@ class IdentityService:
 
     def sign_in(self, login: Login) -> tuple[str, SignedIn]:
         """A new session with a new token: whatever session the browser had before is not reused."""
-        moment = now()
+        moment = clock.now()
         token = secrets.token_urlsafe(32)
         organisations = [_organisation_profile(o) for o in login.organisations]
         organisations = [p for p in organisations if p]
@@ -218,7 +215,7 @@ class IdentityService:
         return self._signed_in(token_hash(token)) if token else None
 
     def _signed_in(self, hashed: str) -> SignedIn | None:
-        moment = now()
+        moment = clock.now()
         with self.db.session() as session:
             row = session.get(SessionRow, hashed)
             if row is None:
@@ -273,7 +270,7 @@ class IdentityService:
     # Logins under way at the identity provider
 
     def start_login(self, browser: str, state: str, nonce: str, code_verifier: str, return_to: str) -> None:
-        moment = now()
+        moment = clock.now()
         with self.db.session() as session:
             session.execute(
                 delete(LoginAttemptRow).where(LoginAttemptRow.created_at < moment - LOGIN_TIMEOUT)
@@ -296,7 +293,7 @@ class IdentityService:
             if row is None:
                 return None
             session.delete(row)
-            if row.created_at < now() - LOGIN_TIMEOUT:
+            if row.created_at < clock.now() - LOGIN_TIMEOUT:
                 return None
             return LoginAttempt(row.state, row.nonce, row.code_verifier, row.return_to)
 
@@ -332,7 +329,7 @@ class IdentityService:
             case_types=types,
             starts_on=starts_on,
             ends_on=ends_on,
-            created_at=now(),
+            created_at=clock.now(),
             revoked_at=None,
         )
         with self.db.session() as session:
@@ -350,7 +347,7 @@ class IdentityService:
                 .order_by(MandateRow.created_at.desc())
             ).all()
             granted = [_mandate(row, signed_in.person.name) for row in granted]
-            received = self._received(session, signed_in.person, now().date())
+            received = self._received(session, signed_in.person, clock.now().date())
         return granted, received
 
     def revoke_mandate(self, signed_in: SignedIn, mandate_id: str, language: str) -> None:
@@ -360,7 +357,7 @@ class IdentityService:
             if row is None or row.mandator_id != signed_in.person.id:
                 raise NotFound(message("unknown_mandate", language))
             if row.revoked_at is None:
-                row.revoked_at = now()
+                row.revoked_at = clock.now()
         log.info("identity.mandate_revoked", person=signed_in.person.id, mandate=mandate_id)
 
     def authorize(self, signed_in: SignedIn, case_type: str | None, language: str) -> str:
@@ -380,7 +377,7 @@ class IdentityService:
         """The active mandate's mandator's national number, once the mandate is found valid today."""
         with self.db.session() as session:
             row = session.get(MandateRow, signed_in.active.id.removeprefix("mandate:"))
-            valid = row is not None and _mandate(row, "").valid_on(now().date())
+            valid = row is not None and _mandate(row, "").valid_on(clock.now().date())
             number = session.get(PersonRow, row.mandator_id).national_number if valid else None
         if not valid:
             log.warning("identity.mandate_refused", person=signed_in.person.id, reason="period")
@@ -413,7 +410,7 @@ class IdentityService:
                 select(RoleRow).where(RoleRow.national_number == number, RoleRow.role == role)
             )
             if exists is None:
-                session.add(RoleRow(national_number=number, role=role, granted_at=now()))
+                session.add(RoleRow(national_number=number, role=role, granted_at=clock.now()))
         return exists is None
 
     def revoke_role(self, number: str, role: Role) -> bool:
@@ -437,7 +434,7 @@ class IdentityService:
         with self.db.session() as session:
             session.add(
                 AccessRow(
-                    at=now(),
+                    at=clock.now(),
                     actor_id=signed_in.person.id,
                     profile=(profile or signed_in.active).id,
                     subject=subject,
@@ -484,7 +481,7 @@ class IdentityService:
         """The demo persons' mandates and roles, once: logging in as them then shows what they hold."""
         demo = _demo()
         by_id = {p["id"]: p for p in demo["persons"]}
-        moment = now()
+        moment = clock.now()
         with self.db.session() as session:
             for person in demo["persons"]:
                 self._person_for(session, self.demo_login(person["id"]), moment)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
 from sqlalchemy.exc import IntegrityError
 
+from loket import clock
 from loket.catalog.schemas import CatalogItem, Section
 from loket.catalog.service import CatalogService
 from loket.db import Database
@@ -78,7 +79,7 @@ class SearchService:
         expansions = self.synonyms.expansions(query)
         vector = self.query_vector(query) if (weights or self.weights).dense else None
         scores = index.score(query, vector, expansions, weights or self.weights)
-        allowed = _allowed(index, filters or SearchFilters(), datetime.now(UTC))
+        allowed = _allowed(index, filters or SearchFilters(), clock.now())
         depth = max(limit, self.rerank_depth) if self.reranker else limit
         ranked = [n for n in np.argsort(-scores.fused, kind="stable") if allowed[n]][:depth]
         hits = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import httpx
 
@@ -25,7 +26,10 @@ class Fetcher:
         min_interval: float = 0.2,
         backoff: float = 0.5,
         transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`clock` and `sleep` are the pause's: a test passes its own and moves time without waiting."""
         self._client = httpx.Client(
             timeout=timeout,
             follow_redirects=True,
@@ -35,7 +39,9 @@ class Fetcher:
         self._retries = retries
         self._min_interval = min_interval
         self._backoff = backoff
-        self._last_request = 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._last_request = float("-inf")  # the first request never waits
 
     def __enter__(self) -> Fetcher:
         return self
@@ -58,14 +64,14 @@ class Fetcher:
                 if response.status_code not in _RETRYABLE:
                     break
             if attempt < self._retries:
-                time.sleep(_retry_after(response) if reason == "HTTP 429" else self._backoff * 2**attempt)
+                self._sleep(_retry_after(response) if reason == "HTTP 429" else self._backoff * 2**attempt)
         raise FetchError(f"could not fetch ({reason})")
 
     def _wait_politely(self) -> None:
-        pause = self._min_interval - (time.monotonic() - self._last_request)
+        pause = self._min_interval - (self._clock() - self._last_request)
         if pause > 0:
-            time.sleep(pause)
-        self._last_request = time.monotonic()
+            self._sleep(pause)
+        self._last_request = self._clock()
 
 
 def _retry_after(response: httpx.Response) -> float:
