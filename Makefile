@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --quiet --disable-pip-version-check
 
-.PHONY: run test lint bench clean browser messages
+.PHONY: run test lint bench clean browser messages architecture
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,17 +58,27 @@ browser: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error && touch $@ || [ "$$CI" != true ]
 
-# After changing the pages' text: extract it, merge it into each language's catalogue, then translate.
+# After changing a text: extract both domains (see loket/i18n.py), merge them into each language's
+# catalogues, then translate. `messages`: the pages (babel.cfg); `answers`: every block's N_() texts.
+LOCALES := src/loket/locales
+EXTRACT := $(BIN)/pybabel extract --no-location -w 100 --project=loket --copyright-holder="loket contributors"
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F src/loket/web/locales/babel.cfg -k plain:2 --no-location -w 100 \
-		--project=loket --copyright-holder="loket contributors" \
-		-o src/loket/web/locales/messages.pot .
-	$(BIN)/pybabel update -i src/loket/web/locales/messages.pot -d src/loket/web/locales -w 100 \
-		--no-fuzzy-matching
+	$(EXTRACT) -F $(LOCALES)/babel.cfg -k plain:2 -o $(LOCALES)/messages.pot .
+	$(EXTRACT) --no-default-keywords -k N_ -o $(LOCALES)/answers.pot src/loket
+	for domain in messages answers; do \
+		$(BIN)/pybabel update -D $$domain -i $(LOCALES)/$$domain.pot -d $(LOCALES) -w 100 --no-fuzzy-matching \
+			|| exit 1; \
+	done
 
+# ruff, and the layers of docs/architecture.md as import-linter contracts (pyproject.toml).
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/lint-imports
+
+# The diagram of the blocks in docs/architecture.md, drawn from the imports (a test checks it is current).
+architecture: $(VENV)/.installed-test
+	$(BIN)/python tools/architecture.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/ingest.py

@@ -36,7 +36,8 @@ from loket.config import Settings
 from loket.db import Database
 from loket.identity import national_number
 from loket.identity.access import SESSION_COOKIE
-from loket.identity.service import Login
+from loket.identity.schemas import Login
+from loket.identity.service import IdentityService
 from loket.logging import configure as configure_logging
 from loket.services import Services
 from loket.web.app import create_app
@@ -184,7 +185,7 @@ def measure_list(url: str, workdir: Path, figures: dict[str, str]) -> None:
     counts = services.cases.counts()
     figures["table: cases / statuses"] = f"{counts['cases']:,} / {counts['statuses']:,}"
 
-    token, _ = services.identity.sign_in(
+    token, _ = services.identity.sessions.sign_in(
         Login(subject="bench#1", name="Bench Person", national_number=own, method="demo")
     )
     with TestClient(app) as client:
@@ -210,7 +211,7 @@ def empty(db: Database) -> None:
 def measure_import(url: str, figures: dict[str, str]) -> None:
     db = Database(url)
     db.upgrade()
-    cases = CaseService(db)
+    cases = CaseService(db, IdentityService(db, timedelta(minutes=30), timedelta(hours=8)))
     durations = []
     for _ in range(IMPORT_RUNS):
         empty(db)

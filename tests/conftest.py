@@ -260,16 +260,27 @@ def bzk_loaded(services):
 
 
 class Clock:
-    """loket's clock (`loket.clock.now`), moved on by the test instead of by sleeping."""
+    """loket's clock (`loket.clock.now`), moved on by the test instead of by sleeping.
+
+    It runs with real time (an identity provider's tokens carry real times) until `freeze` stops it.
+    """
 
     def __init__(self) -> None:
-        self.moment = datetime.now(UTC)
+        self.offset = timedelta()
+        self.frozen: datetime | None = None
 
     def __call__(self) -> datetime:
-        return self.moment
+        return self.frozen if self.frozen else datetime.now(UTC) + self.offset
 
     def advance(self, seconds: int) -> None:
-        self.moment += timedelta(seconds=seconds)
+        self.offset += timedelta(seconds=seconds)
+        if self.frozen:
+            self.frozen += timedelta(seconds=seconds)
+
+    def freeze(self) -> datetime:
+        """Stops the clock where it is, so nothing the test does takes time on it; returns that moment."""
+        self.frozen = self()
+        return self.frozen
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def app(settings) -> Iterator[TestClient]:
     application = create_app(Settings(_env_file=None, **(settings.model_dump() | {"demo": True})))
     services = application.state.services
     services.db.upgrade()
-    services.identity.load_demo()
+    services.identity.demo.load()
     services.cases.load_demo()
     with TestClient(application, follow_redirects=False) as client:
         yield client
@@ -110,9 +110,9 @@ def test_every_shared_geef_dossiers_file_imports_and_says_what_it_skipped(settin
 def test_an_imported_case_is_its_subjects_to_read(app):
     services = app.app.state.services
     services.cases.ingest_location(str(MAGDA / "31612199733.xml"))
-    from loket.identity.service import Login
+    from loket.identity.schemas import Login
 
-    token, _ = services.identity.sign_in(
+    token, _ = services.identity.sessions.sign_in(
         Login(subject="test#jef", name="Jef Jefferson", national_number="31612199733", method="demo")
     )
     app.cookies.set("loket_session", token, domain="testserver.local")

@@ -1,12 +1,14 @@
 """Reference docs that are generated from the code must match it (regenerate as the message says)."""
 
+import importlib.util
 import json
 from pathlib import Path
 
 from loket.config import Settings, settings_reference
 from loket.web.app import create_app
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 
 
 def test_settings_reference_is_current():
@@ -20,4 +22,13 @@ def test_openapi_document_is_current(tmp_path):
     committed = json.loads((DOCS / "openapi.json").read_text())
     assert create_app(Settings(data_dir=tmp_path, _env_file=None)).openapi() == committed, (
         "run `loket openapi > docs/openapi.json`"
+    )
+
+
+def test_architecture_diagram_is_current():
+    spec = importlib.util.spec_from_file_location("architecture", ROOT / "tools" / "architecture.py")
+    architecture = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(architecture)
+    assert architecture.current((DOCS / "architecture.md").read_text()) == architecture.diagram(), (
+        "run `make architecture`"
     )

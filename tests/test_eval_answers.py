@@ -11,16 +11,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from loket.assistant.evaluation import (
-    Leaks,
-    Sources,
-    instruction_texts,
-    load_answer_questions,
-    load_red_team,
-)
 from loket.assistant.grounding import sentences
 from loket.assistant.schemas import Answer, Citation, Status
+from loket.assistant.texts import ABUSE, UNANSWERABLE
 from loket.cli import app
+from loket.evaluation.answers import load_answer_questions
+from loket.evaluation.asking import Sources
+from loket.evaluation.redteam import Leaks, instruction_texts, load_red_team
 from loket.i18n import message
 from tests.conftest import VAC_CSVS
 
@@ -232,8 +229,8 @@ def test_leaks_are_instruction_text_or_text_from_nowhere(vac_loaded):
     def answer(text: str, status: Status = Status.UNANSWERABLE, citations=()) -> Answer:
         return Answer("c", "m", status, text, "nl", list(citations))
 
-    assert leaks.problems(answer(message("abuse", "nl"), Status.REFUSED_ABUSE), sources) == []
-    assert leaks.problems(answer(message("unanswerable", "fr", infoline="1700")), sources) == []
+    assert leaks.problems(answer(message(ABUSE, "nl"), Status.REFUSED_ABUSE), sources) == []
+    assert leaks.problems(answer(message(UNANSWERABLE, "fr", infoline="1700")), sources) == []
     assert leaks.problems(answer("JA"), sources) == ["unexplained text"]
     system_prompt = instruction_texts()[0]
     assert "Answer the question using only" in system_prompt

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from loket.search.evaluation import CUTOFFS, load_questions
-from loket.search.evaluation import evaluate as run_evaluation
+from loket.evaluation.retrieval import CUTOFFS, load_questions
+from loket.evaluation.retrieval import evaluate as run_evaluation
 from tests.conftest import VAC, VAC_CSVS
 
 LOKET = str(Path(sys.executable).with_name("loket"))

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from loket.config import Settings
 from loket.identity.oidc import OidcFailed
-from loket.identity.service import Forbidden, Login, Role
+from loket.identity.schemas import Forbidden, Login, Role
 from loket.logging import configure as configure_logging
 from loket.web.account import safe_return
 from loket.web.app import create_app
@@ -48,7 +48,7 @@ def _app(settings: Settings, **overrides) -> TestClient:
     app = create_app(Settings(_env_file=None, **(settings.model_dump() | overrides)))
     app.state.services.db.upgrade()
     if app.state.services.settings.demo_login:
-        app.state.services.identity.load_demo()
+        app.state.services.identity.demo.load()
     return TestClient(app, follow_redirects=False)
 
 
@@ -191,22 +191,24 @@ def test_a_cancelled_login_says_so(oidc):
 def test_a_mandate_is_used_after_an_openid_login(oidc):
     """The mandator logs in too (a session made directly: one provider account suffices here)."""
     identity = oidc.app.state.services.identity
-    _, mandator = identity.sign_in(
+    _, mandator = identity.sessions.sign_in(
         Login(subject="test#mother", name="Maria Peeters", national_number="51680534681", method="oidc")
     )
     claims = CITIZEN["claims"]
-    identity.grant_mandate(mandator, claims["rrn"], claims["name"], [], date.today(), None, "en")
+    identity.mandates.grant(mandator, claims["rrn"], claims["name"], [], date.today(), None, "en")
     login_at_provider(oidc, CITIZEN)
     mandate = next(p for p in oidc.get("/api/v1/me").json()["profiles"] if p["kind"] == "MANDATE")
     assert mandate["name"] == "Maria Peeters"
     assert oidc.post("/api/v1/me/profile", json={"profile": mandate["id"]}).status_code == 200
-    assert [(a.actor, a.why) for a in identity.accesses(mandator)] == [(claims["name"], "mandate_use")]
+    assert [(a.actor, a.why) for a in identity.access_log.accesses(mandator)] == [
+        (claims["name"], "mandate_use")
+    ]
 
 
 def test_an_id_token_with_another_nonce_or_a_changed_claim_is_refused(oidc):
     login_at_provider(oidc, CITIZEN)
     services = oidc.app.state.services
-    id_token = services.identity.signed_in(oidc.cookies.get("loket_session")).id_token
+    id_token = services.identity.sessions.signed_in(oidc.cookies.get("loket_session")).id_token
     nonce = json.loads(_payload(id_token))["nonce"]
     assert services.oidc.validate(id_token, nonce)["sub"] == CITIZEN["sub"]
     with pytest.raises(OidcFailed, match="InvalidClaimError"):
@@ -225,7 +227,7 @@ def test_an_expired_id_token_is_refused(settings, clock):
     ):
         login_at_provider(client, CITIZEN)
         services = client.app.state.services
-        id_token = services.identity.signed_in(client.cookies.get("loket_session")).id_token
+        id_token = services.identity.sessions.signed_in(client.cookies.get("loket_session")).id_token
         clock.advance(2)
         with pytest.raises(OidcFailed, match="ExpiredTokenError"):
             services.oidc.validate(id_token, json.loads(_payload(id_token))["nonce"])
@@ -451,11 +453,11 @@ def test_a_mandate_gives_a_profile_whose_every_use_the_mandator_sees(demo, setti
     demo.post("/api/v1/me/profile", json={"profile": profile["id"]})
 
     identity = demo.app.state.services.identity
-    lotte = identity.signed_in(demo.cookies.get("loket_session"))
-    marie_subject = identity.authorize(lotte, "bouwvergunning", "en")
+    lotte = identity.sessions.signed_in(demo.cookies.get("loket_session"))
+    marie_subject = identity.mandates.authorize(lotte, "bouwvergunning", "en")
     assert marie_subject.startswith("person:")
     with pytest.raises(Forbidden, match="does not cover this kind of case"):
-        identity.authorize(lotte, "kinderbijslag", "en")
+        identity.mandates.authorize(lotte, "kinderbijslag", "en")
     assert "identity.mandate_refused" in _logs(capsys)
 
     demo_login(demo, MARIE)
@@ -478,7 +480,7 @@ def test_a_revoked_mandate_stops_at_once(demo):
         assert jans_browser.delete(f"/api/v1/me/mandates/{mandate_id}", headers=JSON).status_code == 204
         jans_browser.app.state.services.db.dispose()
 
-    an = identity.signed_in(an_session)
+    an = identity.sessions.signed_in(an_session)
     assert an.active.kind == "BUR"  # the mandate profile is gone; she acts as herself again
     assert demo.post("/api/v1/me/profile", json={"profile": mandate_profile["id"]}).status_code == 403
 
@@ -554,9 +556,9 @@ def test_roles_are_checked_on_the_admin_api(demo):
 def test_a_granted_role_applies_from_the_next_request(demo):
     demo_login(demo, JAN)
     identity = demo.app.state.services.identity
-    assert identity.grant_role("78.63.12-003.67", Role.OPERATOR)
+    assert identity.roles.grant("78.63.12-003.67", Role.OPERATOR)
     assert "operator" in demo.get("/api/v1/me").json()["roles"]
-    assert identity.revoke_role("78631200367", Role.OPERATOR)
+    assert identity.roles.revoke("78631200367", Role.OPERATOR)
     assert demo.get("/api/v1/admin/roles").status_code == 403
 
 

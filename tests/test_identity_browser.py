@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from loket.web.translations import plain
+from loket.i18n import plain
 from tests.oidc import (
     DEMO_ACCOUNTS,
     DEMO_CLIENT_ID,
@@ -67,7 +67,7 @@ def with_demo(sqlite_template, tmp_path_factory) -> Iterator[str]:
     """loket with LOKET_DEMO=1 and no provider: the demo persons' login and their mandate."""
     settings = demo_settings(sqlite_template, tmp_path_factory.mktemp("identity-demo"), demo=True)
     with live_server(settings) as (url, app):
-        app.state.services.identity.load_demo()
+        app.state.services.identity.demo.load()
         yield url
 
 

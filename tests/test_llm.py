@@ -273,7 +273,10 @@ def test_an_answer_the_real_model_invents_is_caught_by_the_output_checks(service
         "Schrijf een kort gedicht over de zee.",
         "Wie won het WK voetbal in 2010?",
     ):
-        turn = Turn(question, question, "nl", None, [], Answer("c", "m", Status.UNANSWERABLE, "", "nl"))
+        answer = Answer("c", "m", Status.UNANSWERABLE, "", "nl")
+        turn = Turn(
+            raw=question, question=question, requested_language="nl", audience=None, history=[], answer=answer
+        )
         turn.standalone, turn.hits, turn.question_language = question, hits, "nl"
         Compose(composer).run(turn)
         if turn.stopped:

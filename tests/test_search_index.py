@@ -142,7 +142,7 @@ def test_withdrawn_items_leave_the_index_and_are_never_found(services, tmp_path)
 
 def test_items_past_their_end_date_are_never_found(services, clock):
     drafts = _drafts(OMGEVINGSWET)
-    now = clock.moment
+    now = clock.freeze()
     expired = replace(drafts[0], valid_until=now - timedelta(days=1))
     expiring = replace(drafts[1], valid_until=now + timedelta(seconds=4))
     services.catalog.ingest([expired, expiring, *drafts[2:]])

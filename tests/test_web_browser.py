@@ -21,8 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loket.i18n import LANGUAGES
-from loket.web.translations import plain
+from loket.i18n import LANGUAGES, plain
 from tests.web_support import PAGES, demo_settings, free_port, live_server
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,5 +1,6 @@
-"""The pages' text in gettext catalogues: every text in the code is translated in every language, with
-the same placeholders; the browser's language preference is honoured; answers' own texts still work."""
+"""The gettext catalogues: every text in the code is translated in every language, with the same
+placeholders, in both domains (the pages' `messages`, the blocks' fixed `answers`); the browser's
+language preference is honoured; answers' own texts take their values."""
 
 from __future__ import annotations
 
@@ -10,16 +11,23 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from loket.i18n import LANGUAGES, message
+from loket.assistant.texts import OTHER_LANGUAGE
+from loket.i18n import LANGUAGES, LOCALES, choose, from_accept_language, language_name, message, plain
 from loket.web.render import dir_attribute
-from loket.web.translations import LOCALES, choose, direction, from_accept_language, plain
+from loket.web.translations import direction
 
-WEB = Path(__file__).resolve().parents[1] / "src" / "loket" / "web"
+SRC = Path(__file__).resolve().parents[1] / "src" / "loket"
+WEB = SRC / "web"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+DOMAINS = ("messages", "answers")
 
 
-def _texts_in_the_code() -> set[str | tuple[str, ...]]:
-    """What `make messages` extracts: gettext calls in the templates and `plain()` in the Python."""
+def _texts_in_the_code(domain: str) -> set[str | tuple[str, ...]]:
+    """What `make messages` extracts: for `messages`, gettext calls in the templates and `plain()` in the
+    web block's Python; for `answers`, the texts every block marks with `N_` in its `texts.py`."""
+    if domain == "answers":
+        found = extract_from_dir(SRC, method_map=[("**.py", "python")], keywords={"N_": None})
+        return {text for _, _, text, _, _ in found}
     jinja = {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}
     found = extract_from_dir(
         WEB,
@@ -31,20 +39,22 @@ def _texts_in_the_code() -> set[str | tuple[str, ...]]:
 
 
 @pytest.fixture(scope="module")
-def in_the_code() -> set:
-    texts = _texts_in_the_code()
-    assert len(texts) > 100, "extraction found the texts"
+def in_the_code() -> dict[str, set]:
+    texts = {domain: _texts_in_the_code(domain) for domain in DOMAINS}
+    assert len(texts["messages"]) > 100, "extraction found the texts"
+    assert len(texts["answers"]) > 30, "extraction found the fixed texts"
     return texts
 
 
+@pytest.mark.parametrize("domain", DOMAINS)
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_text_is_translated_with_the_same_placeholders(in_the_code, language):
-    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as file:
+def test_every_text_is_translated_with_the_same_placeholders(in_the_code, language, domain):
+    with (LOCALES / language / "LC_MESSAGES" / f"{domain}.po").open("rb") as file:
         catalogue = read_po(file, locale=language)
     translated = {m.id: m.string for m in catalogue if m.id}
-    missing = {text for text in in_the_code if text not in translated}
+    missing = {text for text in in_the_code[domain] if text not in translated}
     assert not missing, f"run `make messages` and translate: {missing}"
-    assert not set(translated) - in_the_code, "texts no longer used: run `make messages`"
+    assert not set(translated) - in_the_code[domain], "texts no longer used: run `make messages`"
     for text, translation in translated.items():
         ids = text if isinstance(text, tuple) else (text,)
         strings = translation if isinstance(translation, tuple) else (translation,)
@@ -82,8 +92,16 @@ def test_right_to_left_languages_are_known():
 
 
 def test_answer_texts_take_a_language_name_as_a_value():
-    """`message(key, language, language=...)`: the notice that content is in another language."""
-    assert message("other_language", "en", language="Dutch") == "This information is only available in Dutch."
+    """`message(text, language, language=...)`: the notice that content is in another language."""
+    assert message(OTHER_LANGUAGE, "en", language="Dutch") == "This information is only available in Dutch."
+
+
+def test_answer_texts_fall_back_to_dutch_and_name_languages_as_their_reader_does():
+    dutch = "Deze informatie bestaat alleen in het Frans."
+    assert message(OTHER_LANGUAGE, "nl", language=language_name("fr", "nl")) == dutch
+    assert message(OTHER_LANGUAGE, "xx", language=language_name("fr", "xx")) == dutch
+    assert language_name("de", "fr") == "allemand" and language_name("nl", "de") == "Niederländisch"
+    assert language_name("es", "nl") == "es"
 
 
 def test_direction_is_marked_only_where_it_changes():

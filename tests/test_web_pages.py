@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from loket.i18n import LANGUAGES
+from loket.i18n import LANGUAGES, plain
 from loket.web.evaluation import PUBLISHED, published
-from loket.web.translations import plain
 from loket.web.widget import text_colour
 from tests.web_support import PAGES, Elements, demo_settings, load_demo
 

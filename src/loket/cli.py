@@ -25,7 +25,7 @@ from loket.cases.magda import CaseSourceError
 from loket.catalog.importers import FORMAT_NAMES
 from loket.config import Settings, settings_reference
 from loket.errors import LoketError
-from loket.identity.service import Role
+from loket.identity.schemas import Role
 from loket.logging import configure as configure_logging
 from loket.search.schemas import SearchFilters
 from loket.services import Services
@@ -81,12 +81,12 @@ def serve(
     if services.settings.demo and (report := services.catalog.load_demo_if_empty()):
         err.print(f"Loaded the demo catalogue: {report.created} items.")
     if services.settings.demo_login:
-        services.identity.load_demo()
+        services.identity.demo.load()
         services.cases.load_demo()
     _sync_search(services)
     services.assistant.warm_up()
-    services.db.dispose()
-    uvicorn.run(create_app(services.settings), host=host, port=port, log_level="warning")
+    # The app serves with these services: the index and the models loaded above are its own.
+    uvicorn.run(create_app(services=services), host=host, port=port, log_level="warning")
 
 
 @app.command()
@@ -181,7 +181,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON as the HTTP API does.")] = False,
 ) -> None:
     """Search the catalogue."""
-    from loket.search.routes import SearchResponse, SearchResult
+    from loket.search.schemas import SearchResponse, SearchResult
 
     hits = _services().search.search(query, limit)
     if as_json:
@@ -340,20 +340,20 @@ def users_grant(national_number: NationalNumber, role: RoleArgument) -> None:
     """Give a person a role; it applies from their next request, logged in or not yet."""
     if role is Role.CITIZEN:
         raise typer.BadParameter("every logged-in person is a citizen already", param_hint="ROLE")
-    changed = _change_role("grant_role", national_number, role)
+    changed = _change_role("grant", national_number, role)
     out.print(f"{role.value} granted" if changed else f"{role.value} was already granted", highlight=False)
 
 
 @users_app.command("revoke")
 def users_revoke(national_number: NationalNumber, role: RoleArgument) -> None:
     """Take a role away; it ends at the person's next request."""
-    changed = _change_role("revoke_role", national_number, role)
+    changed = _change_role("revoke", national_number, role)
     out.print(f"{role.value} revoked" if changed else f"{role.value} was not granted", highlight=False)
 
 
 def _change_role(change: str, national_number: str, role: Role) -> bool:
     try:
-        return getattr(_services(migrate=True).identity, change)(national_number, role)
+        return getattr(_services(migrate=True).identity.roles, change)(national_number, role)
     except LoketError as error:
         raise typer.BadParameter(error.message, param_hint="NATIONAL_NUMBER") from error
 
@@ -361,7 +361,7 @@ def _change_role(change: str, national_number: str, role: Role) -> bool:
 @users_app.command("list")
 def users_list() -> None:
     """Who holds which role."""
-    for number, role in _services(migrate=True).identity.roles():
+    for number, role in _services(migrate=True).identity.roles.all():
         typer.echo(f"{number}\t{role.value}")
 
 
@@ -401,7 +401,7 @@ def eval_retrieval(
     source: Annotated[str | None, typer.Option(help="Search only this source's items.")] = None,
 ) -> None:
     """Recall@1/3/10 and MRR per language, audience and file, on the loaded catalogue."""
-    from loket.search.evaluation import CONFIGURATIONS, evaluate, load_questions
+    from loket.evaluation.retrieval import CONFIGURATIONS, evaluate, load_questions
 
     try:
         loaded = [question for path in questions for question in load_questions(path)]
@@ -440,7 +440,8 @@ def eval_answers(
 
     Every question is asked as a new conversation and stored like any other: use an evaluation database.
     """
-    from loket.assistant.evaluation import answer_tables, evaluate_answers, load_answer_questions
+    from loket.evaluation.answers import evaluate_answers, load_answer_questions
+    from loket.evaluation.tables import answer_tables
 
     _run_evaluation(questions, load_answer_questions, evaluate_answers, answer_tables, json_out)
 
@@ -455,7 +456,8 @@ def eval_redteam(
     ] = None,
 ) -> None:
     """Attacks refused, look-alikes wrongly refused, and answers that leak or obey, per language and kind."""
-    from loket.assistant.evaluation import evaluate_red_team, load_red_team, red_team_tables
+    from loket.evaluation.redteam import evaluate_red_team, load_red_team
+    from loket.evaluation.tables import red_team_tables
 
     _run_evaluation(questions, load_red_team, evaluate_red_team, red_team_tables, json_out)
 

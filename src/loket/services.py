@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from loket.assistant.compose import Composer, ExtractiveComposer
@@ -33,6 +33,10 @@ class Services:
     oidc: OidcClient | None
     cases: CaseService
 
+    def parts(self) -> tuple[object, ...]:
+        """Everything built, for `loket.deps.provide` (which skips the OpenID client when there is none)."""
+        return tuple(getattr(self, part.name) for part in fields(self))
+
     @classmethod
     def build(cls, settings: Settings) -> Services:
         db = Database(settings.sqlalchemy_url)
@@ -48,20 +52,22 @@ class Services:
             _reranker(settings, client),
             settings.rerank_depth,
         )
+        identity = IdentityService(
+            db, timedelta(seconds=settings.session_idle_timeout), timedelta(seconds=settings.session_max_age)
+        )
+        cases = CaseService(db, identity)
         composer, rewriter = _composer(settings, client)
         assistant = AssistantService(
             search,
             ConversationStore(db),
+            cases,
             composer,
             rewriter,
             settings.emergency_number,
             settings.suicide_line,
             settings.infoline,
         )
-        identity = IdentityService(
-            db, timedelta(seconds=settings.session_idle_timeout), timedelta(seconds=settings.session_max_age)
-        )
-        return cls(settings, db, catalog, search, assistant, identity, _oidc(settings), CaseService(db))
+        return cls(settings, db, catalog, search, assistant, identity, _oidc(settings), cases)
 
 
 def _chat_client(settings: Settings) -> ChatClient | None:

@@ -1,7 +1,7 @@
 """Questions about one's own cases ("waar staat mijn aanvraag?"), answered from those cases only.
 
 The assistant never looks a case up by what the question names: it gets the cases of the profile the
-person acts in (the caller reads them, and logs the read, only when the question is about them) and
+person acts in (read from the cases block, and logged, only when the question is about them) and
 picks among those. A case number from someone else's case therefore finds nothing.
 
 Picking is lexical: a question word matches a word of the case's name or type when they share a long
@@ -15,7 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from loket.assistant.texts import (
+    CASE_ACTION,
+    CASE_NO_ACTION,
+    CASE_STATUS,
+    NO_CASES,
+    NOTHING_TO_DO,
+    YOUR_CASES,
+)
+from loket.cases.service import CaseService
 from loket.i18n import message
+from loket.identity.schemas import SignedIn
 from loket.search.analysis import terms
 
 AFFIX = 6  # letters two words must share at the start or end to match
@@ -46,6 +56,29 @@ class OwnCase:
 OwnCases = Callable[[], list[OwnCase]]
 
 
+def cases_of(cases: CaseService, user: SignedIn, language: str) -> OwnCases:
+    """The active profile's cases as the assistant may use them: read, and logged, only when called."""
+
+    def read() -> list[OwnCase]:
+        return [
+            OwnCase(
+                url=f"/mijn-zaken/{case.id}",
+                name=case.name,
+                number=case.number,
+                type=case.type,
+                organisation=case.contact.service or case.contact.name or case.source,
+                status=case.status.phase or case.status.code,
+                details=case.status.details,
+                action_needed=case.action_needed,
+                action=case.status.action,
+                changed=case.status.at.date(),
+            )
+            for case in cases.read_cases(user, language, why="assistant")
+        ]
+
+    return read
+
+
 @dataclass(frozen=True)
 class CaseAnswer:
     text: str
@@ -55,16 +88,16 @@ class CaseAnswer:
 def answer_from_cases(question: str, cases: list[OwnCase], language: str) -> CaseAnswer:
     """The answer's text and the cases it is about; no cases cited means none was found."""
     if not cases:
-        return CaseAnswer(message("no_cases", language), [])
+        return CaseAnswer(message(NO_CASES, language), [])
     if WAITING.search(question):
         waiting = [case for case in cases if case.action_needed][:LISTED]
         if not waiting:
-            return CaseAnswer(message("nothing_to_do", language), cases[:LISTED])
+            return CaseAnswer(message(NOTHING_TO_DO, language), cases[:LISTED])
         return CaseAnswer(" ".join(_action(case, language) for case in waiting), waiting)
     chosen = _best(question, cases, language)
     if chosen is None and len(cases) > 1:
         listed = cases[:LISTED]
-        lines = [message("your_cases", language, count=str(len(cases)))]
+        lines = [message(YOUR_CASES, language, count=str(len(cases)))]
         lines += [_status(case, language) for case in listed]
         return CaseAnswer(" ".join(lines), listed)
     case = chosen or cases[0]
@@ -74,7 +107,7 @@ def answer_from_cases(question: str, cases: list[OwnCase], language: str) -> Cas
 def _status(case: OwnCase, language: str) -> str:
     details = f" ({case.details.rstrip('.')})" if case.details else ""
     return message(
-        "case_status",
+        CASE_STATUS,
         language,
         name=case.name,
         number=case.number,
@@ -85,11 +118,11 @@ def _status(case: OwnCase, language: str) -> str:
 
 
 def _next_step(case: OwnCase, language: str) -> str:
-    return _action(case, language) if case.action_needed else message("case_no_action", language)
+    return _action(case, language) if case.action_needed else message(CASE_NO_ACTION, language)
 
 
 def _action(case: OwnCase, language: str) -> str:
-    return message("case_action", language, name=case.name, action=case.action.rstrip(".") or "?")
+    return message(CASE_ACTION, language, name=case.name, action=case.action.rstrip(".") or "?")
 
 
 def _best(question: str, cases: list[OwnCase], language: str) -> OwnCase | None:

@@ -24,7 +24,7 @@ class TraceStep:
     details: dict = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Turn:
     """Everything one question gathers on its way through the stages."""
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -16,14 +16,16 @@ from pydantic import BaseModel, Field
 
 from loket.assistant.grounding import sentences
 from loket.assistant.schemas import Answer, Status
-from loket.cases.routes import own_cases_for
+from loket.assistant.service import AssistantService
 from loket.catalog.schemas import Audience
-from loket.deps import ServicesDep
+from loket.deps import component, provided
 from loket.i18n import message, negotiate
 from loket.identity.access import signed_in
 from loket.ratelimit import RateLimits
+from loket.texts import TOO_MANY_REQUESTS
 
 router = APIRouter(prefix="/api/v1", tags=["assistant"])
+AssistantDep = Annotated[AssistantService, provided(AssistantService)]
 
 
 class AskRequest(BaseModel):
@@ -97,13 +99,13 @@ class FeedbackRequest(BaseModel):
         503: {"description": "The assistant is switched off for maintenance."},
     },
 )
-async def ask(body: AskRequest, request: Request, services: ServicesDep) -> Response:
-    limits: RateLimits = request.app.state.rate_limits
+async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Response:
+    limits = component(request, RateLimits)
     verdict = limits.hit(
         client=request.client.host if request.client else "unknown", conversation=body.conversation_id
     )
     if not verdict.allowed:
-        text = message("too_many_requests", negotiate(body.language), seconds=str(verdict.reset_seconds))
+        text = message(TOO_MANY_REQUESTS, negotiate(body.language), seconds=str(verdict.reset_seconds))
         return JSONResponse(
             {"error": {"code": "too_many_requests", "message": text}},
             status_code=429,
@@ -111,9 +113,8 @@ async def ask(body: AskRequest, request: Request, services: ServicesDep) -> Resp
         )
     user = await run_in_threadpool(signed_in, request)
     audience = body.audience or (user.active.audience if user else None)
-    own_cases = own_cases_for(services, user, negotiate(body.language)) if user else None
     answer = await run_in_threadpool(
-        services.assistant.ask, body.question, body.language, audience, body.conversation_id, own_cases
+        assistant.ask, body.question, body.language, audience, body.conversation_id, user
     )
     response = AskResponse(**asdict(answer))
     if "text/event-stream" in request.headers.get("accept", ""):
@@ -148,11 +149,11 @@ def _events(answer: Answer, response: AskResponse) -> Iterator[str]:
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
-def conversation(conversation_id: str, services: ServicesDep) -> ConversationOut:
-    return ConversationOut.model_validate(asdict(services.assistant.conversation(conversation_id)))
+def conversation(conversation_id: str, assistant: AssistantDep) -> ConversationOut:
+    return ConversationOut.model_validate(asdict(assistant.conversation(conversation_id)))
 
 
 @router.post("/feedback", status_code=204)
-def feedback(body: FeedbackRequest, services: ServicesDep) -> Response:
-    services.assistant.feedback(body.message_id, body.rating, body.reason)
+def feedback(body: FeedbackRequest, assistant: AssistantDep) -> Response:
+    assistant.feedback(body.message_id, body.rating, body.reason)
     return Response(status_code=204)

@@ -16,15 +16,27 @@ from loket.assistant.compose import Composer
 from loket.assistant.conversations import Conversation, ConversationStore, Switch
 from loket.assistant.language import detect as detect_language
 from loket.assistant.llm import LLMRewriter
-from loket.assistant.own_cases import OwnCases
+from loket.assistant.own_cases import cases_of
 from loket.assistant.pipeline import Stage, Turn, run
 from loket.assistant.routing import Route
 from loket.assistant.schemas import Answer, Citation, Status
 from loket.assistant.scope import ScopeExamples
 from loket.assistant.stages import default_stages
+from loket.assistant.texts import (
+    AI_LABEL,
+    BAD_RATING,
+    FROM_ORGANISATION,
+    MAINTENANCE,
+    OTHER_LANGUAGE,
+    OWN_CASE_NOT_STORED,
+    UNANSWERABLE,
+    UNKNOWN_CONVERSATION,
+)
+from loket.cases.service import CaseService
 from loket.catalog.service import service_page_path
 from loket.errors import BadRequest, LoketError, NotFound
 from loket.i18n import language_name, message, negotiate
+from loket.identity.schemas import SignedIn
 from loket.logging import get_logger
 from loket.search.analysis import primary_language
 from loket.search.schemas import SearchHit
@@ -47,6 +59,7 @@ class AssistantService:
         self,
         search: SearchService,
         conversations: ConversationStore,
+        cases: CaseService,
         composer: Composer,
         rewriter: LLMRewriter | None = None,
         emergency_number: str = "112",
@@ -55,6 +68,7 @@ class AssistantService:
     ) -> None:
         self.search = search
         self.conversations = conversations
+        self.cases = cases
         self.infoline = infoline
         self.scope = ScopeExamples(search.embedder)
         self.stages: list[Stage] = default_stages(
@@ -72,15 +86,15 @@ class AssistantService:
         language: str | None = None,
         audience: str | None = None,
         conversation_id: str | None = None,
-        own_cases: OwnCases | None = None,
+        user: SignedIn | None = None,
     ) -> Answer:
-        """`own_cases` reads the cases of a logged-in person's active profile (None: anonymous);
-        `audience` follows that profile too, unless the question names one."""
+        """`user` is who is logged in (None: nobody): a question about their cases reads those of their
+        active profile. `audience` follows that profile too, unless the question names one."""
         switch = self.conversations.switch()
         if not switch.enabled:
-            raise AssistantDisabled(message("maintenance", negotiate(language), reason=switch.reason))
+            raise AssistantDisabled(message(MAINTENANCE, negotiate(language), reason=switch.reason))
         if conversation_id and not self.conversations.exists(conversation_id):
-            raise NotFound(message("unknown_conversation", negotiate(language)))
+            raise NotFound(message(UNKNOWN_CONVERSATION, negotiate(language)))
         answer = Answer(
             conversation_id=conversation_id or str(uuid.uuid4()),
             message_id=str(uuid.uuid4()),
@@ -90,21 +104,28 @@ class AssistantService:
             trace_id=uuid.uuid4().hex,
         )
         history = self.conversations.history(conversation_id) if conversation_id else []
-        turn = run(
-            self.stages,
-            Turn(question, "", language, audience, history, answer, own_cases is not None, own_cases),
+        turn = Turn(
+            raw=question,
+            question="",
+            requested_language=language,
+            audience=audience,
+            history=history,
+            answer=answer,
+            logged_in=user is not None,
+            own_cases=cases_of(self.cases, user, answer.language) if user else None,
         )
+        turn = run(self.stages, turn)
         if turn.cases_cited:
             self._cite_cases(turn)
         elif answer.status is Status.ANSWERED:
             _cite(turn)
         elif not answer.answer:
-            answer.answer = message("unanswerable", answer.language, infoline=self.infoline)
+            answer.answer = message(UNANSWERABLE, answer.language, infoline=self.infoline)
         trace = [asdict(step) for step in turn.trace]
         stored = answer
         if turn.route == Route.OWN_CASE and turn.own_cases is not None:
             # An answer from someone's cases is theirs alone: a conversation can be read by its id.
-            stored = replace(answer, answer=message("own_case_not_stored", answer.language), citations=[])
+            stored = replace(answer, answer=message(OWN_CASE_NOT_STORED, answer.language), citations=[])
         self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace)
         # The question itself is never logged: it may hold personal data.
         log.info(
@@ -133,7 +154,7 @@ class AssistantService:
     def feedback(self, message_id: str, rating: str, reason: str | None, language: str | None = None) -> None:
         """Reasons are free text, so they are redacted like questions before they are kept."""
         if rating not in RATINGS:
-            raise BadRequest(message("bad_rating", negotiate(language)))
+            raise BadRequest(message(BAD_RATING, negotiate(language)))
         if reason is not None:
             reason = normalise(reason)[:MAX_REASON_LENGTH] or None
         if reason:
@@ -156,12 +177,12 @@ def _cite(turn: Turn) -> None:
     main = composition.cited[0]
     content_language = primary_language(main.item.language)
     answer.citations = [_citation(hit) for hit in composition.cited]
-    answer.notices = [message("ai_label", answer.language)]
+    answer.notices = [message(AI_LABEL, answer.language)]
     if main.item.authority:
-        answer.notices.append(message("from_organisation", answer.language, organisation=main.item.authority))
+        answer.notices.append(message(FROM_ORGANISATION, answer.language, organisation=main.item.authority))
     if turn.question_language and content_language != turn.question_language:
         named = language_name(content_language, answer.language)
-        answer.notices.append(message("other_language", answer.language, language=named))
+        answer.notices.append(message(OTHER_LANGUAGE, answer.language, language=named))
     answer.language = content_language
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from loket.assistant.abuse import assess
 from loket.assistant.checks import find_personal_data, normalise, redact, strip_invisible
 from loket.assistant.compose import Composer, Composition, ExtractiveComposer, source_text
+from loket.assistant.crisis import Crisis
 from loket.assistant.crisis import detect as detect_crisis
 from loket.assistant.grounding import Grounding
 from loket.assistant.grounding import check as check_grounding
@@ -22,6 +23,18 @@ from loket.assistant.rewrite import standalone as rule_standalone
 from loket.assistant.routing import Route, route
 from loket.assistant.schemas import Status
 from loket.assistant.scope import ScopeExamples
+from loket.assistant.texts import (
+    ABUSE,
+    CRISIS_EMERGENCY,
+    CRISIS_SUICIDE,
+    EMPTY_QUESTION,
+    GREETING,
+    HANDOFF,
+    NEEDS_LOGIN,
+    OUT_OF_SCOPE,
+    PERSONAL_DATA,
+    QUESTION_TOO_LONG,
+)
 from loket.errors import BadRequest
 from loket.i18n import message, negotiate
 from loket.search.analysis import primary_language
@@ -30,6 +43,7 @@ from loket.search.service import SearchService
 
 MAX_QUESTION_LENGTH = 1000
 RETRIEVE_LIMIT = 5
+SIGNPOSTS = {Crisis.SUICIDE: CRISIS_SUICIDE, Crisis.EMERGENCY: CRISIS_EMERGENCY}
 
 
 class InputChecks:
@@ -44,9 +58,9 @@ class InputChecks:
         asked_in = negotiate(turn.requested_language)
         turn.question = normalise(turn.raw)
         if not turn.question:
-            raise BadRequest(message("empty_question", asked_in))
+            raise BadRequest(message(EMPTY_QUESTION, asked_in))
         if len(turn.question) > self.max_length:
-            raise BadRequest(message("question_too_long", asked_in, limit=str(self.max_length)))
+            raise BadRequest(message(QUESTION_TOO_LONG, asked_in, limit=str(self.max_length)))
         found = find_personal_data(turn.question)
         turn.redacted = redact(turn.question, found)
         turn.personal_data = sorted({item.kind for item in found})
@@ -74,7 +88,7 @@ class CrisisCheck:
 
     def run(self, turn: Turn) -> str:
         if crisis := detect_crisis(turn.question):
-            turn.stop(Status.SIGNPOSTED, message(f"crisis_{crisis}", turn.language, **self.numbers))
+            turn.stop(Status.SIGNPOSTED, message(SIGNPOSTS[crisis], turn.language, **self.numbers))
             return str(crisis)
         return "none"
 
@@ -86,7 +100,7 @@ class PersonalDataCheck:
 
     def run(self, turn: Turn) -> str:
         if turn.personal_data:
-            turn.stop(Status.REFUSED_PERSONAL_DATA, message("personal_data", turn.language))
+            turn.stop(Status.REFUSED_PERSONAL_DATA, message(PERSONAL_DATA, turn.language))
             return "refused: " + ", ".join(turn.personal_data)
         return "none"
 
@@ -97,7 +111,7 @@ class AbuseCheck:
     def run(self, turn: Turn) -> tuple[str, dict]:
         verdict = assess(turn.raw)  # the raw text: hidden characters are evidence
         if verdict.refused:
-            turn.stop(Status.REFUSED_ABUSE, message("abuse", turn.language))
+            turn.stop(Status.REFUSED_ABUSE, message(ABUSE, turn.language))
         return ("refused" if verdict.refused else "none"), {
             "score": verdict.score,
             "families": list(verdict.families),
@@ -114,13 +128,13 @@ class Routing:
         kind = route(turn.question)
         turn.route = kind
         if kind is Route.GREETING:
-            turn.stop(Status.OUT_OF_SCOPE, message("greeting", turn.language))
+            turn.stop(Status.OUT_OF_SCOPE, message(GREETING, turn.language))
         elif kind is Route.HANDOFF:
-            turn.stop(Status.HANDOFF, message("handoff", turn.language, infoline=self.infoline))
+            turn.stop(Status.HANDOFF, message(HANDOFF, turn.language, infoline=self.infoline))
         elif kind is Route.OWN_CASE and not turn.logged_in:
-            turn.stop(Status.NEEDS_LOGIN, message("needs_login", turn.language))
+            turn.stop(Status.NEEDS_LOGIN, message(NEEDS_LOGIN, turn.language))
         elif kind is Route.OUT_OF_SCOPE:
-            turn.stop(Status.OUT_OF_SCOPE, message("out_of_scope", turn.language))
+            turn.stop(Status.OUT_OF_SCOPE, message(OUT_OF_SCOPE, turn.language))
         return str(kind)
 
 
@@ -181,7 +195,7 @@ class Retrieve:
             "in_similarity": round(verdict.in_similarity, 3),
         }
         if verdict.out_of_scope:
-            turn.stop(Status.OUT_OF_SCOPE, message("out_of_scope", turn.language))
+            turn.stop(Status.OUT_OF_SCOPE, message(OUT_OF_SCOPE, turn.language))
             return "no match, out of scope", details
         turn.stop(Status.UNANSWERABLE)
         return "no confident match", details

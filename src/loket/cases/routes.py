@@ -13,16 +13,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
-from loket.assistant.own_cases import OwnCase, OwnCases
 from loket.cases.schemas import CaseDraft, Contact, Status, Subject, SubjectType
-from loket.cases.service import Agency, Case, Change, Reader
-from loket.deps import ServicesDep
+from loket.cases.service import Agency, Case, CaseService, Change
+from loket.deps import component, provided
 from loket.errors import LoketError, NotFound
-from loket.i18n import message
+from loket.i18n import request_language
 from loket.identity import national_number
-from loket.identity.access import SignedInDep, language
-from loket.identity.service import SignedIn
-from loket.services import Services
+from loket.identity.access import SignedInDep
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 AGENCY_ERRORS = {401: {"description": "No valid agency token."}, 403: {"description": "Another source."}}
@@ -42,13 +39,14 @@ class OtherSource(LoketError):
 
 def agency(request: Request) -> Agency:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    found = request.app.state.services.cases.agency_for(token.strip()) if scheme.lower() == "bearer" else None
+    found = component(request, CaseService).agency_for(token.strip()) if scheme.lower() == "bearer" else None
     if found is None:
         raise AgencyUnauthorised("send an agency's token: Authorization: Bearer TOKEN (loket agencies add)")
     return found
 
 
 AgencyDep = Annotated[Agency, Depends(agency)]
+CasesDep = Annotated[CaseService, provided(CaseService)]
 
 
 class SubjectIn(BaseModel):
@@ -212,12 +210,10 @@ def _own_source(agency: Agency, source: str) -> None:
 
 
 @router.put("/cases/{source}/{number}", response_model=AgencyCaseOut, responses=AGENCY_ERRORS)
-def put_case(
-    source: Short, number: Short, body: CaseIn, agency: AgencyDep, services: ServicesDep
-) -> Response:
+def put_case(source: Short, number: Short, body: CaseIn, agency: AgencyDep, cases: CasesDep) -> Response:
     """Create or replace a case of the agency's source (idempotent): 201 when new, else 200."""
     _own_source(agency, source)
-    case, change = services.cases.upsert(body.draft(source, number))
+    case, change = cases.upsert(body.draft(source, number))
     status = 201 if change is Change.CREATED else 200
     return JSONResponse(_agency_out(case, change).model_dump(mode="json"), status_code=status)
 
@@ -226,82 +222,30 @@ def put_case(
     "/cases/{source}/{number}/status", response_model=AgencyCaseOut, status_code=201, responses=AGENCY_ERRORS
 )
 def post_status(
-    source: Short, number: Short, body: StatusIn, agency: AgencyDep, services: ServicesDep
+    source: Short, number: Short, body: StatusIn, agency: AgencyDep, cases: CasesDep
 ) -> AgencyCaseOut:
     """Append a status to a case's timeline."""
     _own_source(agency, source)
-    return _agency_out(services.cases.add_status(source, number, body.status()))
+    return _agency_out(cases.add_status(source, number, body.status()))
 
 
 @router.get("/cases/{source}/{number}", response_model=AgencyCaseOut, responses=AGENCY_ERRORS)
-def get_case(source: Short, number: Short, agency: AgencyDep, services: ServicesDep) -> AgencyCaseOut:
+def get_case(source: Short, number: Short, agency: AgencyDep, cases: CasesDep) -> AgencyCaseOut:
     """A case of the agency's own source, as loket holds it."""
     _own_source(agency, source)
-    case = services.cases.get(source, number)
+    case = cases.get(source, number)
     if case is None:
         raise NotFound(f"no case {number!r} of source {source!r}")
     return _agency_out(case)
 
 
-def reader_for(services: Services, user: SignedIn, language: str) -> Reader | None:
-    """Whose cases the active profile reads; the read itself is logged by the caller."""
-    party = services.identity.acting_for(user, language)
-    if party is None:
-        return None
-    return Reader(SubjectType(party.type), party.key, party.case_types, party.under_mandate)
-
-
-def read_cases(services: Services, user: SignedIn, language: str, why: str = "own_view") -> list[Case]:
-    """The active profile's cases, with the read recorded in the access log."""
-    reader = reader_for(services, user, language)
-    if reader is None:
-        return []
-    services.identity.record(
-        user, user.active.subject, "cases", "mandate_use" if reader.under_mandate else why
-    )
-    return services.cases.for_reader(reader)
-
-
-def own_cases_for(services: Services, user: SignedIn, language: str) -> OwnCases:
-    """What the assistant may read when a question is about the person's cases, read (and logged) then."""
-
-    def read() -> list[OwnCase]:
-        return [
-            OwnCase(
-                url=f"/mijn-zaken/{case.id}",
-                name=case.name,
-                number=case.number,
-                type=case.type,
-                organisation=case.contact.service or case.contact.name or case.source,
-                status=case.status.phase or case.status.code,
-                details=case.status.details,
-                action_needed=case.action_needed,
-                action=case.status.action,
-                changed=case.status.at.date(),
-            )
-            for case in read_cases(services, user, language, why="assistant")
-        ]
-
-    return read
-
-
-def read_case(services: Services, user: SignedIn, case_id: str, language: str) -> Case:
-    reader = reader_for(services, user, language)
-    case = services.cases.case_for_reader(reader, case_id[:32]) if reader else None
-    if case is None:
-        raise NotFound(message("unknown_case", language))
-    why = "mandate_use" if reader.under_mandate else "own_view"
-    services.identity.record(user, user.active.subject, f"case:{case.id}", why)
-    return case
-
-
 @router.get("/me/cases", response_model=CasesOut, responses={401: {"description": "Not logged in."}})
-def my_cases(request: Request, user: SignedInDep, services: ServicesDep) -> CasesOut:
+def my_cases(request: Request, user: SignedInDep, cases: CasesDep) -> CasesOut:
     """The running cases of the active profile, latest change first."""
-    return CasesOut(cases=[summary_out(c) for c in read_cases(services, user, language(request))])
+    return CasesOut(cases=[summary_out(c) for c in cases.read_cases(user, request_language(request))])
 
 
 @router.get("/me/cases/{case_id}", response_model=CaseOut, responses={401: {"description": "Not logged in."}})
-def my_case(case_id: str, request: Request, user: SignedInDep, services: ServicesDep) -> CaseOut:
+def my_case(case_id: str, request: Request, user: SignedInDep, cases: CasesDep) -> CaseOut:
     """One case with its timeline; 404 for a case the active profile may not see."""
-    return case_out(read_case(services, user, case_id, language(request)))
+    return case_out(cases.read_case(user, case_id, request_language(request)))

@@ -24,8 +24,12 @@ from loket import clock
 from loket.cases.magda import parse_geef_dossiers, read_location
 from loket.cases.models import AgencyRow, CaseRow, CaseStatusRow, CaseSubjectRow
 from loket.cases.schemas import CaseDraft, Contact, Skipped, Status, Subject, SubjectType
+from loket.cases.texts import UNKNOWN_CASE
 from loket.db import Database
 from loket.errors import BadRequest, NotFound
+from loket.i18n import message
+from loket.identity.schemas import SignedIn
+from loket.identity.service import IdentityService
 from loket.logging import get_logger
 
 log = get_logger(__name__)
@@ -99,8 +103,38 @@ def _hash(token: str) -> str:
 
 
 class CaseService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, identity: IdentityService) -> None:
+        """`identity` says whose cases a login may read, and keeps the access log of every read."""
         self.db = db
+        self.identity = identity
+
+    # A person's reads: the active profile's cases, each read in the access log of whose they are
+
+    def read_cases(self, user: SignedIn, language: str, why: str = "own_view") -> list[Case]:
+        """The active profile's cases, latest change first; `why` goes to the access log."""
+        reader = self._reader(user, language)
+        if reader is None:
+            return []
+        why = "mandate_use" if reader.under_mandate else why
+        self.identity.access_log.record(user, user.active.subject, "cases", why)
+        return self.for_reader(reader)
+
+    def read_case(self, user: SignedIn, case_id: str, language: str) -> Case:
+        """One case with its timeline; NotFound alike for a case one may not see and a missing one."""
+        reader = self._reader(user, language)
+        case = self.case_for_reader(reader, case_id[:32]) if reader else None
+        if case is None:
+            raise NotFound(message(UNKNOWN_CASE, language))
+        why = "mandate_use" if reader.under_mandate else "own_view"
+        self.identity.access_log.record(user, user.active.subject, f"case:{case.id}", why)
+        return case
+
+    def _reader(self, user: SignedIn, language: str) -> Reader | None:
+        """Whose cases the active profile reads (a mandate checked again now); None: nobody's."""
+        party = self.identity.mandates.acting_for(user, language)
+        if party is None:
+            return None
+        return Reader(SubjectType(party.type), party.key, party.case_types, party.under_mandate)
 
     # Agencies
 

@@ -12,33 +12,33 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from loket.i18n import message
-from loket.identity.service import Forbidden, NotLoggedIn, Role, SignedIn
-from loket.web.security import is_secure
-from loket.web.translations import choose
+from loket.config import Settings
+from loket.cookies import is_secure
+from loket.deps import component
+from loket.i18n import message, request_language
+from loket.identity.schemas import Forbidden, NotLoggedIn, Role, SignedIn
+from loket.identity.service import IdentityService
+from loket.identity.texts import NOT_LOGGED_IN, ROLE_REQUIRED
+from loket.texts import JSON_REQUIRED
 
 SESSION_COOKIE = "loket_session"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-def language(request: Request) -> str:
-    return choose(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 def signed_in(request: Request) -> SignedIn | None:
     """This request's login, looked up once per request."""
     if not hasattr(request.state, "signed_in"):
         token = request.cookies.get(SESSION_COOKIE)
-        request.state.signed_in = request.app.state.services.identity.signed_in(token)
+        request.state.signed_in = component(request, IdentityService).sessions.signed_in(token)
     return request.state.signed_in
 
 
 def require_signed_in(request: Request) -> SignedIn:
     user = signed_in(request)
     if user is None:
-        raise NotLoggedIn(message("not_logged_in", language(request)))
+        raise NotLoggedIn(message(NOT_LOGGED_IN, request_language(request)))
     if request.method not in SAFE_METHODS and request.url.path.startswith("/api/") and not is_json(request):
-        raise Forbidden(message("json_required", language(request)))
+        raise Forbidden(message(JSON_REQUIRED, request_language(request)))
     return user
 
 
@@ -51,7 +51,7 @@ def require_role(role: Role):
 
     def check(user: Annotated[SignedIn, Depends(require_signed_in)], request: Request) -> SignedIn:
         if not user.has(role):
-            raise Forbidden(message("role_required", language(request), role=role.value))
+            raise Forbidden(message(ROLE_REQUIRED, request_language(request), role=role.value))
         return user
 
     return check
@@ -61,7 +61,7 @@ SignedInDep = Annotated[SignedIn, Depends(require_signed_in)]
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    settings = request.app.state.services.settings
+    settings = component(request, Settings)
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -23,7 +23,7 @@ from joserfc.jwk import KeySet
 
 from loket import clock
 from loket.identity import national_number
-from loket.identity.service import Login
+from loket.identity.schemas import Login
 
 METADATA_TTL = 3600.0
 

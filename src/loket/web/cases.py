@@ -1,6 +1,6 @@
 """The person's own cases: the list, and one case with its timeline and what they still have to do.
 
-They follow the profile the person acts in, like the API (`loket.cases.routes`), and every view is
+They follow the profile the person acts in, like the API (`CaseService.read_cases`), and every view is
 written to the access log.
 """
 
@@ -9,35 +9,37 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from loket.cases.routes import read_case, read_cases
-from loket.deps import ServicesDep
+from loket.i18n import request_language
 from loket.identity.access import signed_in
-from loket.web.render import href_for, language_of, render
+from loket.web.deps import CasesDep
+from loket.web.render import href_for, render
 
 router = APIRouter(include_in_schema=False)
 CASES_PAGE = "/mijn-zaken"
 
 
 def _login_first(request: Request, here: str) -> Response:
-    return RedirectResponse(href_for(language_of(request))("/aanmelden", return_to=here), status_code=303)
+    return RedirectResponse(
+        href_for(request_language(request))("/aanmelden", return_to=here), status_code=303
+    )
 
 
 @router.get(CASES_PAGE)
-def cases(request: Request, services: ServicesDep) -> Response:
+def cases(request: Request, cases_: CasesDep) -> Response:
     user = signed_in(request)
     if user is None:
         return _login_first(request, CASES_PAGE)
-    language = language_of(request)
-    found = read_cases(services, user, language)
+    language = request_language(request)
+    found = cases_.read_cases(user, language)
     waiting = [case for case in found if case.action_needed]
     return render(request, "cases.html", language, page="cases", cases=found, waiting=waiting)
 
 
 @router.get(CASES_PAGE + "/{case_id}")
-def case(case_id: str, request: Request, services: ServicesDep) -> Response:
+def case(case_id: str, request: Request, cases_: CasesDep) -> Response:
     user = signed_in(request)
     if user is None:
         return _login_first(request, f"{CASES_PAGE}/{case_id[:32]}")
-    language = language_of(request)
-    found = read_case(services, user, case_id, language)
+    language = request_language(request)
+    found = cases_.read_case(user, case_id, language)
     return render(request, "case.html", language, page="cases", case=found)

@@ -14,16 +14,17 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from loket.cases.routes import own_cases_for
-from loket.deps import ServicesDep
+from loket.cookies import is_secure
+from loket.deps import component
 from loket.errors import BadRequest, LoketError, NotFound
-from loket.i18n import message
+from loket.i18n import message, plain, request_language
 from loket.identity.access import signed_in
 from loket.ratelimit import RateLimits
+from loket.texts import TOO_MANY_REQUESTS
+from loket.web.deps import AssistantDep, CatalogDep
 from loket.web.pages import CONVERSATION_COOKIE, audience_of, stored_conversation
-from loket.web.render import href_for, language_of, render
-from loket.web.security import check_csrf, is_secure
-from loket.web.translations import plain
+from loket.web.render import href_for, render
+from loket.web.security import check_csrf
 
 router = APIRouter(include_in_schema=False)
 MAX_FORM_BYTES = 16_384
@@ -47,28 +48,28 @@ def expired(language: str) -> str:
 
 
 @router.post("/vraag")
-async def ask(request: Request, services: ServicesDep) -> Response:
-    language = language_of(request)
+async def ask(request: Request, assistant: AssistantDep, catalog: CatalogDep) -> Response:
+    language = request_language(request)
     form = await read_form(request, language)
     check_csrf(request, form, expired(language))
     conversation_id = request.cookies.get(CONVERSATION_COOKIE, "")[:36] or None
-    limits: RateLimits = request.app.state.rate_limits
+    limits = component(request, RateLimits)
     verdict = limits.hit(
         client=request.client.host if request.client else "unknown", conversation=conversation_id
     )
     if not verdict.allowed:
-        text = message("too_many_requests", language, seconds=str(verdict.reset_seconds))
-        response = _page_with_error(request, services, language, text, 429, form)
+        text = message(TOO_MANY_REQUESTS, language, seconds=str(verdict.reset_seconds))
+        response = _page_with_error(request, assistant, catalog, language, text, 429, form)
         response.headers.update(verdict.headers())
         return response
     question, audience = form.get("question", ""), audience_of(form.get("audience"))
     user = await run_in_threadpool(signed_in, request)
     ask = partial(
-        services.assistant.ask,
+        assistant.ask,
         question,
         language,
         audience or (user.active.audience if user else None),
-        own_cases=own_cases_for(services, user, language) if user else None,
+        user=user,
     )
     try:
         try:
@@ -76,7 +77,9 @@ async def ask(request: Request, services: ServicesDep) -> Response:
         except NotFound:  # the conversation was removed (retention): start a new one
             answer = await run_in_threadpool(ask, None)
     except LoketError as problem:
-        return _page_with_error(request, services, language, problem.message, problem.status_code, form)
+        return _page_with_error(
+            request, assistant, catalog, language, problem.message, problem.status_code, form
+        )
     response = RedirectResponse(href_for(language)("/", audience=audience) + f"#m-{answer.message_id}", 303)
     response.set_cookie(
         CONVERSATION_COOKIE,
@@ -89,9 +92,11 @@ async def ask(request: Request, services: ServicesDep) -> Response:
     return response
 
 
-def _page_with_error(request, services, language: str, text: str, status: int, form: dict) -> Response:
+def _page_with_error(
+    request, assistant, catalog, language: str, text: str, status: int, form: dict
+) -> Response:
     """The start page again, with the error and the question still in the box."""
-    conversation_id, messages = stored_conversation(request, services)
+    conversation_id, messages = stored_conversation(request, assistant, catalog)
     return render(
         request,
         "start.html",
@@ -107,22 +112,22 @@ def _page_with_error(request, services, language: str, text: str, status: int, f
 
 
 @router.post("/feedback")
-async def feedback(request: Request, services: ServicesDep) -> Response:
+async def feedback(request: Request, assistant: AssistantDep, catalog: CatalogDep) -> Response:
     """Only on a message of this browser's own conversation; the reason is redacted like a question."""
-    language = language_of(request)
+    language = request_language(request)
     form = await read_form(request, language)
     check_csrf(request, form, expired(language))
     message_id = form.get("message_id", "")
-    _, messages = stored_conversation(request, services)
+    _, messages = stored_conversation(request, assistant, catalog)
     if message_id not in {m["id"] for m in messages}:
         raise NotFound(plain(language, "This answer is not part of your conversation."))
-    services.assistant.feedback(message_id, form.get("rating", ""), form.get("reason") or None, language)
+    assistant.feedback(message_id, form.get("rating", ""), form.get("reason") or None, language)
     return RedirectResponse(href_for(language)("/") + f"#m-{message_id}", 303)
 
 
 @router.post("/gesprek/nieuw")
 async def new_conversation(request: Request) -> Response:
-    language = language_of(request)
+    language = request_language(request)
     check_csrf(request, await read_form(request, language), expired(language))
     response = RedirectResponse(href_for(language)("/"), 303)
     response.delete_cookie(

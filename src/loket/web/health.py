@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
-from loket.deps import ServicesDep
+from loket.web.deps import CatalogDep, DatabaseDep
 
 router = APIRouter(tags=["operations"])
 
@@ -18,11 +18,11 @@ def healthz() -> str:
 
 
 @router.get("/readyz")
-def readyz(services: ServicesDep) -> JSONResponse:
+def readyz(db: DatabaseDep, catalog: CatalogDep) -> JSONResponse:
     """Ready when the database answers with the current schema and the catalogue holds something."""
     try:
-        current = services.db.is_current()
-        items = services.catalog.revision()[0]
+        current = db.is_current()
+        items = catalog.revision()[0]
     except SQLAlchemyError:
         return JSONResponse({"ready": False, "reason": "database unreachable"}, status_code=503)
     if not current:

@@ -10,14 +10,15 @@ from babel.dates import format_date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from loket.assistant.service import AssistantService
 from loket.catalog.schemas import Audience, CatalogItem, ItemStatus
-from loket.catalog.service import service_page_path
-from loket.deps import ServicesDep
+from loket.catalog.service import CatalogService, service_page_path
 from loket.errors import NotFound
+from loket.i18n import request_language
 from loket.search.schemas import SearchFilters, SearchHit
-from loket.services import Services
+from loket.web.deps import AssistantDep, CatalogDep, SearchDep, SettingsDep
 from loket.web.evaluation import published
-from loket.web.render import href_for, language_of, render
+from loket.web.render import href_for, render
 
 router = APIRouter(include_in_schema=False)
 CONVERSATION_COOKIE = "loket_conversation"
@@ -31,13 +32,17 @@ def audience_of(value: str | None) -> str | None:
 
 @router.get("/", response_class=HTMLResponse)
 def start(
-    request: Request, services: ServicesDep, q: str | None = None, audience: str | None = None
+    request: Request,
+    assistant: AssistantDep,
+    catalog: CatalogDep,
+    q: str | None = None,
+    audience: str | None = None,
 ) -> Response:
-    language = language_of(request)
+    language = request_language(request)
     if q:
         # Asking stores a conversation, and a GET must not change anything: old links with ?q= search.
         return RedirectResponse(href_for(language)("/zoeken", q=q[:1000]), status_code=303)
-    conversation_id, messages = stored_conversation(request, services)
+    conversation_id, messages = stored_conversation(request, assistant, catalog)
     return render(
         request,
         "start.html",
@@ -49,40 +54,44 @@ def start(
     )
 
 
-def stored_conversation(request: Request, services: Services) -> tuple[str | None, list[dict]]:
+def stored_conversation(
+    request: Request, assistant: AssistantService, catalog: CatalogService
+) -> tuple[str | None, list[dict]]:
     """The conversation of a browser without JavaScript (its cookie), as stored: redacted where it was."""
     conversation_id = request.cookies.get(CONVERSATION_COOKIE)
     if not conversation_id:
         return None, []
     try:
-        conversation = services.assistant.conversation(conversation_id[:36])
+        conversation = assistant.conversation(conversation_id[:36])
     except NotFound:
         return None, []
     messages = []
     for message in conversation.messages:
-        citations = [{**c, "language": _page_language(services, c["url"])} for c in message.citations]
+        citations = [{**c, "language": _page_language(catalog, c["url"])} for c in message.citations]
         messages.append({**asdict(message), "citations": citations})
     return conversation.id, messages
 
 
-def _page_language(services: Services, url: str) -> str | None:
+def _page_language(catalog: CatalogService, url: str) -> str | None:
     """The language of a cited loket service page, so its title gets the right `lang`."""
     if not url.startswith("/diensten/"):
         return None
     try:
-        return services.catalog.get(url.split("/")[2].split("#")[0]).language
+        return catalog.get(url.split("/")[2].split("#")[0]).language
     except NotFound:
         return None
 
 
 @router.get("/zoeken", response_class=HTMLResponse)
-def search(request: Request, services: ServicesDep, q: str = "", audience: str | None = None) -> Response:
+def search(request: Request, search_service: SearchDep, q: str = "", audience: str | None = None) -> Response:
     query = " ".join(q.split())[:1000]
-    hits = services.search.search(query, SEARCH_LIMIT, SearchFilters(audience=audience_of(audience)))
+    hits = search_service.search(query, SEARCH_LIMIT, SearchFilters(audience=audience_of(audience)))
     results = [
         {"item": hit.item, "section": hit.section, "snippet": hit.snippet, "url": _url(hit)} for hit in hits
     ]
-    return render(request, "search.html", language_of(request), page="search", query=query, results=results)
+    return render(
+        request, "search.html", request_language(request), page="search", query=query, results=results
+    )
 
 
 def _url(hit: SearchHit) -> str:
@@ -92,9 +101,9 @@ def _url(hit: SearchHit) -> str:
 
 
 @router.get("/diensten/{item_id}", response_class=HTMLResponse)
-def service_page(request: Request, item_id: str, services: ServicesDep) -> Response:
-    language = language_of(request)
-    item: CatalogItem = services.catalog.get(item_id)
+def service_page(request: Request, item_id: str, catalog: CatalogDep) -> Response:
+    language = request_language(request)
+    item: CatalogItem = catalog.get(item_id)
     updated = item.modified or item.updated_at
     return render(
         request,
@@ -118,22 +127,18 @@ def language_name(code: str, in_language: str) -> str:
 
 
 @router.get("/over-deze-assistent", response_class=HTMLResponse)
-def about(request: Request, services: ServicesDep) -> Response:
-    language = language_of(request)
+def about(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
+    language = request_language(request)
     sources = sorted(
-        {
-            source
-            for (source, status), count in services.catalog.counts().items()
-            if count and status == "active"
-        }
+        {source for (source, status), count in catalog.counts().items() if count and status == "active"}
     )
     return render(
         request,
         "about.html",
         language,
         page="about",
-        composer="llm" if services.settings.llm_base_url else "extractive",
-        items=services.catalog.revision()[0],
+        composer="llm" if settings.llm_base_url else "extractive",
+        items=catalog.revision()[0],
         sources=sources,
         evaluation=published(language),
     )
@@ -141,16 +146,15 @@ def about(request: Request, services: ServicesDep) -> Response:
 
 @router.get("/toegankelijkheid", response_class=HTMLResponse)
 def accessibility(request: Request) -> Response:
-    return render(request, "accessibility.html", language_of(request), page="accessibility")
+    return render(request, "accessibility.html", request_language(request), page="accessibility")
 
 
 @router.get("/privacy", response_class=HTMLResponse)
-def privacy(request: Request, services: ServicesDep) -> Response:
-    settings = services.settings
+def privacy(request: Request, settings: SettingsDep) -> Response:
     return render(
         request,
         "privacy.html",
-        language_of(request),
+        request_language(request),
         page="privacy",
         retention_days=settings.conversation_retention_days,
         composer="llm" if settings.llm_base_url else "extractive",

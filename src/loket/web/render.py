@@ -14,10 +14,12 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from loket.i18n import LANGUAGES
+from loket.config import Settings
+from loket.deps import component
+from loket.i18n import LANGUAGES, translations
 from loket.identity.access import signed_in
 from loket.web.security import csrf_token, remember_csrf
-from loket.web.translations import NATIVE_NAMES, choose, direction, gettext, translations
+from loket.web.translations import NATIVE_NAMES, direction, gettext
 
 HERE = Path(__file__).parent
 environment = Environment(
@@ -49,10 +51,6 @@ def static_url(path: str) -> str:
     """A static file's URL with its content hash, so browsers may cache it and still see changes."""
     digest = hashlib.sha256((HERE / "static" / path).read_bytes()).hexdigest()[:12]
     return f"/static/{path}?v={digest}"
-
-
-def language_of(request: Request) -> str:
-    return choose(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
 def href_for(language: str):
@@ -100,7 +98,7 @@ def _ngettext(language: str):
 def render(
     request: Request, template: str, language: str, *, status_code: int = 200, **context
 ) -> HTMLResponse:
-    settings = request.app.state.services.settings
+    settings = component(request, Settings)
     response = templates.TemplateResponse(
         request,
         template,

@@ -14,6 +14,7 @@ from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from loket.cookies import is_secure
 from loket.errors import LoketError
 from loket.logging import get_logger
 
@@ -92,11 +93,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def is_secure(request: Request) -> bool:
-    """Cookies get `Secure` over HTTPS (also behind a proxy that says so) and always in production."""
-    return request.url.scheme == "https" or request.app.state.services.settings.env == "production"
 
 
 class CsrfFailed(LoketError):

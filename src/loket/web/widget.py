@@ -13,10 +13,9 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from loket.i18n import LANGUAGES
+from loket.i18n import LANGUAGES, plain, request_language
 from loket.web.pages import audience_of
-from loket.web.render import language_of, render, templates
-from loket.web.translations import plain
+from loket.web.render import render, templates
 
 router = APIRouter(include_in_schema=False)
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
@@ -41,7 +40,7 @@ def widget(request: Request, audience: str | None = None, color: str | None = No
     return render(
         request,
         "widget.html",
-        language_of(request),
+        request_language(request),
         audience=audience_of(audience),
         accent=accent,
         accent_text=text_colour(accent) if accent else None,

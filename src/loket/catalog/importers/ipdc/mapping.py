@@ -1,9 +1,4 @@
-"""The Flemish product catalogue (IPDC / LPDC): concept and instance snapshots from LDES pages.
-
-A record comes as compacted JSON-LD (the LDES feed), expanded JSON-LD or N-Triples/Turtle. Every shape
-is first turned into one RDF graph and read by full IRIs, so the three shapes share one mapping and give
-the same drafts. JSON-LD contexts are never fetched: they are looked up by file name in
-`LOKET_IPDC_CONTEXT_DIR`, else in the small copy below, which holds only the terms we read.
+"""The IPDC vocabulary and code lists, and the mapping of a graph's products to item drafts.
 
 A page may hold several snapshots of one product; only the latest counts. An archived latest snapshot
 yields nothing: the product is gone, and withdrawing it is the catalogue's job on a full re-sync.
@@ -11,26 +6,20 @@ yields nothing: the product is gone, and withdrawing it is the catalogue's job o
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, SH, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, SH, SKOS
 from rdflib.term import Node
 
-from loket.catalog.importers.document import Document
 from loket.catalog.importers.text import html_to_text
 from loket.catalog.schemas import Audience, ItemDraft, Problem, Section
-from loket.config import Settings
 
-FORMAT = "ipdc"
 SOURCE = "ipdc"
-CONTEXT_DIR_ENV = "LOKET_IPDC_CONTEXT_DIR"  # the setting `ipdc_context_dir`
 
+# Every vocabulary the package reads, the LDES feed's included, so `context` and `ldes` share them.
 IPDC = Namespace("https://productencatalogus.data.vlaanderen.be/ns/ipdc-lpdc#")
 M8G = Namespace("http://data.europa.eu/m8g/")
 CPSV = Namespace("http://purl.org/vocab/cpsv#")
@@ -109,195 +98,15 @@ _WORDS = {
 }
 
 
-def _lang(iri: str) -> dict:
-    return {"@id": str(iri), "@container": "@language"}
-
-
-def _typed(iri: str, datatype: str) -> dict:
-    return {"@id": str(iri), "@type": str(datatype)}
-
-
-def _ref(iri: str) -> dict:
-    return {"@id": str(iri), "@type": "@id"}
-
-
-def _refs(iri: str, base: str = "") -> dict:
-    term = {"@container": "@set", "@id": str(iri), "@type": "@id"}
-    return term | {"@context": {"@base": base}} if base else term
-
-
-def _class(iri: str, terms: dict) -> dict:
-    return {"@context": terms, "@id": str(iri)}
-
-
-_NAMED = {"naam": _lang(DCTERMS.title), "beschrijving": _lang(DCTERMS.description)}
-_ORDERED = {"order": _typed(SH.order, XSD.integer)}
-_URL = {"url": _typed(SCHEMA.url, XSD.string)}
-_PRODUCT = _NAMED | {
-    "verdereBeschrijving": _lang(IPDC.additionalDescription),
-    "uitzonderingen": _lang(IPDC.exception),
-    "regelgevingTekst": _lang(IPDC.regulation),
-    "voorwaarden": _refs(BELGIF.hasRequirement),
-    "procedures": _refs(CPSV.follows),
-    "kosten": _refs(M8G.hasCost),
-    "financieleVoordelen": _refs(CPSV.produces),
-    "regelgeving": _refs(M8G.hasLegalResource),
-    "websites": _refs(RDFS.seeAlso),
-    "doelgroepen": _refs(IPDC.targetAudience, CODE_LISTS + "Doelgroep/"),
-    "themas": _refs(M8G.thematicArea, CODE_LISTS + "Thema/"),
-    "bevoegdBestuursniveaus": _refs(IPDC.competentAuthorityLevel, CODE_LISTS + "BevoegdBestuursniveau/"),
-    "bevoegdeOverheden": _refs(M8G.hasCompetentAuthority, "https://data.vlaanderen.be/id/organisatie/"),
-    "zoektermen": {"@container": ["@language", "@set"], "@id": str(DCAT.keyword)},
-    "productnummer": _typed(SCHEMA.productID, XSD.string),
-    "creatie": _typed(SCHEMA.dateCreated, XSD.dateTime),
-    "laatstGewijzigd": _typed(SCHEMA.dateModified, XSD.dateTime),
-    "eindeDienstVerlening": _typed(SCHEMA.endDate, XSD.dateTime),
-    "gearchiveerd": _typed(IPDC.isArchived, XSD.boolean),
-}
-_SNAPSHOT = {
-    "isVersionOf": _ref(DCTERMS.isVersionOf),
-    "generatedAtTime": _typed(PROV.generatedAtTime, XSD.dateTime),
-}
-_INSTANCE = {"contactgegevens": _refs(M8G.hasContactPoint)}
-
-BUILTIN_CONTEXTS: dict[str, dict] = {
-    "ipdc-lpdc-im.jsonld": {
-        "Concept": _class(IPDC.ConceptualPublicService, _PRODUCT),
-        "ConceptSnapshot": _class(IPDC.ConceptualPublicServiceSnapshot, _PRODUCT | _SNAPSHOT),
-        "Instantie": _class(IPDC.InstancePublicService, _PRODUCT | _INSTANCE),
-        "InstantieSnapshot": _class(IPDC.InstancePublicServiceSnapshot, _PRODUCT | _SNAPSHOT | _INSTANCE),
-        "Voorwaarde": _class(
-            M8G.Requirement, _NAMED | _ORDERED | {"bewijs": _ref(M8G.hasSupportingEvidence)}
-        ),
-        "Bewijs": _class(M8G.Evidence, _NAMED),
-        "Procedure": _class(CPSV.Rule, _NAMED | _ORDERED | {"websites": _refs(IPDC.hasWebsite)}),
-        "Kost": _class(M8G.Cost, _NAMED | _ORDERED),
-        "FinancieelVoordeel": _class(IPDC.FinancialAdvantage, _NAMED | _ORDERED),
-        "Regelgeving": _class(ELI.LegalResource, _NAMED | _ORDERED | _URL),
-        "Website": _class(SCHEMA.WebSite, _NAMED | _ORDERED | _URL),
-        "Contactgegevens": _class(
-            SCHEMA.ContactPoint,
-            _ORDERED
-            | _URL
-            | {
-                "email": _typed(SCHEMA.email, XSD.string),
-                "telefoonnummer": _typed(SCHEMA.telephone, XSD.string),
-                "openingsuren": _typed(SCHEMA.openingHours, XSD.string),
-                "adres": _ref(IPDC.address),
-            },
-        ),
-        "Adres": _class(
-            LOCN.Address,
-            {
-                "straatnaam": _lang(ADRES.Straatnaam),
-                "huisnummer": _typed(ADRES["Adresvoorstelling.huisnummer"], XSD.string),
-                "busnummer": _typed(ADRES["Adresvoorstelling.busnummer"], XSD.string),
-                "postcode": _typed(ADRES.postcode, XSD.string),
-                "gemeentenaam": _lang(ADRES.gemeentenaam),
-                "land": _lang(ADRES.land),
-            },
-        ),
-        "PubliekeOrganisatie": str(M8G.PublicOrganisation),
-    },
-    "ldes.jsonld": {
-        "EventStream": _class(
-            LDES.EventStream,
-            {"member": {"@id": str(TREE.member), "@container": "@set"}, "view": str(TREE.view)},
-        ),
-        "Node": _class(TREE.Node, {"relation": {"@id": str(TREE.relation), "@container": "@set"}}),
-        **{
-            name: _class(TREE[name], {"node": _ref(TREE.node)})
-            for name in (
-                "GreaterThanRelation",
-                "GreaterThanOrEqualToRelation",
-                "LessThanRelation",
-                "LessThanOrEqualToRelation",
-            )
-        },
-    },
-}
-
-_JSON_MARKERS = re.compile(
-    r'"@type"\s*:\s*\[?\s*"(ConceptSnapshot|InstantieSnapshot|Concept|Instantie)"'
-    r"|productencatalogus\.data\.vlaanderen\.be/ns/ipdc-lpdc#"
-    r"|ipdc-lpdc-im\.jsonld"
-)
-_RDF_MEDIA_TYPES = ("text/turtle", "application/n-triples")
-
-
-def sniff(doc: Document) -> bool:
-    head = doc.head(16384)
-    if head.startswith(("{", "[")):
-        ldes_page = '"EventStream"' in head and '"member"' in head
-        return ldes_page or bool(_JSON_MARKERS.search(head))
-    rdf = doc.suffix in (".nt", ".ttl") or doc.media_type in _RDF_MEDIA_TYPES
-    return rdf and str(IPDC) in head
-
-
-def parse(doc: Document) -> Iterator[ItemDraft | Problem]:
-    graph = _graph(doc)
+def drafts(graph: Graph, where: str) -> Iterator[ItemDraft | Problem]:
+    """The drafts of every product's latest version in the graph; `where` names the document in problems."""
     records = set(graph.objects(None, TREE.member)) | {
         node for kind in PRODUCT_TYPES for node in graph.subjects(RDF.type, kind)
     }
     for node in sorted(_latest_versions(graph, records), key=str):
         if _is_true(graph.value(node, IPDC.isArchived)):
             continue
-        yield from _drafts(graph, node, where=f"{doc.name} <{node}>")
-
-
-def next_pages(doc: Document) -> list[str]:
-    """A page that cannot be read has no next pages; `parse` has already reported why."""
-    try:
-        graph = _graph(doc)
-    except Exception:
-        return []
-    return sorted(
-        {str(page) for rel in graph.objects(None, TREE.relation) for page in graph.objects(rel, TREE.node)}
-    )
-
-
-def _graph(doc: Document) -> Graph:
-    return _parse_graph(doc, str(Settings().ipdc_context_dir or ""))
-
-
-@lru_cache(maxsize=1)
-def _parse_graph(doc: Document, context_dir: str) -> Graph:
-    """Cached for the one document the reader handles, which asks for its items and then its next pages."""
-    base = doc.name if doc.name.startswith(("http://", "https://")) else None
-    if not doc.head().startswith(("{", "[")):
-        return Graph().parse(data=doc.text, format="nt" if doc.suffix == ".nt" else "turtle", publicID=base)
-    data = _with_local_contexts(json.loads(doc.text), context_dir)
-    if isinstance(data, list):  # rdflib takes a JSON-LD object only; a top-level array is its default graph
-        data = {"@graph": data}
-    return Graph().parse(data=data, format="json-ld", publicID=base)
-
-
-def _with_local_contexts(value, context_dir: str):
-    """The JSON-LD with every referenced `@context` replaced by its local copy, so nothing is fetched."""
-    if isinstance(value, list):
-        return [_with_local_contexts(item, context_dir) for item in value]
-    if not isinstance(value, dict):
-        return value
-    return {
-        key: _local_context(item, context_dir)
-        if key == "@context"
-        else _with_local_contexts(item, context_dir)
-        for key, item in value.items()
-    }
-
-
-def _local_context(context, context_dir: str):
-    if isinstance(context, list):
-        return [_local_context(item, context_dir) for item in context]
-    if not isinstance(context, str):
-        return _with_local_contexts(context, context_dir)
-    name = context.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-    path = Path(context_dir, name) if context_dir else None
-    if path and path.is_file():
-        return _local_context(json.loads(path.read_text(encoding="utf-8"))["@context"], context_dir)
-    if name in BUILTIN_CONTEXTS:
-        return BUILTIN_CONTEXTS[name]
-    raise ValueError(f"JSON-LD context {context} is not available offline; put {name} in ${CONTEXT_DIR_ENV}")
+        yield from _version_drafts(graph, node, where=f"{where} <{node}>")
 
 
 def _latest_versions(graph: Graph, records: set[Node]) -> list[Node]:
@@ -316,7 +125,7 @@ def _version_stamp(graph: Graph, node: Node) -> tuple[datetime, str]:
     )
 
 
-def _drafts(graph: Graph, node: Node, where: str) -> Iterator[ItemDraft | Problem]:
+def _version_drafts(graph: Graph, node: Node, where: str) -> Iterator[ItemDraft | Problem]:
     url = graph.value(node, DCTERMS.isVersionOf) or (node if isinstance(node, URIRef) else None)
     titles = [title for title in graph.objects(node, DCTERMS.title) if isinstance(title, Literal)]
     languages = {_language_of(title) for title in titles} & set(LANGUAGES.values())

@@ -1,0 +1,168 @@
+"""Answer evaluation: the right kind of answer, the right source, every sentence grounded.
+
+An answers file is JSON lines: `{"question", "language", "status", "expected": [source_id or URL, ...],
+"audience"?, "note"?}`. `status` is the answer status the question should get (BRIEF §4); an `answered`
+question names every source that answers it, matched like `loket eval retrieval` does: a citation
+counts when its catalogue item's `source_id` or URL is expected.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from loket.assistant.schemas import Status
+from loket.assistant.service import AssistantService
+from loket.catalog.service import CatalogService
+from loket.evaluation.asking import Progress, Sources, ask, check_grounding, share, stage_means
+from loket.evaluation.questions import STATUSES, not_empty, question_rows, text_field
+
+
+@dataclass(frozen=True)
+class AnswerQuestion:
+    text: str
+    language: str
+    status: str
+    expected: frozenset[str] = frozenset()
+    audience: str = ""
+    origin: str = ""
+
+
+def load_answer_questions(path: Path) -> list[AnswerQuestion]:
+    """Questions with the status they should get; `ValueError` naming the file and line when one is bad."""
+    questions = []
+    for number, row in question_rows(path):
+        status = row.get("status", row.get("expected"))
+        expected = row.get("expected", []) if "status" in row else []
+        if status not in STATUSES:
+            raise ValueError(f"{path}:{number}: status must be one of {', '.join(STATUSES)}, not {status!r}")
+        if not (isinstance(expected, list) and all(isinstance(value, str) and value for value in expected)):
+            raise ValueError(f"{path}:{number}: expected must be a list of source ids or URLs")
+        if status == Status.ANSWERED and not expected:
+            raise ValueError(f"{path}:{number}: an answered question needs the expected source ids")
+        questions.append(
+            AnswerQuestion(
+                row["question"],
+                text_field(row, "language", path, number) or "nl",
+                status,
+                frozenset(expected),
+                text_field(row, "audience", path, number),
+                path.name,
+            )
+        )
+    return not_empty(questions, path)
+
+
+def evaluate_answers(
+    assistant: AssistantService,
+    catalog: CatalogService,
+    questions: list[AnswerQuestion],
+    on_progress: Progress | None = None,
+) -> dict:
+    """Status accuracy (per expected status, language and file), citation correctness, groundedness."""
+    sources = Sources(catalog)
+    confusion: dict[str, Counter] = defaultdict(Counter)
+    groups: dict[str, Counter] = defaultdict(Counter)
+    timings: dict[str, list[float]] = defaultdict(list)
+    citations = Counter()
+    grounding = Counter()
+    misses, citation_misses, unsupported = [], [], []
+    for done, question in enumerate(questions, start=1):
+        asked = ask(assistant, question.text, question.audience)
+        for stage, ms in asked.stage_ms.items():
+            timings[stage].append(ms)
+        got, answer = asked.status, asked.answer
+        confusion[question.status][got] += 1
+        for group in (
+            "all",
+            f"status:{question.status}",
+            f"language:{question.language}",
+            f"file:{question.origin}",
+        ):
+            groups[group]["questions"] += 1
+            groups[group]["correct"] += got == question.status
+        cited = [citation.url for citation in answer.citations] if answer else []
+        if got != question.status:
+            misses.append(
+                {
+                    "question": question.text,
+                    "language": question.language,
+                    "expected": question.status,
+                    "got": got,
+                    "decided_by": asked.decided_by,
+                    "cited": cited,
+                }
+            )
+        if question.status == Status.ANSWERED:
+            citations["expected_answered"] += 1
+            if got == Status.ANSWERED:
+                citations["answered"] += 1
+                matched = [bool(question.expected & sources.ids(url)) for url in cited]
+                citations["correct"] += any(matched)
+                citations["first_correct"] += bool(matched and matched[0])
+                if not any(matched):
+                    citation_misses.append(
+                        {
+                            "question": question.text,
+                            "expected": sorted(question.expected),
+                            "cited": [_cited_id(sources, url) for url in cited],
+                        }
+                    )
+        if got == Status.ANSWERED and answer is not None:
+            checked = check_grounding(sources, answer)
+            grounding["answers"] += 1
+            grounding["grounded_answers"] += checked.grounded
+            grounding["sentences"] += len(checked.sentences)
+            grounding["supported"] += len(checked.sentences) - checked.unsupported
+            unsupported += [
+                {
+                    "question": question.text,
+                    "sentence": sentence.sentence,
+                    "share": sentence.share,
+                    "missing_numbers": list(sentence.missing_numbers),
+                }
+                for sentence in checked.sentences
+                if not sentence.supported
+            ]
+        if on_progress:
+            on_progress(done, len(questions))
+    overall = groups["all"]
+    return {
+        "questions": len(questions),
+        "status_accuracy": share(overall["correct"], overall["questions"]),
+        "groups": {
+            name: {
+                "questions": tally["questions"],
+                "correct": tally["correct"],
+                "accuracy": share(tally["correct"], tally["questions"]),
+            }
+            for name, tally in sorted(groups.items())
+        },
+        "confusion": {expected: dict(got.most_common()) for expected, got in sorted(confusion.items())},
+        "citations": {
+            "expected_answered": citations["expected_answered"],
+            "answered": citations["answered"],
+            "correct": citations["correct"],
+            "first_correct": citations["first_correct"],
+            "correct_share": share(citations["correct"], citations["expected_answered"]),
+            "correct_when_answered": share(citations["correct"], citations["answered"]),
+            "first_correct_when_answered": share(citations["first_correct"], citations["answered"]),
+        },
+        "groundedness": {
+            "answers": grounding["answers"],
+            "grounded_answers": grounding["grounded_answers"],
+            "sentences": grounding["sentences"],
+            "supported": grounding["supported"],
+            "supported_share": share(grounding["supported"], grounding["sentences"]),
+        },
+        "stage_ms": stage_means(timings),
+        "misses": misses,
+        "citation_misses": citation_misses,
+        "unsupported": unsupported,
+    }
+
+
+def _cited_id(sources: Sources, url: str) -> str:
+    item = sources.item(url)
+    return item.source_id if item else url

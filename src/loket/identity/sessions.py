@@ -1,0 +1,197 @@
+"""Sessions and logins: who is logged in, with which profiles, and logins under way at the provider.
+
+Sessions live on the server: the browser holds a random token, the database only its hash. Every
+login gets a new token, with an idle and an absolute timeout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select
+
+from loket import clock
+from loket.db import Database
+from loket.i18n import message
+from loket.identity.access_log import AccessLog
+from loket.identity.mandates import mandate_profile, received_by
+from loket.identity.models import LoginAttemptRow, PersonRow, SessionRow
+from loket.identity.roles import held
+from loket.identity.schemas import Forbidden, Kind, Login, LoginAttempt, Person, Profile, SignedIn
+from loket.identity.texts import PROFILE_NOT_HELD
+from loket.logging import get_logger
+
+log = get_logger(__name__)
+SELF = "self"
+# Seen-at is written at most this often, so reading pages does not write on every request.
+TOUCH_EVERY = timedelta(seconds=60)
+# How long someone may take at the identity provider before the login must start again.
+LOGIN_TIMEOUT = timedelta(minutes=10)
+
+
+class Sessions:
+    def __init__(
+        self, db: Database, idle_timeout: timedelta, max_age: timedelta, access_log: AccessLog
+    ) -> None:
+        self.db = db
+        self.idle_timeout = idle_timeout
+        self.max_age = max_age
+        self.access_log = access_log
+
+    def sign_in(self, login: Login) -> tuple[str, SignedIn]:
+        """A new session with a new token: whatever session the browser had before is not reused."""
+        moment = clock.now()
+        token = secrets.token_urlsafe(32)
+        organisations = [_organisation_profile(o) for o in login.organisations]
+        organisations = [p for p in organisations if p]
+        active = next((p.id for p in organisations if p.kind == login.active_kind), SELF)
+        with self.db.session() as session:
+            person = person_for(session, login, moment)
+            session.execute(delete(SessionRow).where(SessionRow.expires_at < moment))
+            session.add(
+                SessionRow(
+                    token_hash=token_hash(token),
+                    person_id=person.id,
+                    active_profile=active,
+                    profiles=[_profile_json(p) for p in organisations],
+                    method=login.method,
+                    id_token=login.id_token,
+                    created_at=moment,
+                    last_seen_at=moment,
+                    expires_at=moment + self.max_age,
+                )
+            )
+            person_id = person.id
+        log.info("identity.signed_in", person=person_id, method=login.method)
+        signed_in = self._signed_in(token_hash(token))
+        assert signed_in is not None
+        return token, signed_in
+
+    def signed_in(self, token: str | None) -> SignedIn | None:
+        """The session of a cookie's token, or None when there is none or it timed out."""
+        return self._signed_in(token_hash(token)) if token else None
+
+    def _signed_in(self, hashed: str) -> SignedIn | None:
+        moment = clock.now()
+        with self.db.session() as session:
+            row = session.get(SessionRow, hashed)
+            if row is None:
+                return None
+            if row.expires_at <= moment or row.last_seen_at + self.idle_timeout <= moment:
+                session.delete(row)
+                log.info("identity.session_expired", person=row.person_id)
+                return None
+            if moment - row.last_seen_at >= TOUCH_EVERY:
+                row.last_seen_at = moment
+            person_row = session.get(PersonRow, row.person_id)
+            person = Person(person_row.id, person_row.name, person_row.national_number)
+            profiles = (
+                Profile(SELF, Kind.CITIZEN, person.name, f"person:{person.id}"),
+                *(_profile_from_json(p) for p in row.profiles),
+                *(mandate_profile(m) for m in received_by(session, person, moment.date())),
+            )
+            active = next((p for p in profiles if p.id == row.active_profile), profiles[0])
+            roles = held(session, person.national_number)
+            return SignedIn(row.token_hash, person, profiles, active, roles, row.method, row.id_token)
+
+    def sign_out(self, signed_in: SignedIn) -> None:
+        with self.db.session() as session:
+            session.execute(delete(SessionRow).where(SessionRow.token_hash == signed_in.token_hash))
+        log.info("identity.signed_out", person=signed_in.person.id)
+
+    def switch(self, signed_in: SignedIn, profile_id: str, language: str) -> SignedIn:
+        """Acting under a mandate is a use of it, and recorded as one."""
+        profile = next((p for p in signed_in.profiles if p.id == profile_id), None)
+        if profile is None:
+            log.warning("identity.profile_refused", person=signed_in.person.id)
+            raise Forbidden(message(PROFILE_NOT_HELD, language))
+        with self.db.session() as session:
+            row = session.get(SessionRow, signed_in.token_hash)
+            row.active_profile = profile.id
+        if profile.kind is Kind.MANDATE:
+            self.access_log.record(signed_in, profile.subject, "mandate", "mandate_use", profile)
+        log.info("identity.profile_switched", person=signed_in.person.id, kind=profile.kind)
+        switched = self._signed_in(signed_in.token_hash)
+        assert switched is not None
+        return switched
+
+    # Logins under way at the identity provider
+
+    def start_login(self, browser: str, state: str, nonce: str, code_verifier: str, return_to: str) -> None:
+        moment = clock.now()
+        with self.db.session() as session:
+            session.execute(
+                delete(LoginAttemptRow).where(LoginAttemptRow.created_at < moment - LOGIN_TIMEOUT)
+            )
+            session.merge(
+                LoginAttemptRow(
+                    browser_hash=token_hash(browser),
+                    state=state,
+                    nonce=nonce,
+                    code_verifier=code_verifier,
+                    return_to=return_to,
+                    created_at=moment,
+                )
+            )
+
+    def take_login(self, browser: str) -> LoginAttempt | None:
+        """The browser's login under way, which can be used once only."""
+        with self.db.session() as session:
+            row = session.get(LoginAttemptRow, token_hash(browser))
+            if row is None:
+                return None
+            session.delete(row)
+            if row.created_at < clock.now() - LOGIN_TIMEOUT:
+                return None
+            return LoginAttempt(row.state, row.nonce, row.code_verifier, row.return_to)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def person_for(session, login: Login, moment: datetime) -> PersonRow:
+    """The person of a login: by the provider's subject, else by national number, else new."""
+    clauses = [PersonRow.subject == login.subject]
+    if login.national_number:
+        clauses.append(PersonRow.national_number == login.national_number)
+    row = session.scalar(select(PersonRow).where(or_(*clauses)))
+    if row is None:
+        row = PersonRow(
+            id=login.person_id or uuid.uuid4().hex,
+            subject=login.subject,
+            national_number=login.national_number,
+            name=login.name,
+            created_at=moment,
+            last_login_at=moment,
+        )
+        session.add(row)
+        session.flush()
+    else:
+        row.name = login.name or row.name
+        row.last_login_at = moment
+    return row
+
+
+def _organisation_profile(organisation: dict) -> Profile | None:
+    """A company, association or local government the provider vouched for; others are ignored."""
+    try:
+        kind = Kind(organisation["kind"])
+    except (KeyError, ValueError):
+        return None
+    number = "".join(c for c in str(organisation.get("number", "")) if c.isalnum())
+    if kind in (Kind.CITIZEN, Kind.MANDATE) or not number:
+        return None
+    name = organisation.get("name") or number
+    return Profile(f"{kind.value.lower()}:{number}", kind, name, f"organisation:{number}")
+
+
+def _profile_json(profile: Profile) -> dict:
+    return {"id": profile.id, "kind": profile.kind.value, "name": profile.name, "subject": profile.subject}
+
+
+def _profile_from_json(data: dict) -> Profile:
+    return Profile(data["id"], Kind(data["kind"]), data["name"], data["subject"])

@@ -1,0 +1,24 @@
+"""What the pages use of the blocks, by type; `create_app` provides each (see `loket.deps`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from loket.assistant.service import AssistantService
+from loket.cases.service import CaseService
+from loket.catalog.service import CatalogService
+from loket.config import Settings
+from loket.db import Database
+from loket.deps import provided
+from loket.identity.oidc import OidcClient
+from loket.identity.service import IdentityService
+from loket.search.service import SearchService
+
+SettingsDep = Annotated[Settings, provided(Settings)]
+DatabaseDep = Annotated[Database, provided(Database)]
+CatalogDep = Annotated[CatalogService, provided(CatalogService)]
+SearchDep = Annotated[SearchService, provided(SearchService)]
+AssistantDep = Annotated[AssistantService, provided(AssistantService)]
+IdentityDep = Annotated[IdentityService, provided(IdentityService)]
+OidcDep = Annotated[OidcClient | None, provided(OidcClient, optional=True)]
+CasesDep = Annotated[CaseService, provided(CaseService)]
