@@ -60,6 +60,8 @@ def govuk_sample(tmp_path_factory) -> Path:
 def pytest_sessionstart(session) -> None:
     if not SHARED_DATA.is_dir():
         raise pytest.UsageError(f"the shared data folder is missing: {SHARED_DATA}")
+    # The suite works as a developer does, over plain HTTP: production (the default) is tested on purpose.
+    os.environ["LOKET_ENV"] = "development"
 
 
 @pytest.fixture(scope="session")
@@ -243,6 +245,7 @@ def _no_loket_environment(monkeypatch) -> None:
     for name in list(os.environ):
         if name.startswith("LOKET_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("LOKET_ENV", "development")
 
 
 @pytest.fixture

@@ -110,9 +110,15 @@ def test_ask_says_what_it_is_not_for(loaded):
 def test_ask_rejects_bad_input_in_the_users_language(loaded):
     assert loaded.post("/api/v1/ask", json={}).status_code == 422
     response = loaded.post("/api/v1/ask", json={"question": "x" * 1001, "language": "fr"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"]["message"].startswith("Votre question est trop longue")
     assert loaded.post("/api/v1/ask", json={"question": "   "}).status_code == 400
+
+
+def test_a_question_past_what_the_api_reads_is_refused_before_the_pipeline(loaded):
+    response = loaded.post("/api/v1/ask", json={"question": "paspoort " * 500})
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("question: String should have at most 4000")
 
 
 def test_start_page_answers_without_javascript(loaded):

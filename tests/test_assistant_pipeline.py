@@ -119,6 +119,7 @@ def test_answered_through_the_api(api):
     body = response.json()
     assert set(body) == {
         "conversation_id",
+        "conversation_token",
         "message_id",
         "status",
         "answer",
@@ -433,10 +434,10 @@ def test_a_follow_up_over_http_continues_the_conversation(api):
         ("de-DE", "Ihre Frage ist zu lang."),
     ],
 )
-def test_a_too_long_question_is_a_400_in_the_users_language_and_stores_nothing(client, language, start):
+def test_a_too_long_question_is_a_422_in_the_users_language_and_stores_nothing(client, language, start):
     services = client.app.state.services
     response = client.post("/api/v1/ask", json={"question": "paspoort " * 200, "language": language})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"]["message"].startswith(start)
     assert response.json()["error"]["code"] == "bad_request"
     assert _count(services, ConversationRow) == 0

@@ -30,6 +30,7 @@ EMAIL = "jan.peeters@example.be"
 PHONE = "0470 12 34 56"
 ASK_FIELDS = {
     "conversation_id",
+    "conversation_token",
     "message_id",
     "status",
     "answer",
@@ -487,19 +488,30 @@ def test_a_refused_question_is_not_answered_or_stored(make_client):
     assert len(messages) == 1
 
 
+def _started(client) -> tuple[str, dict]:
+    """A new conversation's id, and the header that holds it."""
+    body = client.post("/api/v1/ask", json={"question": "Hallo"}).json()
+    return body["conversation_id"], {"Loket-Conversation-Token": body["conversation_token"]}
+
+
 def test_one_conversation_has_its_own_limit(make_client):
     client = make_client(rate_limit_client="100/minute", rate_limit_conversation="2/minute")
-    busy = client.post("/api/v1/ask", json={"question": "Hallo"}).json()["conversation_id"]
-    calm = client.post("/api/v1/ask", json={"question": "Hallo"}).json()["conversation_id"]
+    # An API client holding two conversations: each continued with its own token.
+    busy, busy_token = _started(client)
+    calm, calm_token = _started(client)
     for _ in range(2):
-        response = client.post("/api/v1/ask", json={"question": "Dag", "conversation_id": busy})
+        response = client.post(
+            "/api/v1/ask", json={"question": "Dag", "conversation_id": busy}, headers=busy_token
+        )
         assert response.status_code == 200
         assert response.headers["RateLimit-Limit"] == "2", "the tighter limit is reported"
-    refused = client.post("/api/v1/ask", json={"question": "Dag", "conversation_id": busy, "language": "fr"})
+    refused = client.post(
+        "/api/v1/ask", json={"question": "Dag", "conversation_id": busy, "language": "fr"}, headers=busy_token
+    )
     assert refused.status_code == 429
     assert refused.json()["error"]["message"].startswith("Vous posez beaucoup de questions")
     assert refused.headers["RateLimit-Limit"] == "2" and "Retry-After" in refused.headers
-    other = client.post("/api/v1/ask", json={"question": "Dag", "conversation_id": calm})
+    other = client.post("/api/v1/ask", json={"question": "Dag", "conversation_id": calm}, headers=calm_token)
     assert other.status_code == 200, "another conversation of the same client may still ask"
     fresh = client.post("/api/v1/ask", json={"question": "Dag"})
     assert fresh.status_code == 200
@@ -549,7 +561,8 @@ def test_an_answer_streams_as_server_sent_events(api):
     for name in ("status", "answer", "language", "citations", "notices"):
         assert done[name] == as_json[name], name
     # And it is what was stored.
-    (message,) = api.get(f"/api/v1/conversations/{done['conversation_id']}").json()["messages"]
+    held = {"Loket-Conversation-Token": done["conversation_token"]}  # the JSON ask began another
+    (message,) = api.get(f"/api/v1/conversations/{done['conversation_id']}", headers=held).json()["messages"]
     assert message["id"] == done["message_id"] and message["answer"] == done["answer"]
 
 

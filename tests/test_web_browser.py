@@ -215,8 +215,15 @@ def test_a_question_streams_in_with_citations_and_is_announced_once(server, cont
     expect(handoff).to_have_count(2)
     expect(handoff.nth(1).locator(".answer")).to_have_attribute("data-status", "handoff")
     expect(handoff.nth(1).locator(".answer-text")).to_contain_text("1700")
+    assert len(_held_conversation(server, page)["messages"]) == 2
+
+
+def _held_conversation(server: str, page) -> dict:
+    """The conversation as the API shows it to the holder of the token the page keeps."""
     conversation = page.evaluate("sessionStorage.getItem('loket:conversation')")
-    assert len(httpx.get(f"{server}/api/v1/conversations/{conversation}").json()["messages"]) == 2
+    token = page.evaluate("sessionStorage.getItem('loket:conversation-token')")
+    headers = {"Loket-Conversation-Token": token}
+    return httpx.get(f"{server}/api/v1/conversations/{conversation}", headers=headers).json()
 
 
 def test_an_error_is_shown_and_announced_and_the_question_kept(running, context):
@@ -289,8 +296,7 @@ def test_keyboard_only(server, context):
     _tab_to(page, lambda f: f["href"].startswith("/diensten/"), "Shift+Tab")  # the citations
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/diensten/.*#"))
-    conversation = page.evaluate("sessionStorage.getItem('loket:conversation')")
-    feedback = httpx.get(f"{server}/api/v1/conversations/{conversation}").json()["messages"][0]["feedback"]
+    feedback = _held_conversation(server, page)["messages"][0]["feedback"]
     assert feedback == {"rating": "up", "reason": "Duidelijk, dank u"}
 
 

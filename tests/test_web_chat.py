@@ -3,12 +3,14 @@ a person, start again. CSRF on every form. On SQLite and PostgreSQL, through the
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
+from loket.assistant.holders import COOKIE as CONVERSATION_COOKIE
 from loket.config import Settings
 from loket.web.app import create_app
-from loket.web.pages import CONVERSATION_COOKIE
 from loket.web.security import CSRF_COOKIE
 from tests.web_support import csrf_token, demo_settings, load_demo
 
@@ -28,7 +30,10 @@ def _post(client, path: str, fields: dict, token: str | None = None, **headers):
 
 
 def _conversation(client) -> dict:
-    return client.get(f"/api/v1/conversations/{client.cookies[CONVERSATION_COOKIE]}").json()
+    """The conversation the browser holds: the page names it, the API shows it to the cookie's holder."""
+    page = client.get("/", headers=BROWSER).text
+    conversation_id = re.search(r'data-conversation="([^"]*)"', page).group(1)
+    return client.get(f"/api/v1/conversations/{conversation_id}").json()
 
 
 def test_a_whole_conversation_without_javascript(browser):
@@ -115,17 +120,19 @@ def test_forms_refuse_posts_without_the_right_token(browser):
 
 def test_feedback_only_on_your_own_conversation(browser):
     token = csrf_token(browser.get("/", headers=BROWSER).text)
-    other = browser.post("/api/v1/ask", json={"question": "Hoe vraag ik een eID aan?"}).json()
+    with TestClient(browser.app) as someone_else:
+        other = someone_else.post("/api/v1/ask", json={"question": "Hoe vraag ik een eID aan?"}).json()
     response = _post(browser, "/feedback", {"message_id": other["message_id"], "rating": "up"}, token)
     assert response.status_code == 404
-    stored = browser.get(f"/api/v1/conversations/{other['conversation_id']}").json()
+    held = {"Loket-Conversation-Token": other["conversation_token"]}
+    stored = browser.get(f"/api/v1/conversations/{other['conversation_id']}", headers=held).json()
     assert stored["messages"][0]["feedback"] is None
 
 
 def test_a_bad_question_comes_back_with_the_reason_and_the_text_kept(browser):
     token = csrf_token(browser.get("/", headers=BROWSER).text)
     response = _post(browser, "/vraag?lang=fr", {"question": "x" * 1001}, token)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Votre question est trop longue" in response.text
     assert "x" * 1001 + "</textarea>" in response.text
 

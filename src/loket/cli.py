@@ -72,11 +72,21 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the web app and the API (migrates the database first)."""
+    """Serve the web app and the API (migrates the database first). In production (the default unless
+    LOKET_DEMO is on) only behind an https public address."""
     import uvicorn
 
     from loket.web.app import create_app
 
+    settings = _settings()
+    if settings.production and not settings.https:
+        err.print(
+            "loket serve: refusing to start in production without an https LOKET_PUBLIC_URL "
+            "(set it, or LOKET_ENV=development on your own machine)",
+            soft_wrap=True,
+            highlight=False,
+        )
+        raise typer.Exit(2)
     services = _services(migrate=True, quiet=False)
     if services.settings.demo and (report := services.catalog.load_demo_if_empty()):
         err.print(f"Loaded the demo catalogue: {report.created} items.")
@@ -370,10 +380,21 @@ def config(
     reference: Annotated[
         bool, typer.Option("--reference", help="Print the settings reference as Markdown.")
     ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="List what is unsafe to put online; exit code 1 if anything.")
+    ] = False,
 ) -> None:
     """Print the effective configuration, secrets masked."""
     if reference:
         print(settings_reference())
+        return
+    if check:
+        problems = _settings().unsafe()
+        for problem in problems:
+            print(f"unsafe: {problem}")
+        if problems:
+            raise typer.Exit(1)
+        print("safe to put online")
         return
     for name, value in _settings().effective().items():
         print(f"{name}={value}")

@@ -14,8 +14,10 @@ from sqlalchemy.engine import make_url
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LOKET_", env_file=".env", extra="ignore")
 
-    env: Literal["development", "production"] = Field(
-        "development", description="`production` refuses demo features and insecure defaults."
+    env: Literal["development", "production"] | None = Field(
+        None,
+        description="`production` (the default, unless LOKET_DEMO is on) refuses demo features and "
+        "insecure settings; `development` is for work on one's own machine.",
     )
     data_dir: Path = Field(Path(".loket"), description="Where the embedded setup keeps its files.")
     database_url: SecretStr | None = Field(
@@ -77,8 +79,9 @@ class Settings(BaseSettings):
     rate_limit_conversation: str = Field("10/minute", description="Questions one conversation may ask.")
     public_url: str | None = Field(
         None,
-        description="The address people reach loket at, e.g. `https://loket.example.be`; default: the "
-        "request's own. Used for the login return address behind a proxy.",
+        description="The https address people reach loket at, e.g. `https://loket.example.be`: required in "
+        "production, where it makes cookies Secure, sends HSTS and is the login's return address. "
+        "Development: default the request's own.",
     )
     oidc_issuer: str | None = Field(
         None, description="OpenID Connect provider (its issuer URL); set, it replaces the demo login."
@@ -107,6 +110,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_demo_in_production(self) -> Settings:
+        # Fail closed: a deployment that forgets LOKET_ENV gets production, only the demo does not.
+        self.env = self.env or ("development" if self.demo else "production")
         if self.env == "production" and self.demo:
             raise ValueError("LOKET_DEMO cannot be on when LOKET_ENV=production")
         if self.oidc_issuer and not self.oidc_client_id:
@@ -116,6 +121,30 @@ class Settings(BaseSettings):
         if self.reranker == "llm" and not self.llm_base_url:
             raise ValueError("LOKET_RERANKER=llm needs LOKET_LLM_BASE_URL")
         return self
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def https(self) -> bool:
+        """People reach loket over HTTPS, by its public address: cookies are Secure, HSTS is sent."""
+        return (self.public_url or "").startswith("https://")
+
+    def unsafe(self) -> list[str]:
+        """What makes these settings unsafe to put online; `loket serve` refuses the first in production."""
+        problems = []
+        if not self.https:
+            problems.append("LOKET_PUBLIC_URL must be the https:// address people reach loket at")
+        if not self.production:
+            problems.append("LOKET_ENV is development: demo login, API docs and insecure cookies allowed")
+        if self.demo:
+            problems.append("LOKET_DEMO is on: the demo catalogue and the demo persons' login")
+        if self.sqlalchemy_url.startswith("sqlite"):
+            problems.append("LOKET_DATABASE_URL is SQLite: one process only; use PostgreSQL")
+        if self.oidc_issuer and not self.oidc_issuer.startswith("https://"):
+            problems.append("LOKET_OIDC_ISSUER must be an https:// address")
+        return problems
 
     @property
     def demo_login(self) -> bool:

@@ -1,4 +1,5 @@
-"""The one rule for every cookie loket sets: `Secure` over HTTPS and always in production."""
+"""The one rule for every cookie loket sets: `Secure` in production and whenever loket's public
+address is https, whatever scheme a proxy in between speaks; in development, over HTTPS."""
 
 from __future__ import annotations
 
@@ -9,5 +10,5 @@ from loket.deps import component
 
 
 def is_secure(request: Request) -> bool:
-    """Also behind a proxy that says the request came over HTTPS."""
-    return request.url.scheme == "https" or component(request, Settings).env == "production"
+    settings = component(request, Settings)
+    return settings.production or settings.https or request.url.scheme == "https"

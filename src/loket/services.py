@@ -39,7 +39,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        db = Database(settings.sqlalchemy_url)
+        db = Database(settings.sqlalchemy_url, hide_parameters=settings.production)
         catalog = CatalogService(db)
         synonyms = Synonyms.load(BUILT_IN_SYNONYMS, settings.synonyms_file)
         client = _chat_client(settings)

@@ -6,6 +6,8 @@ so what a citizen or an operator reads back is exactly what was kept.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,7 +15,7 @@ from sqlalchemy import delete, func, select
 
 from loket import clock
 from loket.assistant.models import ConversationRow, FeedbackRow, MessageRow, SwitchRow
-from loket.assistant.schemas import Answer, Status
+from loket.assistant.schemas import Answer, Holder, Status
 from loket.db import Database
 from loket.errors import NotFound
 
@@ -58,6 +60,32 @@ class ConversationStore:
         with self.db.session() as session:
             return session.get(ConversationRow, conversation_id) is not None
 
+    def held_by(self, conversation_id: str, holder: Holder) -> bool:
+        """Whether `holder` may read and continue it: its token, and its person if it has one."""
+        if not holder.token:
+            return False
+        with self.db.session() as session:
+            row = session.get(ConversationRow, conversation_id)
+        if row is None or row.token_hash is None:
+            return False
+        token_matches = hmac.compare_digest(row.token_hash, token_hash(holder.token))
+        return token_matches and (row.person_id is None or row.person_id == holder.person_id)
+
+    def held(self, holder: Holder) -> str | None:
+        """The id of the conversation whose token the holder has, if they may use it (a page without
+        JavaScript knows only its cookie)."""
+        if not holder.token:
+            return None
+        with self.db.session() as session:
+            found = session.scalar(
+                select(ConversationRow.id).where(ConversationRow.token_hash == token_hash(holder.token))
+            )
+        return found if found and self.held_by(found, holder) else None
+
+    def message_conversation(self, message_id: str) -> str | None:
+        with self.db.session() as session:
+            return session.scalar(select(MessageRow.conversation_id).where(MessageRow.id == message_id))
+
     def history(self, conversation_id: str, turns: int = 3) -> list[str]:
         """The standalone questions of the last few answered turns, oldest first: context for follow-ups."""
         with self.db.session() as session:
@@ -69,12 +97,21 @@ class ConversationStore:
             ).all()
         return list(reversed(rows))
 
-    def add(self, answer: Answer, question: str, standalone: str, trace: list[dict]) -> None:
+    def add(
+        self, answer: Answer, question: str, standalone: str, trace: list[dict], person_id: str | None = None
+    ) -> None:
+        """Stores a turn; a conversation's first also stores who holds it (`answer.conversation_token`)."""
         now = clock.now()
         with self.db.session() as session:
             conversation = session.get(ConversationRow, answer.conversation_id)
             if conversation is None:
-                conversation = ConversationRow(id=answer.conversation_id, created_at=now, updated_at=now)
+                conversation = ConversationRow(
+                    id=answer.conversation_id,
+                    created_at=now,
+                    updated_at=now,
+                    token_hash=token_hash(answer.conversation_token) if answer.conversation_token else None,
+                    person_id=person_id,
+                )
                 session.add(conversation)
                 session.flush()
             position = session.scalar(
@@ -154,6 +191,10 @@ class ConversationStore:
             row.enabled, row.reason, row.changed_at = enabled, reason, clock.now()
             session.add(row)
         return self.switch()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _stored(row: MessageRow, feedback: dict | None) -> StoredMessage:

@@ -16,6 +16,10 @@ class ConversationRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # Who holds it: the SHA-256 of the token its browser or app was given, and the person logged in
+    # when it began (then it is theirs alone). The token itself is never stored.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    person_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class MessageRow(Base):

@@ -14,9 +14,11 @@ from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, Field
 
+from loket.assistant import holders
 from loket.assistant.grounding import sentences
 from loket.assistant.schemas import Answer, Status
 from loket.assistant.service import AssistantService
+from loket.assistant.stages import MAX_QUESTION_LENGTH, MAX_RAW_QUESTION_LENGTH
 from loket.catalog.schemas import Audience
 from loket.deps import component, provided
 from loket.i18n import message, negotiate
@@ -26,10 +28,15 @@ from loket.texts import TOO_MANY_REQUESTS
 
 router = APIRouter(prefix="/api/v1", tags=["assistant"])
 AssistantDep = Annotated[AssistantService, provided(AssistantService)]
+NOT_HELD = {404: {"description": "No such conversation, or not held: send its `Loket-Conversation-Token`."}}
 
 
 class AskRequest(BaseModel):
-    question: str = Field(description="The question in the person's own words.")
+    question: str = Field(
+        max_length=MAX_RAW_QUESTION_LENGTH,
+        description=f"The question in the person's own words: at most {MAX_QUESTION_LENGTH} characters "
+        "once invisible ones are removed; a longer one is refused with 422 in the person's language.",
+    )
     conversation_id: str | None = Field(None, max_length=36, description="Continue this conversation.")
     language: str | None = Field(None, max_length=35, description="Preferred answer language, e.g. `nl`.")
     audience: Audience | None = None
@@ -44,6 +51,11 @@ class CitationOut(BaseModel):
 
 class AskResponse(BaseModel):
     conversation_id: str
+    conversation_token: str | None = Field(
+        description="Only when the question started a conversation: send it back in the "
+        "`Loket-Conversation-Token` header to continue, read or rate it (a browser also gets it as an "
+        "HttpOnly cookie, which does the same)."
+    )
     message_id: str
     status: Status
     answer: str
@@ -112,14 +124,18 @@ async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Re
             headers=verdict.headers(),
         )
     user = await run_in_threadpool(signed_in, request)
+    holder = await run_in_threadpool(holders.holder, request)
     audience = body.audience or (user.active.audience if user else None)
     answer = await run_in_threadpool(
-        assistant.ask, body.question, body.language, audience, body.conversation_id, user
+        assistant.ask, body.question, body.language, audience, body.conversation_id, user, holder
     )
     response = AskResponse(**asdict(answer))
     if "text/event-stream" in request.headers.get("accept", ""):
-        return EventSourceResponse(_events(answer, response), headers=verdict.headers())
-    return JSONResponse(response.model_dump(mode="json"), headers=verdict.headers())
+        sent = EventSourceResponse(_events(answer, response), headers=verdict.headers())
+    else:
+        sent = JSONResponse(response.model_dump(mode="json"), headers=verdict.headers())
+    holders.keep_token(request, sent, answer.conversation_token)
+    return sent
 
 
 def _events(answer: Answer, response: AskResponse) -> Iterator[str]:
@@ -148,12 +164,15 @@ def _events(answer: Answer, response: AskResponse) -> Iterator[str]:
     yield event("done", response.model_dump(mode="json"))
 
 
-@router.get("/conversations/{conversation_id}", response_model=ConversationOut)
-def conversation(conversation_id: str, assistant: AssistantDep) -> ConversationOut:
-    return ConversationOut.model_validate(asdict(assistant.conversation(conversation_id)))
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut, responses=NOT_HELD)
+def conversation(conversation_id: str, request: Request, assistant: AssistantDep) -> ConversationOut:
+    """As stored; only for whoever holds it (its token, and its person if begun logged in)."""
+    stored = assistant.conversation(conversation_id[:36], holders.holder(request))
+    return ConversationOut.model_validate(asdict(stored))
 
 
-@router.post("/feedback", status_code=204)
-def feedback(body: FeedbackRequest, assistant: AssistantDep) -> Response:
-    assistant.feedback(body.message_id, body.rating, body.reason)
+@router.post("/feedback", status_code=204, responses=NOT_HELD)
+def feedback(body: FeedbackRequest, request: Request, assistant: AssistantDep) -> Response:
+    """On a message of a conversation one holds."""
+    assistant.feedback(body.message_id, body.rating, body.reason, holder=holders.holder(request))
     return Response(status_code=204)

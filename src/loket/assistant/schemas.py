@@ -36,3 +36,13 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     trace_id: str = ""
+    conversation_token: str | None = None  # only in the answer that starts a conversation
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who asks about a conversation: the token their browser or app was given when it began, and
+    the person logged in. A conversation begun logged in needs both; one begun anonymously, the token."""
+
+    token: str | None = None
+    person_id: str | None = None

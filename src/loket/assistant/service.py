@@ -7,6 +7,7 @@ personal identifiers the input checks redacted.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import asdict, replace
 from datetime import timedelta
@@ -19,7 +20,7 @@ from loket.assistant.llm import LLMRewriter
 from loket.assistant.own_cases import cases_of
 from loket.assistant.pipeline import Stage, Turn, run
 from loket.assistant.routing import Route
-from loket.assistant.schemas import Answer, Citation, Status
+from loket.assistant.schemas import Answer, Citation, Holder, Status
 from loket.assistant.scope import ScopeExamples
 from loket.assistant.stages import default_stages
 from loket.assistant.texts import (
@@ -87,15 +88,23 @@ class AssistantService:
         audience: str | None = None,
         conversation_id: str | None = None,
         user: SignedIn | None = None,
+        holder: Holder | None = None,
     ) -> Answer:
         """`user` is who is logged in (None: nobody): a question about their cases reads those of their
-        active profile. `audience` follows that profile too, unless the question names one."""
+        active profile. `audience` follows that profile too, unless the question names one.
+
+        A new conversation gets a token (`answer.conversation_token`) and belongs to whoever holds it,
+        and to `user` if someone is logged in. `holder` is who asks from outside (the API, the pages):
+        continuing a conversation they do not hold is a 404, as for one that does not exist. None is
+        for trusted callers in this process (the CLI, the evaluation).
+        """
         switch = self.conversations.switch()
         if not switch.enabled:
             raise AssistantDisabled(message(MAINTENANCE, negotiate(language), reason=switch.reason))
-        if conversation_id and not self.conversations.exists(conversation_id):
+        if conversation_id and not self._may_use(conversation_id, holder):
             raise NotFound(message(UNKNOWN_CONVERSATION, negotiate(language)))
         answer = Answer(
+            conversation_token=None if conversation_id else secrets.token_urlsafe(32),
             conversation_id=conversation_id or str(uuid.uuid4()),
             message_id=str(uuid.uuid4()),
             status=Status.UNANSWERABLE,
@@ -126,7 +135,8 @@ class AssistantService:
         if turn.route == Route.OWN_CASE and turn.own_cases is not None:
             # An answer from someone's cases is theirs alone: a conversation can be read by its id.
             stored = replace(answer, answer=message(OWN_CASE_NOT_STORED, answer.language), citations=[])
-        self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace)
+        person_id = user.person.id if user else None
+        self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace, person_id)
         # The question itself is never logged: it may hold personal data.
         log.info(
             "assistant.answered",
@@ -148,11 +158,31 @@ class AssistantService:
             if hits and hits[0].confident:
                 answer.citations.append(_citation(hits[0]))
 
-    def conversation(self, conversation_id: str) -> Conversation:
+    def conversation(self, conversation_id: str, holder: Holder | None = None) -> Conversation:
+        """As stored; `holder` as for `ask`: one they do not hold is not found."""
+        if not self._may_use(conversation_id, holder):
+            raise NotFound(f"No conversation {conversation_id}.")
         return self.conversations.get(conversation_id)
 
-    def feedback(self, message_id: str, rating: str, reason: str | None, language: str | None = None) -> None:
-        """Reasons are free text, so they are redacted like questions before they are kept."""
+    def held_conversation(self, holder: Holder) -> Conversation | None:
+        """The conversation of the holder's token, for a page that knows only its cookie."""
+        conversation_id = self.conversations.held(holder)
+        return self.conversations.get(conversation_id) if conversation_id else None
+
+    def feedback(
+        self,
+        message_id: str,
+        rating: str,
+        reason: str | None,
+        language: str | None = None,
+        holder: Holder | None = None,
+    ) -> None:
+        """Reasons are free text, so they are redacted like questions before they are kept. Only on a
+        message of a conversation the holder holds (`holder` as for `ask`)."""
+        if holder is not None:
+            conversation_id = self.conversations.message_conversation(message_id)
+            if conversation_id is None or not self.conversations.held_by(conversation_id, holder):
+                raise NotFound(f"No message {message_id}.")
         if rating not in RATINGS:
             raise BadRequest(message(BAD_RATING, negotiate(language)))
         if reason is not None:
@@ -160,6 +190,11 @@ class AssistantService:
         if reason:
             reason = redact(reason, find_personal_data(reason))
         self.conversations.give_feedback(message_id, rating, reason)
+
+    def _may_use(self, conversation_id: str, holder: Holder | None) -> bool:
+        if holder is None:
+            return self.conversations.exists(conversation_id)
+        return self.conversations.held_by(conversation_id, holder)
 
     def purge(self, retention: timedelta) -> int:
         return self.conversations.purge(retention)

@@ -41,7 +41,17 @@ from loket.search.analysis import primary_language
 from loket.search.schemas import SearchFilters
 from loket.search.service import SearchService
 
-MAX_QUESTION_LENGTH = 1000
+MAX_QUESTION_LENGTH = 1000  # characters, once hidden ones are removed (the API documents it)
+# What the API reads at most, hidden characters and all: a longer body is refused before the pipeline.
+MAX_RAW_QUESTION_LENGTH = 4 * MAX_QUESTION_LENGTH
+
+
+class QuestionTooLong(BadRequest):
+    """Unprocessable as sent, like a field that fails its schema (the API's contract says 422)."""
+
+    status_code = 422
+
+
 RETRIEVE_LIMIT = 5
 SIGNPOSTS = {Crisis.SUICIDE: CRISIS_SUICIDE, Crisis.EMERGENCY: CRISIS_EMERGENCY}
 
@@ -60,7 +70,7 @@ class InputChecks:
         if not turn.question:
             raise BadRequest(message(EMPTY_QUESTION, asked_in))
         if len(turn.question) > self.max_length:
-            raise BadRequest(message(QUESTION_TOO_LONG, asked_in, limit=str(self.max_length)))
+            raise QuestionTooLong(message(QUESTION_TOO_LONG, asked_in, limit=str(self.max_length)))
         found = find_personal_data(turn.question)
         turn.redacted = redact(turn.question, found)
         turn.personal_data = sorted({item.kind for item in found})

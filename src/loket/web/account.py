@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from loket.assistant import holders
 from loket.config import Settings
 from loket.cookies import is_secure
 from loket.deps import component
@@ -69,9 +70,11 @@ def _new_session(request: Request, identity: IdentityService, login: Login) -> t
 
 
 def _with_session(request: Request, response: Response, token: str) -> Response:
-    """The new session's cookie; the CSRF cookie is dropped, so the next page makes a new one."""
+    """The new session's cookie. The CSRF cookie is dropped, so the next page makes a new one, and so
+    is the conversation's: a login does not take over a conversation begun before it."""
     set_session_cookie(request, response, token)
     response.delete_cookie(CSRF_COOKIE, path="/")
+    holders.drop_token(request, response)
     return response
 
 
@@ -183,6 +186,7 @@ async def logout(request: Request, oidc: OidcDep, identity: IdentityDep) -> Resp
     else:
         response = RedirectResponse(provider_logout or href_for(language)("/"), status_code=303)
     clear_session_cookie(request, response)
+    holders.drop_token(request, response)  # the conversation goes with the login
     return response
 
 

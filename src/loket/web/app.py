@@ -41,16 +41,19 @@ MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The app for `settings`, or around `services` already built (and warmed up) by `loket serve`."""
-    app = FastAPI(title="loket", version=__version__, docs_url="/api/docs", redoc_url=None)
-    services = app.state.services = services or Services.build(settings or Settings())
+    services = services or Services.build(settings or Settings())
     settings = services.settings
+    # Interactive API docs only off production: there the OpenAPI document says it all.
+    docs_url = None if settings.production else "/api/docs"
+    app = FastAPI(title="loket", version=__version__, docs_url=docs_url, redoc_url=None)
+    app.state.services = services
     metrics = app.state.metrics = Metrics()
     limits = RateLimits(client=settings.rate_limit_client, conversation=settings.rate_limit_conversation)
     provide(app, *services.parts(), limits)
     app.middleware("http")(metrics.middleware)
     # Server-sent events are never compressed (Starlette leaves text/event-stream alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    app.add_middleware(SecurityHeaders, form_origin=_origin(settings.oidc_issuer))
+    app.add_middleware(SecurityHeaders, form_origin=_origin(settings.oidc_issuer), https=settings.https)
     app.add_exception_handler(LoketError, _loket_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -125,17 +128,18 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
 async def _server_error(request: Request, error: Exception) -> Response:
     """Outside every middleware (Starlette calls it last), so it adds the security headers itself."""
     log.error("web.server_error", path=request.url.path, error=type(error).__name__)
+    settings = component(request, Settings)
     if _for_people(request):
         language = request_language(request)
         text = plain(
             language,
             "Something went wrong on our side. Please try again later, or call %(number)s.",
-            number=component(request, Settings).infoline,
+            number=settings.infoline,
         )
         response = _error_page(request, 500, text, plain(language, "Sorry, something went wrong"))
     else:
         message = "internal error"
         response = JSONResponse({"error": {"code": "internal_error", "message": message}}, status_code=500)
-    form_origin = _origin(component(request, Settings).oidc_issuer)
-    response.headers.update(headers_for(request.url.path, request.url.scheme == "https", form_origin))
+    https = settings.https or request.url.scheme == "https"
+    response.headers.update(headers_for(request.url.path, https, _origin(settings.oidc_issuer)))
     return response

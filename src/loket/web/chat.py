@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from loket.cookies import is_secure
+from loket.assistant import holders
 from loket.deps import component
 from loket.errors import BadRequest, LoketError, NotFound
 from loket.i18n import message, plain, request_language
@@ -22,7 +22,7 @@ from loket.identity.access import signed_in
 from loket.ratelimit import RateLimits
 from loket.texts import TOO_MANY_REQUESTS
 from loket.web.deps import AssistantDep, CatalogDep
-from loket.web.pages import CONVERSATION_COOKIE, audience_of, stored_conversation
+from loket.web.pages import audience_of, stored_conversation
 from loket.web.render import href_for, render
 from loket.web.security import check_csrf
 
@@ -52,7 +52,9 @@ async def ask(request: Request, assistant: AssistantDep, catalog: CatalogDep) ->
     language = request_language(request)
     form = await read_form(request, language)
     check_csrf(request, form, expired(language))
-    conversation_id = request.cookies.get(CONVERSATION_COOKIE, "")[:36] or None
+    holder = await run_in_threadpool(holders.holder, request)
+    held = await run_in_threadpool(assistant.held_conversation, holder)
+    conversation_id = held.id if held else None
     limits = component(request, RateLimits)
     verdict = limits.hit(
         client=request.client.host if request.client else "unknown", conversation=conversation_id
@@ -64,31 +66,17 @@ async def ask(request: Request, assistant: AssistantDep, catalog: CatalogDep) ->
         return response
     question, audience = form.get("question", ""), audience_of(form.get("audience"))
     user = await run_in_threadpool(signed_in, request)
-    ask = partial(
-        assistant.ask,
-        question,
-        language,
-        audience or (user.active.audience if user else None),
-        user=user,
-    )
+    audience_asked = audience or (user.active.audience if user else None)
+    ask = partial(assistant.ask, question, language, audience_asked, user=user, holder=holder)
     try:
-        try:
-            answer = await run_in_threadpool(ask, conversation_id)
-        except NotFound:  # the conversation was removed (retention): start a new one
-            answer = await run_in_threadpool(ask, None)
+        # No conversation held (none yet, or removed after its retention period): a new one.
+        answer = await run_in_threadpool(ask, conversation_id)
     except LoketError as problem:
         return _page_with_error(
             request, assistant, catalog, language, problem.message, problem.status_code, form
         )
     response = RedirectResponse(href_for(language)("/", audience=audience) + f"#m-{answer.message_id}", 303)
-    response.set_cookie(
-        CONVERSATION_COOKIE,
-        answer.conversation_id,
-        httponly=True,
-        samesite="lax",
-        secure=is_secure(request),
-        path="/",
-    )
+    holders.keep_token(request, response, answer.conversation_token)
     return response
 
 
@@ -121,7 +109,8 @@ async def feedback(request: Request, assistant: AssistantDep, catalog: CatalogDe
     _, messages = stored_conversation(request, assistant, catalog)
     if message_id not in {m["id"] for m in messages}:
         raise NotFound(plain(language, "This answer is not part of your conversation."))
-    assistant.feedback(message_id, form.get("rating", ""), form.get("reason") or None, language)
+    rating, reason = form.get("rating", ""), form.get("reason") or None
+    assistant.feedback(message_id, rating, reason, language, holders.holder(request))
     return RedirectResponse(href_for(language)("/") + f"#m-{message_id}", 303)
 
 
@@ -130,7 +119,5 @@ async def new_conversation(request: Request) -> Response:
     language = request_language(request)
     check_csrf(request, await read_form(request, language), expired(language))
     response = RedirectResponse(href_for(language)("/"), 303)
-    response.delete_cookie(
-        CONVERSATION_COOKIE, path="/", httponly=True, samesite="lax", secure=is_secure(request)
-    )
+    holders.drop_token(request, response)
     return response

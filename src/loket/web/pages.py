@@ -10,6 +10,7 @@ from babel.dates import format_date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from loket.assistant import holders
 from loket.assistant.service import AssistantService
 from loket.catalog.schemas import Audience, CatalogItem, ItemStatus
 from loket.catalog.service import CatalogService, service_page_path
@@ -21,7 +22,6 @@ from loket.web.evaluation import published
 from loket.web.render import href_for, render
 
 router = APIRouter(include_in_schema=False)
-CONVERSATION_COOKIE = "loket_conversation"
 SEARCH_LIMIT = 10
 
 
@@ -57,13 +57,9 @@ def start(
 def stored_conversation(
     request: Request, assistant: AssistantService, catalog: CatalogService
 ) -> tuple[str | None, list[dict]]:
-    """The conversation of a browser without JavaScript (its cookie), as stored: redacted where it was."""
-    conversation_id = request.cookies.get(CONVERSATION_COOKIE)
-    if not conversation_id:
-        return None, []
-    try:
-        conversation = assistant.conversation(conversation_id[:36])
-    except NotFound:
+    """The conversation this browser holds (its cookie), as stored: redacted where it was."""
+    conversation = assistant.held_conversation(holders.holder(request))
+    if conversation is None:
         return None, []
     messages = []
     for message in conversation.messages:

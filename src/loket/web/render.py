@@ -119,6 +119,7 @@ def render(
                 request.url.path + (f"?{request.url.query}" if request.url.query else "")
             ),
             "login_offered": settings.demo_login or bool(settings.oidc_issuer),
+            "demo": settings.demo,
             "infoline": settings.infoline,
             "phone": phone_link(settings.infoline),
             "emergency": settings.emergency_number,

@@ -72,15 +72,17 @@ def headers_for(path: str, https: bool, form_origin: str | None = None) -> dict[
 class SecurityHeaders:
     """Pure ASGI middleware, so streamed answers (server-sent events) pass through untouched."""
 
-    def __init__(self, app: ASGIApp, form_origin: str | None = None) -> None:
+    def __init__(self, app: ASGIApp, form_origin: str | None = None, https: bool = False) -> None:
+        """`https`: loket's public address is https, so HSTS goes out whatever a proxy forwards."""
         self.app = app
         self.form_origin = form_origin
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        added = headers_for(scope["path"], scope.get("scheme") == "https", self.form_origin)
+        added = headers_for(scope["path"], self.https or scope.get("scheme") == "https", self.form_origin)
         static = scope["path"].startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:

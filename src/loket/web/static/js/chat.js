@@ -4,6 +4,9 @@
 import { events } from "./sse.js";
 
 const KEY = "loket:conversation";
+// The conversation's token: only who holds it may read or continue the conversation. The page also
+// has it as an HttpOnly cookie; the widget's frame may get no cookies, so it is sent as a header too.
+const TOKEN = "loket:conversation-token";
 const chat = document.querySelector(".chat");
 if (chat) start(chat);
 
@@ -63,7 +66,7 @@ function start(chat) {
     try {
       const response = await fetch("/api/v1/ask", {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "text/event-stream" },
+        headers: holding({ "content-type": "application/json", accept: "text/event-stream" }),
         body: JSON.stringify({ question, conversation_id: conversation, language, audience }),
       });
       if (response.status === 404 && conversation && !retried) {
@@ -89,6 +92,7 @@ function start(chat) {
           notices(item, data);
         } else if (name === "done") {
           final = data;
+          remember(data.conversation_id, data.conversation_token);
         }
       }
       if (!final) return fail(item, chat.dataset.error, question);
@@ -187,7 +191,9 @@ function start(chat) {
   async function restore(id) {
     let data;
     try {
-      const response = await fetch(`/api/v1/conversations/${encodeURIComponent(id)}`);
+      const response = await fetch(`/api/v1/conversations/${encodeURIComponent(id)}`, {
+        headers: holding({}),
+      });
       if (!response.ok) return forget();
       data = await response.json();
     } catch {
@@ -240,7 +246,7 @@ function start(chat) {
     try {
       const response = await fetch("/api/v1/feedback", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: holding({ "content-type": "application/json" }),
         body: JSON.stringify(body),
       });
       if (response.ok) return true;
@@ -264,24 +270,39 @@ function start(chat) {
     return link.pathname + link.search + link.hash;
   }
 
-  function remember(id) {
+  // A new conversation comes with its token; a continued one keeps the token it has.
+  function remember(id, token) {
     conversation = id;
     tellHost(id);
     try {
       sessionStorage.setItem(KEY, id);
+      if (token) sessionStorage.setItem(TOKEN, token);
     } catch {
       // storage may be blocked; the conversation then lasts as long as the page
+      if (token) chat.dataset.token = token;
     }
   }
 
   function forget() {
     conversation = null;
     tellHost(null);
+    delete chat.dataset.token;
     try {
       sessionStorage.removeItem(KEY);
+      sessionStorage.removeItem(TOKEN);
     } catch {
       // nothing to forget
     }
+  }
+
+  function holding(headers) {
+    let token = chat.dataset.token;
+    try {
+      token = sessionStorage.getItem(TOKEN) || token;
+    } catch {
+      // storage blocked: the token kept on the page, if any
+    }
+    return token ? { ...headers, "loket-conversation-token": token } : headers;
   }
 
   // In the widget, the host page keeps the id too: a third-party frame may be denied its own storage.
