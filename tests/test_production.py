@@ -114,3 +114,62 @@ def test_the_demo_shows_a_banner_on_every_page(sqlite_template, tmp_path):
     with TestClient(plain) as client:
         assert "demo-banner" not in client.get("/").text
     plain.state.services.db.dispose()
+
+
+def _asked_from(app, peer: str, forwarded_for: str):
+    with TestClient(app, client=(peer, 50000)) as client:
+        return client.post(
+            "/api/v1/ask", json={"question": "Hallo"}, headers={"X-Forwarded-For": forwarded_for}
+        )
+
+
+@pytest.mark.parametrize("trusted", ["", "10.0.0.0/8"])
+def test_only_a_trusted_proxy_may_say_who_the_client_is(sqlite_template, tmp_path, trusted):
+    """One client's limit is two questions a minute: a forged X-Forwarded-For must not buy a third."""
+    settings = demo_settings(sqlite_template, tmp_path, rate_limit_client="2/minute", trusted_proxies=trusted)
+    app = create_app(settings)
+    first, second = "203.0.113.7", "198.51.100.4"
+    if not trusted:  # a client that names itself differently each time is still the same connection
+        answers = [
+            _asked_from(app, "10.1.2.3", forged).status_code for forged in (first, second, "192.0.2.1")
+        ]
+        assert answers == [200, 200, 429]
+    else:  # behind the proxy, each client the proxy names has a limit of its own
+        answers = [_asked_from(app, "10.1.2.3", client).status_code for client in (first, first, second)]
+        assert answers == [200, 200, 200]
+        assert _asked_from(app, "10.1.2.3", first).status_code == 429
+        outside = [_asked_from(app, "192.0.2.50", first).status_code for _ in range(3)]
+        assert outside == [200, 200, 429], "an untrusted peer's header is ignored: it is its own client"
+    app.state.services.db.dispose()
+
+
+def test_trusted_proxies_must_be_addresses_or_networks(tmp_path):
+    with pytest.raises(ValueError, match=r"LOKET_TRUSTED_PROXIES: 'proxy\.internal' is no address"):
+        Settings(data_dir=tmp_path, trusted_proxies="10.0.0.0/8, proxy.internal", _env_file=None)
+
+
+def test_search_feedback_and_logins_have_limits_of_their_own(sqlite_template, tmp_path):
+    limits = {
+        "rate_limit_search": "2/minute",
+        "rate_limit_feedback": "1/minute",
+        "rate_limit_auth": "2/minute",
+    }
+    app = create_app(demo_settings(sqlite_template, tmp_path, demo=True, **limits))
+    french = {"Accept-Language": "fr"}
+    with TestClient(app) as client:
+        searches = [client.get("/api/v1/search", params={"q": "paspoort"}) for _ in range(2)]
+        assert [response.status_code for response in searches] == [200, 200]
+        refused = client.get("/api/v1/search", params={"q": "paspoort"}, headers=french)
+        assert refused.status_code == 429 and "Retry-After" in refused.headers
+        assert refused.json()["error"]["message"].startswith("Vous posez beaucoup de questions")
+        page = client.get("/zoeken", params={"q": "paspoort"}, headers={"Accept": "text/html"})
+        assert page.status_code == 429, "the search page counts against the same limit"
+
+        answer = client.post("/api/v1/ask", json={"question": "Hallo"}).json()
+        rating = {"message_id": answer["message_id"], "rating": "up"}
+        assert client.post("/api/v1/feedback", json=rating).status_code == 204
+        assert client.post("/api/v1/feedback", json=rating).status_code == 429
+
+        logins = [client.post("/auth/demo-login", json={"person": "jan-janssens"}) for _ in range(3)]
+        assert [response.status_code for response in logins] == [200, 200, 429]
+    app.state.services.db.dispose()

@@ -203,9 +203,7 @@ def test_a_question_streams_in_with_citations_and_is_announced_once(server, cont
     assert page.evaluate("document.querySelector(':target').id") == anchor, "it lands on the cited section"
 
     page.go_back()
-    with page.expect_response("**/api/v1/conversations/**") as restored:
-        page.reload()
-    assert restored.value.ok
+    page.reload()  # the page comes back with the conversation this browser holds
     expect(page.locator(".log .exchange")).to_have_count(1)
     expect(page.locator(".question-text")).to_have_text(QUESTIONS["en"])
     expect(page.locator(".answer-text")).to_contain_text("Doc Stop")

@@ -4,6 +4,7 @@ framing only for the widget, and the start page's weight budget (issue 5: at mos
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -120,3 +121,16 @@ def test_start_page_weighs_at_most_100_kb(site):
     # Compression is on for the page and its text files (Starlette leaves event streams alone).
     css = site.get("/static/loket.css").content
     assert _transferred(site, "/static/loket.css") < len(gzip.compress(css)) + 100
+
+
+def test_the_language_switch_never_links_off_site(site):
+    """Its links are built from the route, not the raw path: `//evil.example` is a path here."""
+    for path in ("//evil.example", "//evil.example/x", "/\\evil.example"):
+        page = site.get(f"http://testserver{path}", headers={"Accept": "text/html"})
+        assert page.status_code == 404
+        switch = re.findall(r'hreflang="\w\w" lang="\w\w"[^>]*>|href="([^"]*)" hreflang', page.text)
+        hrefs = [href for href in switch if href]
+        assert len(hrefs) == 4 and all(href.startswith("/?lang=") for href in hrefs), hrefs
+        assert "evil.example" not in page.text.replace(path, "")
+    service = site.get("/zoeken", params={"q": "paspoort"}).text
+    assert 'href="/zoeken?q=paspoort&amp;lang=fr" hreflang="fr"' in service

@@ -96,7 +96,9 @@ def serve(
     _sync_search(services)
     services.assistant.warm_up()
     # The app serves with these services: the index and the models loaded above are its own.
-    uvicorn.run(create_app(services=services), host=host, port=port, log_level="warning")
+    # Whom to believe about the client is LOKET_TRUSTED_PROXIES' to say (create_app), not uvicorn's.
+    app = create_app(services=services)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 @app.command()

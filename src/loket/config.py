@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -77,6 +78,17 @@ class Settings(BaseSettings):
         "30/minute", description="Questions one client (IP address) may ask, e.g. `30/minute`."
     )
     rate_limit_conversation: str = Field("10/minute", description="Questions one conversation may ask.")
+    rate_limit_search: str = Field("60/minute", description="Searches one client may do (API and page).")
+    rate_limit_feedback: str = Field("30/minute", description="Ratings and reasons one client may send.")
+    rate_limit_auth: str = Field(
+        "30/minute", description="Logins one client may start or finish (each /auth route counts)."
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks (CIDR) of the proxies in front of loket, e.g. "
+        "`10.0.0.0/8`: only a request from one of them may say who the client is (`X-Forwarded-For`, "
+        "`X-Forwarded-Proto`). Empty: believe no one, the connection's own address is the client.",
+    )
     public_url: str | None = Field(
         None,
         description="The https address people reach loket at, e.g. `https://loket.example.be`: required in "
@@ -116,11 +128,20 @@ class Settings(BaseSettings):
             raise ValueError("LOKET_DEMO cannot be on when LOKET_ENV=production")
         if self.oidc_issuer and not self.oidc_client_id:
             raise ValueError("LOKET_OIDC_ISSUER needs LOKET_OIDC_CLIENT_ID as well")
+        for proxy in self.proxies:
+            try:
+                ip_network(proxy, strict=False)
+            except ValueError as error:
+                raise ValueError(f"LOKET_TRUSTED_PROXIES: {proxy!r} is no address or network") from error
         if self.reranker not in ("", "llm") and not self.reranker.startswith("cross-encoder:"):
             raise ValueError(f"LOKET_RERANKER={self.reranker!r}: use llm or cross-encoder:PATH")
         if self.reranker == "llm" and not self.llm_base_url:
             raise ValueError("LOKET_RERANKER=llm needs LOKET_LLM_BASE_URL")
         return self
+
+    @property
+    def proxies(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @property
     def production(self) -> bool:

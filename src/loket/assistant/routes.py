@@ -23,8 +23,7 @@ from loket.catalog.schemas import Audience
 from loket.deps import component, provided
 from loket.i18n import message, negotiate
 from loket.identity.access import signed_in
-from loket.ratelimit import RateLimits
-from loket.texts import TOO_MANY_REQUESTS
+from loket.ratelimit import TOO_MANY_REQUESTS, RateLimits, limited
 
 router = APIRouter(prefix="/api/v1", tags=["assistant"])
 AssistantDep = Annotated[AssistantService, provided(AssistantService)]
@@ -171,7 +170,7 @@ def conversation(conversation_id: str, request: Request, assistant: AssistantDep
     return ConversationOut.model_validate(asdict(stored))
 
 
-@router.post("/feedback", status_code=204, responses=NOT_HELD)
+@router.post("/feedback", status_code=204, responses=NOT_HELD, dependencies=[limited("feedback")])
 def feedback(body: FeedbackRequest, request: Request, assistant: AssistantDep) -> Response:
     """On a message of a conversation one holds."""
     assistant.feedback(body.message_id, body.rating, body.reason, holder=holders.holder(request))

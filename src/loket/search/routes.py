@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from loket.catalog.schemas import Audience
 from loket.deps import provided
+from loket.ratelimit import limited
 from loket.search.schemas import SearchFilters, SearchResponse, SearchResult
 from loket.search.service import SearchService
 
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 SearchDep = Annotated[SearchService, provided(SearchService)]
 
 
-@router.get("/search", response_model=SearchResponse)
+@router.get("/search", response_model=SearchResponse, dependencies=[limited("search")])
 def search(
     service: SearchDep,
     q: Annotated[str, Query(min_length=1, max_length=1000, description="What the person is looking for.")],

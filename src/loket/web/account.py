@@ -27,6 +27,7 @@ from loket.identity.schemas import Login, SignedIn, me_out
 from loket.identity.service import IdentityService
 from loket.identity.texts import LOGIN_CANCELLED, LOGIN_FAILED, MANDATE_DATES, UNKNOWN_DEMO_PERSON
 from loket.logging import get_logger
+from loket.ratelimit import limited
 from loket.web.chat import expired, read_form
 from loket.web.deps import IdentityDep, OidcDep, SettingsDep
 from loket.web.render import href_for, render
@@ -102,7 +103,7 @@ def login_page(
     )
 
 
-@router.get("/auth/login")
+@router.get("/auth/login", dependencies=[limited("auth")])
 def login(
     request: Request,
     settings: SettingsDep,
@@ -131,7 +132,7 @@ def login(
     return response
 
 
-@router.get("/auth/callback", name="oidc_callback")
+@router.get("/auth/callback", name="oidc_callback", dependencies=[limited("auth")])
 async def callback(
     request: Request,
     settings: SettingsDep,
@@ -197,7 +198,7 @@ def demo_persons(settings: SettingsDep, identity: IdentityDep) -> dict:
     return {"persons": [{"id": p["id"], "name": p["name"]} for p in identity.demo.persons()]}
 
 
-@router.post("/auth/demo-login")
+@router.post("/auth/demo-login", dependencies=[limited("auth")])
 async def demo_login(request: Request, settings: SettingsDep, identity: IdentityDep) -> Response:
     """JSON `{"person": id}` for API clients, or the login page's form (with its CSRF token)."""
     if not settings.demo_login:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from loket import __version__
 from loket.assistant import routes as assistant_routes
@@ -48,12 +49,21 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = FastAPI(title="loket", version=__version__, docs_url=docs_url, redoc_url=None)
     app.state.services = services
     metrics = app.state.metrics = Metrics()
-    limits = RateLimits(client=settings.rate_limit_client, conversation=settings.rate_limit_conversation)
+    limits = RateLimits(
+        client=settings.rate_limit_client,
+        conversation=settings.rate_limit_conversation,
+        search=settings.rate_limit_search,
+        feedback=settings.rate_limit_feedback,
+        auth=settings.rate_limit_auth,
+    )
     provide(app, *services.parts(), limits)
     app.middleware("http")(metrics.middleware)
     # Server-sent events are never compressed (Starlette leaves text/event-stream alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders, form_origin=_origin(settings.oidc_issuer), https=settings.https)
+    if settings.proxies:
+        # Outermost, so limits, metrics and logs see the client the trusted proxy names.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxies)
     app.add_exception_handler(LoketError, _loket_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -96,10 +106,12 @@ async def _loket_error(request: Request, error: LoketError) -> Response:
     if _for_people(request):
         if error.status_code == 404:
             return _not_found(request)
-        return _error_page(request, error.status_code, error.message)
-    return JSONResponse(
-        {"error": {"code": error.code, "message": error.message}}, status_code=error.status_code
-    )
+        response = _error_page(request, error.status_code, error.message)
+    else:
+        body = {"error": {"code": error.code, "message": error.message}}
+        response = JSONResponse(body, status_code=error.status_code)
+    response.headers.update(getattr(error, "headers", {}))  # Retry-After, for one
+    return response
 
 
 def _not_found(request: Request) -> Response:

@@ -19,8 +19,7 @@ from loket.deps import component
 from loket.errors import BadRequest, LoketError, NotFound
 from loket.i18n import message, plain, request_language
 from loket.identity.access import signed_in
-from loket.ratelimit import RateLimits
-from loket.texts import TOO_MANY_REQUESTS
+from loket.ratelimit import TOO_MANY_REQUESTS, RateLimits, limited
 from loket.web.deps import AssistantDep, CatalogDep
 from loket.web.pages import audience_of, stored_conversation
 from loket.web.render import href_for, render
@@ -99,7 +98,7 @@ def _page_with_error(
     )
 
 
-@router.post("/feedback")
+@router.post("/feedback", dependencies=[limited("feedback")])
 async def feedback(request: Request, assistant: AssistantDep, catalog: CatalogDep) -> Response:
     """Only on a message of this browser's own conversation; the reason is redacted like a question."""
     language = request_language(request)

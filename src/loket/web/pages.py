@@ -16,6 +16,7 @@ from loket.catalog.schemas import Audience, CatalogItem, ItemStatus
 from loket.catalog.service import CatalogService, service_page_path
 from loket.errors import NotFound
 from loket.i18n import request_language
+from loket.ratelimit import limited
 from loket.search.schemas import SearchFilters, SearchHit
 from loket.web.deps import AssistantDep, CatalogDep, SearchDep, SettingsDep
 from loket.web.evaluation import published
@@ -78,7 +79,7 @@ def _page_language(catalog: CatalogService, url: str) -> str | None:
         return None
 
 
-@router.get("/zoeken", response_class=HTMLResponse)
+@router.get("/zoeken", response_class=HTMLResponse, dependencies=[limited("search")])
 def search(request: Request, search_service: SearchDep, q: str = "", audience: str | None = None) -> Response:
     query = " ".join(q.split())[:1000]
     hits = search_service.search(query, SEARCH_LIMIT, SearchFilters(audience=audience_of(audience)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -69,6 +69,17 @@ def href_for(language: str):
     return href
 
 
+def _route_path(request: Request) -> str:
+    """This page's path as its route builds it, never the raw request path: a request for
+    `//evil.example` (no route, a 404 page) must not turn into a link to another site."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "path_format"):
+        return "/"
+    return route.path_format.format(
+        **{name: quote(str(value)) for name, value in request.path_params.items()}
+    )
+
+
 def _switch(request: Request, language: str) -> list[dict]:
     """The same page in each interface language."""
     links = []
@@ -79,7 +90,7 @@ def _switch(request: Request, language: str) -> list[dict]:
             {
                 "code": code,
                 "name": NATIVE_NAMES[code],
-                "href": f"{request.url.path}?{urlencode(query)}",
+                "href": f"{_route_path(request)}?{urlencode(query)}",
                 "current": code == language,
             }
         )
@@ -116,7 +127,7 @@ def render(
             "user": signed_in(request),
             # This page with its language, to come back to after logging in or switching profile.
             "here": href_for(language)(
-                request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                _route_path(request) + (f"?{request.url.query}" if request.url.query else "")
             ),
             "login_offered": settings.demo_login or bool(settings.oidc_issuer),
             "demo": settings.demo,

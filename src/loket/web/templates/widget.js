@@ -41,17 +41,20 @@
     background: colour, color: readable(colour), boxShadow: "0 2px 8px rgba(0,0,0,.3)"
   });
   var frame = null;
-  // Browsers may deny a third-party frame its storage, so the host page keeps the conversation's id.
+  // Browsers may deny a third-party frame its storage, so the host page keeps the conversation's id
+  // and its token (which opens it: the conversation was held on this page, so this page holds it).
   var KEY = "loket:widget-conversation";
+  var TOKEN = "loket:widget-conversation-token";
 
-  function keep(id) {
+  function keep(id, token) {
     try {
       if (id) sessionStorage.setItem(KEY, id); else sessionStorage.removeItem(KEY);
+      if (id && token) sessionStorage.setItem(TOKEN, token); else if (!id) sessionStorage.removeItem(TOKEN);
     } catch (e) { /* storage blocked: the conversation lasts as long as the page */ }
   }
 
-  function kept() {
-    try { return sessionStorage.getItem(KEY); } catch (e) { return null; }
+  function kept(key) {
+    try { return sessionStorage.getItem(key); } catch (e) { return null; }
   }
 
   function place() {
@@ -70,8 +73,8 @@
       frame.title = text.title;
       frame.id = "loket-widget-frame";
       frame.addEventListener("load", function () {
-        var id = kept();
-        if (id) frame.contentWindow.postMessage({ type: "loket:resume", id: id }, origin);
+        var id = kept(KEY);
+        if (id) frame.contentWindow.postMessage({ type: "loket:resume", id: id, token: kept(TOKEN) }, origin);
       });
       Object.assign(frame.style, {
         position: "fixed", zIndex: "2147483001", border: "1px solid #767676", background: "#fff",
@@ -101,7 +104,7 @@
   window.addEventListener("message", function (event) {
     if (event.origin !== origin) return;
     if (event.data === "loket:close") close();
-    else if (event.data && event.data.type === "loket:conversation") keep(event.data.id);
+    else if (event.data && event.data.type === "loket:conversation") keep(event.data.id, event.data.token);
   });
   window.addEventListener("resize", function () { if (frame && !frame.hidden) place(); });
   root.appendChild(button);

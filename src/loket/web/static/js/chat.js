@@ -273,7 +273,7 @@ function start(chat) {
   // A new conversation comes with its token; a continued one keeps the token it has.
   function remember(id, token) {
     conversation = id;
-    tellHost(id);
+    tellHost(id, token);
     try {
       sessionStorage.setItem(KEY, id);
       if (token) sessionStorage.setItem(TOKEN, token);
@@ -305,9 +305,12 @@ function start(chat) {
     return token ? { ...headers, "loket-conversation-token": token } : headers;
   }
 
-  // In the widget, the host page keeps the id too: a third-party frame may be denied its own storage.
-  function tellHost(id) {
-    if (widget && window.parent !== window) window.parent.postMessage({ type: "loket:conversation", id }, "*");
+  // In the widget, the host page keeps the id and token too: a third-party frame may be denied its
+  // own storage. (The host is the page the conversation happens on; no other page gets them.)
+  function tellHost(id, token) {
+    if (widget && window.parent !== window) {
+      window.parent.postMessage({ type: "loket:conversation", id, token }, "*");
+    }
   }
 
   // Inside the widget's iframe: the host's colour, a close button and Escape to close, focus on open,
@@ -333,7 +336,7 @@ function start(chat) {
       if (event.data === "loket:focus") field.focus();
       const resume = event.data && event.data.type === "loket:resume" && event.data.id;
       if (resume && !conversation && !log.children.length) {
-        conversation = resume;
+        remember(resume, event.data.token);
         restore(resume);
       }
     });
