@@ -196,6 +196,15 @@ def test_personal_identifiers_are_never_stored_traced_or_logged(
         assert compact not in text.replace(" ", ""), where
 
 
+def test_an_iban_that_fails_its_check_is_still_never_stored_or_returned(api):
+    """Tried as a new user would: an IBAN-shaped string whose bank code python-stdnum does not know."""
+    answer = _ask(api, "Kunnen jullie de leges terugstorten op BE68 5390 0754 7034?")
+    assert answer["status"] != "refused_personal_data", "a look-alike is redacted, not refused"
+    stored = api.get(f"/api/v1/conversations/{answer['conversation_id']}").json()
+    assert "5390" not in json.dumps(stored)
+    assert stored["messages"][0]["question"] == "Kunnen jullie de leges terugstorten op [iban]?"
+
+
 def test_redacted_questions_are_not_history_for_follow_ups(api):
     """A refused question is not answered, so a follow-up does not build on it."""
     first = _ask(api, f"Mijn nummer is {NATIONAL_NUMBER}. Hoe vraag ik een paspoort aan?")

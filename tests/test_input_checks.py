@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from loket.assistant.checks import find_personal_data, redact, strip_invisible
+from loket.assistant.checks import find_personal_data, redact, redacted, strip_invisible
 
 VALID = [
     ("mijn rijksregisternummer is 85.07.30-033.28, klopt mijn adres?", "national_number"),
@@ -35,6 +35,26 @@ def test_identifiers_are_found_and_redacted(text, kind):
 @pytest.mark.parametrize("text", ORDINARY)
 def test_ordinary_numbers_are_not_personal_data(text):
     assert find_personal_data(text) == []
+
+
+# Shaped like an identifier but failing its check: not refused, but never kept or sent on either.
+LOOK_ALIKES = [
+    ("stort het op BE68 5390 0754 7034 aub", "BE68 5390 0754 7034", "iban"),  # a bank code stdnum lacks
+    ("het nummer 85073003329 klopt niet", "85073003329", "national_number"),
+    ("mijn nummer is 85.07.30-033.29", "85.07.30-033.29", "national_number"),
+    ("kaart 4111 1111 1111 1112 geblokkeerd", "4111 1111 1111 1112", "card_number"),
+    ("bel me op 0470/12.34.57", "0470/12.34.57", "phone"),
+]
+
+
+@pytest.mark.parametrize(("text", "shaped", "kind"), LOOK_ALIKES)
+def test_look_alikes_are_redacted_though_not_refused(text, shaped, kind):
+    assert redacted(text) == text.replace(shaped, f"[{kind}]")
+
+
+@pytest.mark.parametrize("text", ORDINARY[:2] + ORDINARY[3:])
+def test_ordinary_numbers_keep_their_digits(text):
+    assert redacted(text) == text
 
 
 def test_invisible_characters_are_removed():

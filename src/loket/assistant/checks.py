@@ -1,7 +1,10 @@
 """Input checks that run before a question is searched, answered, stored or logged.
 
-Personal identifiers are found with validating libraries (checksums, not just shapes), so an
-amount or a year is not mistaken for a national number, and a real number is never let through.
+Personal identifiers are found twice over. Validating libraries (checksums, not just shapes) find
+the real ones, so an amount or a year is not mistaken for a national number: a question holding one
+is refused. And whatever merely has an identifier's shape (an IBAN whose bank code is unknown, a
+national number with a typo, a card number, a phone number in the wrong format) is redacted all
+the same before anything is stored, logged or sent on: a mistyped number is still someone's.
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ _NUMBER_CHECKS = (
     ("enterprise_number", belgian_enterprise_number.is_valid, 10),
 )
 PHONE_REGIONS = ("BE", "NL")
+# Shapes alone, whatever the checksum: redacted, never a reason to refuse.
+_SHAPES = (
+    ("iban", re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,3})?\b")),
+    ("national_number", re.compile(r"(?<![\w.,])\d{2}\.?\d{2}\.?\d{2}[-. ]?\d{3}\.?\d{2}(?![\w]|[.,]\d)")),
+    ("card_number", re.compile(r"(?<![\w.,])(?:\d{4}[ -]?){3}\d{1,7}(?![\w]|[.,]\d)")),
+    # a leading + or 0 and 9 to 12 digits: what people type as a phone number, not an amount or a date
+    ("phone", re.compile(r"(?<![\w.,/])(?:\+\d{2}[ .]?|0)\d(?:[ ./-]?\d){7,10}(?![\w]|[.,/]\d)")),
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,17 @@ def find_personal_data(text: str) -> list[PersonalData]:
         for match in phonenumbers.PhoneNumberMatcher(text, region):
             found.append(PersonalData("phone", match.start, match.end))
     return _without_overlaps(found)
+
+
+def find_shaped(text: str) -> list[PersonalData]:
+    """What has an identifier's shape, valid or not (to redact, not to refuse)."""
+    found = [PersonalData(kind, m.start(), m.end()) for kind, shape in _SHAPES for m in shape.finditer(text)]
+    return _without_overlaps(sorted(found, key=lambda item: item.start))
+
+
+def redacted(text: str) -> str:
+    """The text as it may be stored, logged or sent on: real identifiers and look-alikes replaced."""
+    return redact(text, _without_overlaps(find_personal_data(text) + find_shaped(text)))
 
 
 def redact(text: str, found: list[PersonalData]) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from loket.assistant.checks import find_personal_data, redact
+from loket.assistant.checks import redacted
 from loket.assistant.compose import MAX_CITATIONS, Composition, answer_order, source_text
 from loket.assistant.grounding import sentences
 from loket.logging import get_logger
@@ -318,7 +318,7 @@ class LLMReranker:
         self.client = client
 
     def rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]:
-        query = redact(query, find_personal_data(query))
+        query = redacted(query)
         pages = "\n".join(f"[{n}] {passage(hit, 300)}" for n, hit in enumerate(hits, 1))
         try:
             completion = self.client.complete(

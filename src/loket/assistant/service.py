@@ -12,7 +12,7 @@ import uuid
 from dataclasses import asdict, replace
 from datetime import timedelta
 
-from loket.assistant.checks import find_personal_data, normalise, redact
+from loket.assistant.checks import normalise, redacted
 from loket.assistant.compose import Composer
 from loket.assistant.conversations import Conversation, ConversationStore, Switch
 from loket.assistant.language import detect as detect_language
@@ -188,7 +188,7 @@ class AssistantService:
         if reason is not None:
             reason = normalise(reason)[:MAX_REASON_LENGTH] or None
         if reason:
-            reason = redact(reason, find_personal_data(reason))
+            reason = redacted(reason)
         self.conversations.give_feedback(message_id, rating, reason)
 
     def _may_use(self, conversation_id: str, holder: Holder | None) -> bool:

@@ -7,7 +7,7 @@ crisis, abuse, language, routing, rewrite, compose, llm, grounding), so each can
 from __future__ import annotations
 
 from loket.assistant.abuse import assess
-from loket.assistant.checks import find_personal_data, normalise, redact, strip_invisible
+from loket.assistant.checks import find_personal_data, normalise, redacted, strip_invisible
 from loket.assistant.compose import Composer, Composition, ExtractiveComposer, source_text
 from loket.assistant.crisis import Crisis
 from loket.assistant.crisis import detect as detect_crisis
@@ -72,7 +72,7 @@ class InputChecks:
         if len(turn.question) > self.max_length:
             raise QuestionTooLong(message(QUESTION_TOO_LONG, asked_in, limit=str(self.max_length)))
         found = find_personal_data(turn.question)
-        turn.redacted = redact(turn.question, found)
+        turn.redacted = redacted(turn.question)
         turn.personal_data = sorted({item.kind for item in found})
         hidden = len(turn.raw) - len(strip_invisible(turn.raw))
         return "checked", {"characters": len(turn.question), "hidden_removed": hidden}
