@@ -22,10 +22,14 @@ import pytest
 from loket.catalog.importers import read
 from loket.catalog.importers.fetch import Fetcher
 from loket.catalog.schemas import ItemDraft, Problem
+from loket.config import Settings
+from loket.harvest import HarvestPolicy, Refused
 from tests.conftest import GOVUK, IPDC_SAMPLES, SHARED_DATA, VAC
 
 VAC_RECORD = VAC / "cache_vacs_bzk" / "0038f3c3-6266-4d40-965b-a78e96241c22.json"
 SLOW_SECONDS = 1.0
+HUGE_MB = 50
+LOCAL = HarvestPolicy(hosts=("127.0.0.1",))  # named by the operator: a private address is meant
 
 
 @dataclass
@@ -72,6 +76,22 @@ def _handler(state: SampleServer) -> type[BaseHTTPRequestHandler]:
                     self._send(503, b"busy, try again", "text/plain")
                 else:
                     self._send(200, VAC_RECORD.read_bytes(), "application/json")
+            elif parts.path == "/away":  # a redirect to a host the harvest did not name
+                self.send_response(302)
+                self.send_header("Location", "http://127.0.0.1:1/vac.json")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif parts.path == "/huge":  # 50 MB, sent without a Content-Length, as a stream
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                chunk = b" " * 1024 * 1024
+                try:
+                    for _ in range(HUGE_MB):
+                        self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):  # the harvester stopped reading
+                    pass
+                self.close_connection = True
             elif parts.path == "/slow/vac.json":
                 time.sleep(SLOW_SECONDS)
                 self._send(200, VAC_RECORD.read_bytes(), "application/json")
@@ -106,7 +126,8 @@ def server() -> Iterator[SampleServer]:
 
 
 def fast_fetcher(**options) -> Fetcher:
-    return Fetcher(**{"backoff": 0.01, "min_interval": 0, **options})
+    """The test server is on 127.0.0.1: named, as an operator names an intranet source."""
+    return Fetcher(**{"policy": LOCAL, "backoff": 0.01, "min_interval": 0, **options})
 
 
 def split(records) -> tuple[list[ItemDraft], list[Problem]]:
@@ -232,7 +253,7 @@ class MovingClock:
 
 def test_polite_pause_between_requests(server):
     clock = MovingClock()
-    fetcher = Fetcher(min_interval=0.05, backoff=0.01, clock=clock, sleep=clock.sleep)
+    fetcher = Fetcher(LOCAL, min_interval=0.05, backoff=0.01, clock=clock, sleep=clock.sleep)
     paths = [
         "/doc/conceptsnapshot?pageNumber=0",
         "/doc/conceptsnapshot?pageNumber=1",
@@ -250,3 +271,48 @@ def test_polite_pause_between_requests(server):
     # the first request goes at once; a pause fills up to 50 ms, and none follows a long enough gap
     assert clock.pauses == pytest.approx([0.05, 0.02])
     assert min(later - earlier for earlier, later in pairwise(sent)) == pytest.approx(0.05)
+
+
+# Harvesting is safe to schedule: only named hosts, no private addresses unless named, bounded size.
+
+
+def test_by_default_only_a_public_first_host_is_harvested(server):
+    """An operator who names no hosts gets the first URL's, and a loopback one is refused, saying why."""
+    drafts, problems = split(read(server.url("/doc/conceptsnapshot?pageNumber=0")))
+    assert drafts == []
+    (problem,) = problems
+    assert (
+        "refused: 127.0.0.1: private or loopback (127.0.0.1); name it in LOKET_HARVEST_HOSTS"
+        in problem.message
+    )
+    assert server.requests == Counter(), "nothing was asked of it"
+
+
+def test_a_redirect_or_next_page_to_another_host_is_refused(server):
+    port = server.base.rsplit(":", 1)[1]
+    only_this_port = HarvestPolicy(hosts=(f"127.0.0.1:{port}",))
+    _, (problem,) = split(read(server.url("/away"), fetcher=fast_fetcher(policy=only_this_port, retries=0)))
+    assert (
+        "refused: 127.0.0.1:1: not a host this harvest may fetch from (LOKET_HARVEST_HOSTS)"
+        in problem.message
+    )
+    with pytest.raises(Refused, match="only http and https"):
+        only_this_port.check("file:///etc/passwd")
+
+
+def test_a_50_mb_body_is_refused_without_being_read_whole(server):
+    _, (problem,) = split(read(server.url("/huge"), fetcher=fast_fetcher(retries=0)))
+    assert problem.message.endswith(f"more than the {LOCAL.max_bytes:,} bytes allowed")
+    assert LOCAL.max_bytes < HUGE_MB * 1024 * 1024
+
+
+def test_the_settings_name_the_hosts_and_the_size():
+    policy = Settings(
+        harvest_hosts="ipdc.vlaanderen.be, 10.1.2.3:8080", harvest_max_mb=5, _env_file=None
+    ).harvest
+    assert policy.hosts == ("ipdc.vlaanderen.be", "10.1.2.3:8080") and policy.named
+    assert policy.max_bytes == 5 * 1024 * 1024
+    policy.check("https://ipdc.vlaanderen.be/doc/conceptsnapshot")
+    policy.check("http://10.1.2.3:8080/magda")  # named, so the private address is meant
+    with pytest.raises(Refused, match=r"10\.1\.2\.3:8081: not a host"):
+        policy.check("http://10.1.2.3:8081/magda")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 from lxml import etree
 
-from loket.cases import magda
 from loket.cases.magda import CaseSourceError, parse_geef_dossiers, read_location
 from loket.cases.schemas import Contact, Subject, SubjectType
+from loket.harvest import HarvestPolicy
 from tests.conftest import SHARED_DATA
 
 FOLDER = SHARED_DATA / "magda_mock_dossiers" / "GeefDossiers"
@@ -352,22 +353,33 @@ def test_read_location_reads_a_folder_in_order_and_a_file(tmp_path):
         list(read_location(str(tmp_path / "missing")))
 
 
-def test_read_location_over_http(monkeypatch):
+def test_read_location_over_http_only_where_the_harvest_may_fetch():
+    """A real local server: 200, 503, a closed port, and the default policy's refusal of loopback."""
     body = (FOLDER / "notfound.xml").read_bytes()
 
-    def answer(url, **options):
-        assert options["timeout"] == 20.0
-        status = 200 if url.endswith("/ok") else 503
-        return httpx.Response(status, content=body, request=httpx.Request("GET", url))
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
 
-    monkeypatch.setattr(magda.httpx, "get", answer)
-    assert list(read_location("https://magda.test/ok")) == [("https://magda.test/ok", body)]
-    with pytest.raises(CaseSourceError, match="HTTP 503"):
-        list(read_location("https://magda.test/down"))
+        def do_GET(self) -> None:
+            status = 200 if self.path == "/ok" else 503
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
-    def unreachable(url, **options):
-        raise httpx.ConnectError("refused")
-
-    monkeypatch.setattr(magda.httpx, "get", unreachable)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    local = HarvestPolicy(hosts=("127.0.0.1",))
+    try:
+        assert list(read_location(f"{base}/ok", local)) == [(f"{base}/ok", body)]
+        with pytest.raises(CaseSourceError, match="HTTP 503"):
+            list(read_location(f"{base}/down", local))
+        with pytest.raises(CaseSourceError, match=r"refused: 127\.0\.0\.1: private or loopback"):
+            list(read_location(f"{base}/ok"))
+    finally:
+        server.shutdown()
+        server.server_close()
     with pytest.raises(CaseSourceError, match="ConnectError"):
-        list(read_location("http://magda.test/"))
+        list(read_location(base + "/gone", local))

@@ -17,7 +17,19 @@ START, END = "<!-- blocks:start (make architecture) -->", "<!-- blocks:end -->"
 BLOCKS = ("catalog", "search", "identity", "cases", "assistant")
 # Above the blocks: what uses them. Below: plumbing.
 USERS = ("__main__", "cli", "web", "evaluation", "services", "models")
-PLUMBING = ("config", "db", "deps", "i18n", "texts", "errors", "logging", "clock", "cookies", "ratelimit")
+PLUMBING = (
+    "config",
+    "db",
+    "deps",
+    "i18n",
+    "texts",
+    "errors",
+    "logging",
+    "clock",
+    "cookies",
+    "ratelimit",
+    "harvest",
+)
 
 
 def _node(module: str) -> str:

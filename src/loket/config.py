@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from loket.harvest import HarvestPolicy
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LOKET_", env_file=".env", extra="ignore")
@@ -83,6 +85,12 @@ class Settings(BaseSettings):
     rate_limit_auth: str = Field(
         "30/minute", description="Logins one client may start or finish (each /auth route counts)."
     )
+    harvest_hosts: str = Field(
+        "",
+        description="Comma-separated hosts (`host` or `host:port`) URL ingestion may fetch from, private "
+        "addresses included once named here. Empty: only the host of the URL given, and only if public.",
+    )
+    harvest_max_mb: int = Field(20, description="The most one harvested response may hold, in MB.")
     trusted_proxies: str = Field(
         "",
         description="Comma-separated addresses or networks (CIDR) of the proxies in front of loket, e.g. "
@@ -142,6 +150,11 @@ class Settings(BaseSettings):
     @property
     def proxies(self) -> list[str]:
         return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+
+    @property
+    def harvest(self) -> HarvestPolicy:
+        hosts = tuple(part.strip().lower() for part in self.harvest_hosts.split(",") if part.strip())
+        return HarvestPolicy(hosts=hosts, max_bytes=self.harvest_max_mb * 1024 * 1024)
 
     @property
     def production(self) -> bool:

@@ -40,7 +40,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         db = Database(settings.sqlalchemy_url, hide_parameters=settings.production)
-        catalog = CatalogService(db)
+        catalog = CatalogService(db, settings.harvest)
         synonyms = Synonyms.load(BUILT_IN_SYNONYMS, settings.synonyms_file)
         client = _chat_client(settings)
         search = SearchService(
@@ -55,7 +55,7 @@ class Services:
         identity = IdentityService(
             db, timedelta(seconds=settings.session_idle_timeout), timedelta(seconds=settings.session_max_age)
         )
-        cases = CaseService(db, identity)
+        cases = CaseService(db, identity, settings.harvest)
         composer, rewriter = _composer(settings, client)
         assistant = AssistantService(
             search,

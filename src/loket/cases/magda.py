@@ -34,6 +34,7 @@ from stdnum.be import vat
 
 from loket import __version__
 from loket.cases.schemas import CaseDraft, Contact, Skipped, Status, Subject, SubjectType
+from loket.harvest import HarvestPolicy, Refused
 from loket.identity import national_number
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -69,25 +70,26 @@ def parse_geef_dossiers(data: bytes, where: str) -> tuple[list[CaseDraft], list[
     return drafts, skipped
 
 
-def read_location(location: str) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) for a file, for every *.xml in a folder (sorted by name), or for an http(s) URL.
+def read_location(location: str, harvest: HarvestPolicy | None = None) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) for a file, for every *.xml in a folder (sorted by name), or for an http(s) URL,
+    fetched only as `harvest` allows (default: that URL's host, and only if public).
 
     A generator: CaseSourceError is raised while iterating, not on the call.
     """
     if location.startswith(("http://", "https://")):
+        policy = (harvest or HarvestPolicy()).starting_at(location)
+        headers = {"User-Agent": f"loket/{__version__} (case import)"}
         try:
-            response = httpx.get(
-                location,
-                timeout=TIMEOUT,
-                follow_redirects=True,
-                headers={"User-Agent": f"loket/{__version__} (case import)"},
-            )
+            with policy.client(headers, TIMEOUT) as client:
+                response, body = policy.get(client, location)
             response.raise_for_status()
+        except Refused as refused:
+            raise CaseSourceError(f"refused: {refused}") from refused
         except httpx.HTTPStatusError as error:
             raise CaseSourceError(f"cannot fetch {location}: HTTP {error.response.status_code}") from error
         except httpx.HTTPError as error:
             raise CaseSourceError(f"cannot fetch {location}: {type(error).__name__}") from error
-        yield location, response.content
+        yield location, body
         return
     path = Path(location)
     if path.is_dir():

@@ -27,6 +27,7 @@ from loket.cases.schemas import CaseDraft, Contact, Skipped, Status, Subject, Su
 from loket.cases.texts import UNKNOWN_CASE
 from loket.db import Database
 from loket.errors import BadRequest, NotFound
+from loket.harvest import HarvestPolicy
 from loket.i18n import message
 from loket.identity.schemas import SignedIn
 from loket.identity.service import IdentityService
@@ -103,10 +104,12 @@ def _hash(token: str) -> str:
 
 
 class CaseService:
-    def __init__(self, db: Database, identity: IdentityService) -> None:
-        """`identity` says whose cases a login may read, and keeps the access log of every read."""
+    def __init__(self, db: Database, identity: IdentityService, harvest: HarvestPolicy | None = None) -> None:
+        """`identity` says whose cases a login may read, and keeps the access log of every read;
+        `harvest`, where a MAGDA import by URL may fetch from."""
         self.db = db
         self.identity = identity
+        self.harvest = harvest
 
     # A person's reads: the active profile's cases, each read in the access log of whose they are
 
@@ -285,7 +288,7 @@ class CaseService:
     def ingest_location(self, location: str, progress=None) -> CaseImportReport:
         """MAGDA GeefDossiers responses from a file, a folder of them or a URL; what was skipped, and why."""
         report = CaseImportReport()
-        for name, data in read_location(location):
+        for name, data in read_location(location, self.harvest):
             drafts, skipped = parse_geef_dossiers(data, name)
             report.files += 1
             report.skipped += skipped

@@ -17,6 +17,7 @@ from loket.catalog.importers.fetch import Fetcher
 from loket.catalog.schemas import CatalogItem, IngestReport, ItemDraft, ItemStatus, Problem
 from loket.db import Database
 from loket.errors import NotFound
+from loket.harvest import HarvestPolicy
 from loket.logging import get_logger
 
 DEMO_CATALOGUE = Path(__file__).parent / "demo"
@@ -31,8 +32,10 @@ def service_page_path(item_id: str) -> str:
 
 
 class CatalogService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, harvest: HarvestPolicy | None = None) -> None:
+        """`harvest` is where URL ingestion may fetch from (default: the first URL's host, if public)."""
         self.db = db
+        self.harvest = harvest or HarvestPolicy()
 
     def ingest_location(
         self,
@@ -44,7 +47,7 @@ class CatalogService:
         fetcher: Fetcher | None = None,
         on_progress: Callable[[IngestReport], None] | None = None,
     ) -> IngestReport:
-        records = importers.read(location, fmt, fetcher)
+        records = importers.read(location, fmt, fetcher, self.harvest)
         if source:
             records = (r if isinstance(r, Problem) else replace(r, source=source) for r in records)
         return self.ingest(records, full_sync=full_sync, on_progress=on_progress)

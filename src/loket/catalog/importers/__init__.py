@@ -15,6 +15,7 @@ from types import ModuleType
 from loket.catalog.importers.document import Document
 from loket.catalog.importers.fetch import Fetcher, FetchError
 from loket.catalog.schemas import ItemDraft, Problem
+from loket.harvest import HarvestPolicy
 
 # Each format's module is imported on first use: rdflib, trafilatura and BeautifulSoup take about a
 # second to load, and most commands (and the web app's start) never read content.
@@ -23,8 +24,13 @@ FORMAT_NAMES = ("auto", *FORMATS, "html")
 _SKIPPED_NAMES = ("SOURCE.md", "README.md", "CHANGELOG", "LICENSE")
 
 
-def read(location: str, fmt: str = "auto", fetcher: Fetcher | None = None) -> Iterator[ItemDraft | Problem]:
-    """Every item draft found at `location` (a path, a folder or an http(s) URL), and every problem."""
+def read(
+    location: str, fmt: str = "auto", fetcher: Fetcher | None = None, harvest: HarvestPolicy | None = None
+) -> Iterator[ItemDraft | Problem]:
+    """Every item draft found at `location` (a path, a folder or an http(s) URL), and every problem.
+
+    URLs are fetched by `fetcher`, or by one that follows `harvest` (default: only the first URL's
+    host, and only if it is public)."""
     if fmt == "html":
         fmt = "markdown"
     if fmt not in FORMATS and fmt != "auto":
@@ -34,7 +40,7 @@ def read(location: str, fmt: str = "auto", fetcher: Fetcher | None = None) -> It
         if fetcher:
             yield from _read_urls(location, fmt, fetcher)
         else:
-            with Fetcher() as own_fetcher:
+            with Fetcher((harvest or HarvestPolicy()).starting_at(location)) as own_fetcher:
                 yield from _read_urls(location, fmt, own_fetcher)
         return
     path = Path(location)

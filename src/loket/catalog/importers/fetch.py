@@ -1,4 +1,5 @@
-"""HTTP for harvesting: timeouts, retries with back-off, and a polite pause between requests."""
+"""HTTP for harvesting: timeouts, retries with back-off, a polite pause between requests, and only what
+the harvest policy allows (`loket.harvest`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import httpx
 
 from loket import __version__
 from loket.catalog.importers.document import Document
+from loket.harvest import HarvestPolicy, Refused
 
 _RETRYABLE = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 30.0
@@ -21,21 +23,18 @@ class FetchError(Exception):
 class Fetcher:
     def __init__(
         self,
+        policy: HarvestPolicy,
         timeout: float = 20.0,
         retries: int = 3,
         min_interval: float = 0.2,
         backoff: float = 0.5,
-        transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """`clock` and `sleep` are the pause's: a test passes its own and moves time without waiting."""
-        self._client = httpx.Client(
-            timeout=timeout,
-            follow_redirects=True,
-            headers={"User-Agent": f"loket/{__version__} (catalogue harvester)"},
-            transport=transport,
-        )
+        """`policy` says where it may fetch from and how much (`loket.harvest`); `clock` and `sleep` are
+        the pause's: a test passes its own and moves time without waiting."""
+        self._policy = policy
+        self._client = policy.client({"User-Agent": f"loket/{__version__} (catalogue harvester)"}, timeout)
         self._retries = retries
         self._min_interval = min_interval
         self._backoff = backoff
@@ -50,16 +49,19 @@ class Fetcher:
         self._client.close()
 
     def get(self, url: str) -> Document:
+        response = None
         for attempt in range(self._retries + 1):
             self._wait_politely()
             try:
-                response = self._client.get(url)
+                response, body = self._policy.get(self._client, url)
+            except Refused as refused:
+                raise FetchError(f"refused: {refused}") from refused
             except httpx.HTTPError as error:
                 reason = _describe(error)
             else:
                 if response.status_code < 400:
                     media_type = response.headers.get("content-type", "").split(";")[0].strip()
-                    return Document(name=str(response.url), data=response.content, media_type=media_type)
+                    return Document(name=str(response.url), data=body, media_type=media_type)
                 reason = f"HTTP {response.status_code}"
                 if response.status_code not in _RETRYABLE:
                     break
