@@ -164,9 +164,12 @@ class AssistantService:
             raise NotFound(f"No conversation {conversation_id}.")
         return self.conversations.get(conversation_id)
 
+    def held(self, holder: Holder) -> str | None:
+        """The id of the conversation of the holder's token, for a page that knows only its cookie."""
+        return self.conversations.held(holder)
+
     def held_conversation(self, holder: Holder) -> Conversation | None:
-        """The conversation of the holder's token, for a page that knows only its cookie."""
-        conversation_id = self.conversations.held(holder)
+        conversation_id = self.held(holder)
         return self.conversations.get(conversation_id) if conversation_id else None
 
     def feedback(

@@ -52,8 +52,7 @@ async def ask(request: Request, assistant: AssistantDep, catalog: CatalogDep) ->
     form = await read_form(request, language)
     check_csrf(request, form, expired(language))
     holder = await run_in_threadpool(holders.holder, request)
-    held = await run_in_threadpool(assistant.held_conversation, holder)
-    conversation_id = held.id if held else None
+    conversation_id = await run_in_threadpool(assistant.held, holder)
     limits = component(request, RateLimits)
     verdict = limits.hit(
         client=request.client.host if request.client else "unknown", conversation=conversation_id
