@@ -156,3 +156,17 @@ def test_the_token_is_never_stored(browsers, app):
         stored = {column.name: getattr(row, column.key) for column in ConversationRow.__table__.columns}
     assert started["conversation_token"] not in {str(value) for value in stored.values()}
     assert len(stored["token_hash"]) == 64
+
+
+def test_knowing_a_conversations_id_does_not_use_up_its_holders_questions(settings, bzk_loaded):
+    changes = {"rate_limit_client": "1000/minute", "rate_limit_conversation": "2/minute"}
+    app = create_app(Settings(_env_file=None, **(settings.model_dump() | changes)))
+    with TestClient(app) as mine, TestClient(app) as other:
+        started = _started(mine)
+        follow_up = {**QUESTION, "conversation_id": started["conversation_id"]}
+        for _ in range(3):
+            assert other.post("/api/v1/ask", json=follow_up).status_code == 404
+        assert mine.post("/api/v1/ask", json=follow_up).status_code == 200
+        assert mine.post("/api/v1/ask", json=follow_up).status_code == 200
+        assert mine.post("/api/v1/ask", json=follow_up).status_code == 429, "the holder's own limit holds"
+    app.state.services.db.dispose()

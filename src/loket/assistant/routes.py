@@ -111,9 +111,13 @@ class FeedbackRequest(BaseModel):
     },
 )
 async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Response:
+    # A conversation's own limit is counted by its token, which only its holder has: someone who
+    # merely knows its id cannot use up the holder's questions.
+    holder = await run_in_threadpool(holders.holder, request)
     limits = component(request, RateLimits)
     verdict = limits.hit(
-        client=request.client.host if request.client else "unknown", conversation=body.conversation_id
+        client=request.client.host if request.client else "unknown",
+        conversation=holder.token if body.conversation_id else None,
     )
     if not verdict.allowed:
         text = message(TOO_MANY_REQUESTS, negotiate(body.language), seconds=str(verdict.reset_seconds))
@@ -123,7 +127,6 @@ async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Re
             headers=verdict.headers(),
         )
     user = await run_in_threadpool(signed_in, request)
-    holder = await run_in_threadpool(holders.holder, request)
     audience = body.audience or (user.active.audience if user else None)
     answer = await run_in_threadpool(
         assistant.ask, body.question, body.language, audience, body.conversation_id, user, holder
