@@ -276,9 +276,10 @@ class Clock:
         return self.frozen if self.frozen else datetime.now(UTC) + self.offset
 
     def advance(self, seconds: int) -> None:
-        self.offset += timedelta(seconds=seconds)
         if self.frozen:
             self.frozen += timedelta(seconds=seconds)
+        else:
+            self.offset += timedelta(seconds=seconds)
 
     def freeze(self) -> datetime:
         """Stops the clock where it is, so nothing the test does takes time on it; returns that moment."""

@@ -65,11 +65,7 @@ class ConversationStore:
         if not holder.token:
             return False
         with self.db.session() as session:
-            row = session.get(ConversationRow, conversation_id)
-        if row is None or row.token_hash is None:
-            return False
-        token_matches = hmac.compare_digest(row.token_hash, token_hash(holder.token))
-        return token_matches and (row.person_id is None or row.person_id == holder.person_id)
+            return _holds(session.get(ConversationRow, conversation_id), holder)
 
     def held(self, holder: Holder) -> str | None:
         """The id of the conversation whose token the holder has, if they may use it (a page without
@@ -77,10 +73,10 @@ class ConversationStore:
         if not holder.token:
             return None
         with self.db.session() as session:
-            found = session.scalar(
-                select(ConversationRow.id).where(ConversationRow.token_hash == token_hash(holder.token))
+            row = session.scalar(
+                select(ConversationRow).where(ConversationRow.token_hash == token_hash(holder.token))
             )
-        return found if found and self.held_by(found, holder) else None
+            return row.id if _holds(row, holder) else None
 
     def message_conversation(self, message_id: str) -> str | None:
         with self.db.session() as session:
@@ -191,6 +187,13 @@ class ConversationStore:
             row.enabled, row.reason, row.changed_at = enabled, reason, clock.now()
             session.add(row)
         return self.switch()
+
+
+def _holds(row: ConversationRow | None, holder: Holder) -> bool:
+    if row is None or row.token_hash is None or not holder.token:
+        return False
+    token_matches = hmac.compare_digest(row.token_hash, token_hash(holder.token))
+    return token_matches and (row.person_id is None or row.person_id == holder.person_id)
 
 
 def token_hash(token: str) -> str:
