@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --quiet --disable-pip-version-check
 
-.PHONY: run test lint bench clean browser messages architecture
+.PHONY: run test lint bench clean browser redis messages architecture
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,7 @@ run: $(VENV)/.installed
 # file whole on one worker, so a file's browser, identity provider and servers start once.
 TEST_WORKERS ?= 2
 
-test: $(VENV)/.installed-test browser lint
+test: $(VENV)/.installed-test browser redis lint
 	$(BIN)/pytest --basetemp=.pytest_tmp -n $(TEST_WORKERS) --dist loadfile
 
 # The browser tests drive Debian's Chromium (never a browser download) and inject axe-core, installed
@@ -57,6 +57,12 @@ browser: node_modules/.installed
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error && touch $@ || [ "$$CI" != true ]
+
+# The shared rate limit store's tests start Debian's redis-server; as with the browser, a failed install
+# fails in CI only, elsewhere those tests skip loudly.
+redis:
+	@[ -x /usr/bin/redis-server ] || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		$(SUDO) apt-get install -y -q redis-server; } || [ "$$CI" != true ]
 
 # After changing a text: extract both domains (see loket/i18n.py), merge them into each language's
 # catalogues, then translate. `messages`: the pages (babel.cfg); `answers`: every block's N_() texts.

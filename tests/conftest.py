@@ -292,3 +292,13 @@ def clock(monkeypatch) -> Clock:
     clock = Clock()
     monkeypatch.setattr("loket.clock.now", clock)
     return clock
+
+
+@pytest.fixture
+def keep_structlog_configuration() -> Iterator[None]:
+    """The CLI configures structlog for its own streams; later tests must log as before."""
+    import structlog
+
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)

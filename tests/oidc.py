@@ -187,8 +187,9 @@ def oidc_provider(
 ) -> Iterator[Provider]:
     """oidc-provider running under Node on a free port of 127.0.0.1, stopped on exit.
 
-    `accounts`: {"sub", "claims"} each (see DEMO_ACCOUNTS); `clients`: oidc-provider client metadata
-    (see demo_client). ID tokens live `id_token_ttl` seconds from the token request that issues them.
+    `accounts`: {"sub", "claims"} each (see DEMO_ACCOUNTS), and optionally "acr": the login level of
+    that account's ID tokens (without, they carry none); `clients`: oidc-provider client metadata (see
+    demo_client). ID tokens live `id_token_ttl` seconds from the token request that issues them.
     """
     require_oidc_provider()
     settings = {"accounts": list(accounts), "clients": list(clients), "id_token_ttl": id_token_ttl}
@@ -329,18 +330,22 @@ def _hidden(form: Mapping[str, Any]) -> dict[str, str]:
     return {name: value for kind, name, value in form["fields"] if kind == "hidden" and name}
 
 
-def login_over_http(http: httpx.Client, authorize_url: str, account_sub: str) -> httpx.Response:
+def login_over_http(
+    http: httpx.Client, authorize_url: str, account_sub: str, acr: str | None = None
+) -> httpx.Response:
     """Logs in as `account_sub` from an authorization URL; returns the redirect to the RP's callback.
 
     Its Location (response.headers["location"]) is the callback URL with `code`, `state` and `iss`.
     Consent is granted with the login. `http` keeps the provider's cookies: reuse it for a second
-    login that finds the session, or for confirm_logout_over_http.
+    login that finds the session, or for confirm_logout_over_http. `acr`: the login level of this
+    login (another method than the account's usual one), instead of the account's own "acr".
     """
+    chosen = {"account": account_sub, **({"acr": acr} if acr else {})}
 
     def choose(forms):
         for form in forms:
             if ("submit", "account", account_sub) in form["fields"]:
-                return form["action"], {**_hidden(form), "account": account_sub}
+                return form["action"], {**_hidden(form), **chosen}
         return None
 
     return _through_provider(http, authorize_url, choose)

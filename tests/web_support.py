@@ -27,6 +27,8 @@ PAGES = (
     "/privacy",
     "/widget",
 )
+# What a browser adds to a form post from one of loket's own pages (Fetch Metadata).
+OWN_PAGE = {"Sec-Fetch-Site": "same-origin"}
 
 
 def demo_settings(template: Path, folder: Path, **overrides) -> Settings:

@@ -25,6 +25,8 @@ from loket.cases.magda import CaseSourceError
 from loket.catalog.importers import FORMAT_NAMES
 from loket.config import Settings, settings_reference
 from loket.errors import LoketError
+from loket.identity import national_number as national_numbers
+from loket.identity.retention import Erasure
 from loket.identity.schemas import Role
 from loket.logging import configure as configure_logging
 from loket.search.schemas import SearchFilters
@@ -43,6 +45,8 @@ agencies_app = typer.Typer(help="Back offices that send cases, each for one sour
 app.add_typer(agencies_app, name="agencies")
 users_app = typer.Typer(help="Roles beyond citizen: agent, content_owner, operator.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+persons_app = typer.Typer(help="The people loket holds data on.", no_args_is_help=True)
+app.add_typer(persons_app, name="persons")
 out = Console()
 err = Console(stderr=True)
 
@@ -288,6 +292,48 @@ def conversations_purge(
     out.print(f"{removed} conversations older than {keep} days removed", highlight=False)
 
 
+@app.command()
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what is past its retention; remove nothing.")
+    ] = False,
+) -> None:
+    """Remove everything personal that is past its retention (the LOKET_*_RETENTION_* settings): untouched
+    conversations with their messages, feedback, ended logins, logins never finished, and the access
+    log. Run it daily (cron, a systemd timer). Cases are not purged: they are the agencies' records,
+    which loket keeps a copy of as they send them."""
+    services = _services(migrate=True)
+    settings = services.settings
+    kept_for = {
+        "conversations": _amount(settings.conversation_retention_days, "day") + " untouched",
+        "messages": "as their conversation",
+        "feedback": _amount(settings.feedback_retention_days, "day"),
+        "sessions": _amount(settings.session_retention_days, "day") + " after ending",
+        "login attempts": _amount(settings.login_attempt_retention_minutes, "minute") + " after timing out",
+        "access log": _amount(settings.access_log_retention_days, "day"),
+    }
+    removed = services.assistant.remove_expired(
+        timedelta(days=settings.conversation_retention_days),
+        timedelta(days=settings.feedback_retention_days),
+        dry_run,
+    ) | services.identity.retention.remove_expired(
+        timedelta(days=settings.session_retention_days),
+        timedelta(minutes=settings.login_attempt_retention_minutes),
+        timedelta(days=settings.access_log_retention_days),
+        dry_run,
+    )
+    table = Table("kind", "kept for", "would be removed" if dry_run else "removed")
+    for kind, rows in removed.items():
+        table.add_row(kind, kept_for[kind], str(rows))
+    out.print(table)
+    if dry_run:
+        out.print("dry run: nothing removed")
+
+
+def _amount(number: int, unit: str) -> str:
+    return f"{number} {unit}{'' if number == 1 else 's'}"
+
+
 @agencies_app.command("add")
 def agencies_add(
     name: Annotated[str, typer.Argument(help="The agency's name, e.g. its acronym.")],
@@ -375,6 +421,65 @@ def users_list() -> None:
     """Who holds which role."""
     for number, role in _services(migrate=True).identity.roles.all():
         typer.echo(f"{number}\t{role.value}")
+
+
+@persons_app.command("erase")
+def persons_erase(
+    national_number: NationalNumber,
+    yes: Annotated[bool, typer.Option("--yes", help="Erase; without it, only show what would go.")] = False,
+) -> None:
+    """Erase what loket holds on a person, every account carrying the number: their logins and sessions,
+    the conversations they began logged in, mandates given and received, roles, and loket's copy of the
+    cases about them alone (a case shared with others loses only its link to them). The access log of
+    who read their data, and of what they read of others', is kept as the law requires, until
+    LOKET_ACCESS_LOG_RETENTION_DAYS.
+
+    Without --yes it only shows what would be erased. Exit codes:
+    0 erased;
+    1 loket holds nothing for that number;
+    2 not a valid national number, nothing erased;
+    3 nothing erased, as --yes was not given.
+    """
+    number = national_numbers.compact(national_number)
+    if not national_numbers.is_valid(number):
+        raise typer.BadParameter("not a valid national number", param_hint="NATIONAL_NUMBER")
+    services = _services(migrate=True)
+    shown = "*" * 8 + number[-3:]  # the number is personal data: never in full where output is kept
+    erasure = _erase(services, number, dry_run=True)
+    if not any(erasure.removed.values()):
+        err.print(
+            f"no person: loket holds nothing for {shown}; nothing erased", highlight=False, soft_wrap=True
+        )
+        raise typer.Exit(1)
+    if yes:
+        erasure = _erase(services, number, dry_run=False)
+    table = Table("kind", "erased" if yes else "would be erased", "kept", title=shown)
+    for kind, rows in erasure.removed.items():
+        table.add_row(kind, str(rows), "")
+    for kind, rows in erasure.kept.items():
+        table.add_row(kind, "", str(rows))
+    out.print(table)
+    out.print(
+        "Kept: the access log, as the law requires, until LOKET_ACCESS_LOG_RETENTION_DAYS. The agencies "
+        "keep their own cases: ask them to erase theirs, or their next update brings them back. "
+        "Conversations begun without logging in are nobody's: they go after their retention.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if not yes:
+        err.print("nothing erased: run again with --yes to erase", highlight=False)
+        raise typer.Exit(3)
+
+
+def _erase(services: Services, number: str, dry_run: bool) -> Erasure:
+    """Each block erases its own rows in its own transaction, identity last: should one fail, the
+    person is still found by their number and the command can simply be run again."""
+    person_ids = services.identity.retention.person_ids(number)
+    removed = services.assistant.erase_persons(person_ids, dry_run) | services.cases.erase_person(
+        number, dry_run
+    )
+    identity = services.identity.retention.erase(number, dry_run)
+    return Erasure(removed | identity.removed, identity.kept)
 
 
 @app.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from functools import cached_property
 from ipaddress import ip_network
 from pathlib import Path
@@ -12,6 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from loket.harvest import HarvestPolicy
+
+# The stores the rate limits may be counted in (see loket.ratelimit).
+RATE_LIMIT_STORES = ("memory", "redis", "rediss", "redis+sentinel")
 
 
 class Settings(BaseSettings):
@@ -74,7 +79,35 @@ class Settings(BaseSettings):
     )
     infoline: str = Field("1700", description="The phone number people are pointed to for a person's help.")
     conversation_retention_days: int = Field(
-        365, description="Conversations untouched this long are removed by `loket conversations purge`."
+        365,
+        gt=0,
+        description="Days a conversation nobody touched is kept, with its messages and their feedback; then "
+        "`loket purge` (or `loket conversations purge`) removes it.",
+    )
+    feedback_retention_days: int = Field(
+        365,
+        gt=0,
+        description="Days a rating and its reason (free text, redacted) are kept; then `loket purge` removes "
+        "them. They go sooner with the conversation they rate.",
+    )
+    session_retention_days: int = Field(
+        1,
+        gt=0,
+        description="Days a login is kept after it ended (idle, or past its maximum age), to look into an "
+        "incident; then `loket purge` removes it. Ended, it can never be used again.",
+    )
+    login_attempt_retention_minutes: int = Field(
+        60,
+        gt=0,
+        description="Minutes a login begun at the identity provider and never finished is kept after it "
+        "timed out (10 minutes after it began); then `loket purge` removes it.",
+    )
+    access_log_retention_days: int = Field(
+        3650,
+        gt=0,
+        description="Days each read of personal data stays in the access log (who read whose data, as whom "
+        "and why), also after the person's erasure. Ten years: what the law asks of Flanders' MAGDA audit "
+        "log of reads of personal data; follow your own government's rule.",
     )
     rate_limit_client: str = Field(
         "30/minute", description="Questions one client (IP address) may ask, e.g. `30/minute`."
@@ -84,6 +117,12 @@ class Settings(BaseSettings):
     rate_limit_feedback: str = Field("30/minute", description="Ratings and reasons one client may send.")
     rate_limit_auth: str = Field(
         "30/minute", description="Logins one client may start or finish (each /auth route counts)."
+    )
+    rate_limit_storage: str = Field(
+        "memory://",
+        description="Where the limits are counted: `memory://` (this process alone) or a Redis all replicas "
+        "share, `redis://host:6379/0` (also `rediss://`, `redis+sentinel://`). Several replicas need Redis, "
+        "or each counts only its own share. While Redis is unreachable each process counts alone.",
     )
     harvest_hosts: str = Field(
         "",
@@ -103,6 +142,15 @@ class Settings(BaseSettings):
         "production, where it makes cookies Secure, sends HSTS and is the login's return address. "
         "Development: default the request's own.",
     )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="The server's secret that signs the forms' CSRF tokens; every replica needs the same "
+        "one (e.g. `openssl rand -base64 32`). Unset: a random one per process, so a form from another "
+        "replica or from before a restart is refused and must be sent again.",
+    )
+    max_request_kb: int = Field(
+        256, description="The largest request body loket reads, in KB; a longer one is refused (413) unread."
+    )
     oidc_issuer: str | None = Field(
         None, description="OpenID Connect provider (its issuer URL); set, it replaces the demo login."
     )
@@ -110,6 +158,13 @@ class Settings(BaseSettings):
     oidc_client_secret: SecretStr | None = Field(None, description="loket's client secret there.")
     oidc_scopes: str = Field(
         "openid profile rrn vo", description="Scopes asked at login (the Flemish identity platform's)."
+    )
+    oidc_acr_values: str = Field(
+        "",
+        description="Space-separated login levels (`acr`) that may read personal data (cases, mandates, "
+        "messages), weakest first, e.g. `http://eidas.europa.eu/LoA/substantial "
+        "http://eidas.europa.eu/LoA/high`; sent as `acr_values` at login. A login with another `acr` "
+        "is asked to log in again with a stronger method. Empty: any login may.",
     )
     oidc_claims: dict[str, str] = Field(
         {
@@ -145,6 +200,11 @@ class Settings(BaseSettings):
             raise ValueError(f"LOKET_RERANKER={self.reranker!r}: use llm or cross-encoder:PATH")
         if self.reranker == "llm" and not self.llm_base_url:
             raise ValueError("LOKET_RERANKER=llm needs LOKET_LLM_BASE_URL")
+        store, separator, _ = self.rate_limit_storage.partition("://")
+        if not separator or store not in RATE_LIMIT_STORES:
+            raise ValueError(
+                "LOKET_RATE_LIMIT_STORAGE must be memory:// or a redis://, rediss:// or redis+sentinel:// URL"
+            )
         return self
 
     @property
@@ -155,6 +215,12 @@ class Settings(BaseSettings):
     def harvest(self) -> HarvestPolicy:
         hosts = tuple(part.strip().lower() for part in self.harvest_hosts.split(",") if part.strip())
         return HarvestPolicy(hosts=hosts, max_bytes=self.harvest_max_mb * 1024 * 1024)
+
+    @cached_property
+    def signing_key(self) -> bytes:
+        if self.secret_key:
+            return self.secret_key.get_secret_value().encode()
+        return secrets.token_bytes(32)
 
     @property
     def production(self) -> bool:
@@ -192,7 +258,7 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'loket.db').resolve()}"
 
     def effective(self) -> dict[str, str]:
-        """Every setting as `loket config` shows it, with secrets and database passwords masked."""
+        """Every setting as `loket config` shows it, with secrets and database and Redis passwords masked."""
         shown = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
@@ -200,6 +266,7 @@ class Settings(BaseSettings):
                 value = "********" if name != "database_url" else None
             shown[f"LOKET_{name.upper()}"] = "" if value is None else str(value)
         shown["LOKET_DATABASE_URL"] = make_url(self.sqlalchemy_url).render_as_string(hide_password=True)
+        shown["LOKET_RATE_LIMIT_STORAGE"] = re.sub(r"(://[^/@]*:)[^/@]*@", r"\1***@", self.rate_limit_storage)
         return shown
 
 

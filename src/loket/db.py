@@ -17,7 +17,20 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pgvector.sqlalchemy import Vector as PgVector
-from sqlalchemy import JSON, DateTime, Engine, LargeBinary, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Engine,
+    LargeBinary,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -114,6 +127,20 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["engine"] = self.engine
         return config
+
+
+def count(session: Session, model: type[Base], where: ColumnElement[bool]) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(where)) or 0
+
+
+def remove(session: Session, model: type[Base], where: ColumnElement[bool], dry_run: bool = False) -> int:
+    """Deletes the rows of `model` that match and says how many; `dry_run` only counts them, so that a
+    retention or erasure can be shown before it is done."""
+    if dry_run:
+        return count(session, model, where)
+    # Nothing of these rows is loaded in the session: no need to find and drop them there.
+    statement = delete(model).where(where).execution_options(synchronize_session=False)
+    return session.execute(statement).rowcount
 
 
 def _sqlite_pragmas(connection, _record) -> None:

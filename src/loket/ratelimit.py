@@ -1,24 +1,39 @@
 """Rate limits with the `limits` library, reported in the IETF `RateLimit-*` headers.
 
 The client is the connection's address, or the one a trusted proxy names (LOKET_TRUSTED_PROXIES).
-Counters live in this process's memory: with several app servers each counts its own share, which
-is why the limits are per server. A shared store (Redis, memcached) is one `storage_from_string` away.
+Counters live where LOKET_RATE_LIMIT_STORAGE says: this process's memory (`memory://`, right for one
+app server) or a Redis that all replicas share, so that together they enforce one limit.
+
+When the shared store cannot be reached, loket keeps answering and counts in this process's memory
+instead. A public service should not turn everyone away because its limiter's store is down, and
+limits that still hold per replica (at most one limit's worth per replica) keep a flood in check.
+The outage is logged once (`ratelimit.store_unavailable`), its end too (`ratelimit.store_back`); in
+between the store is tried again every RETRY_SECONDS rather than on every request, so a dead store
+slows down one request now and then, not all of them.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from loket.deps import component
 from loket.errors import LoketError
 from loket.i18n import N_, message, request_language
+from loket.logging import get_logger
+
+log = get_logger(__name__)
+RETRY_SECONDS = 5.0
+# A store beside the app answers in a millisecond; one that takes this long counts as unreachable.
+STORE_TIMEOUT_SECONDS = 0.5
 
 TOO_MANY_REQUESTS = N_(
     "You are asking many questions in a short time. Wait %(seconds)s seconds and try again."
@@ -53,23 +68,70 @@ class Verdict:
 
 
 class RateLimits:
-    def __init__(self, **limits: str) -> None:
-        """Named limits such as `client="30/minute"`; each key is counted per scope separately."""
+    def __init__(self, storage: str = "memory://", /, **limits: str) -> None:
+        """Named limits such as `client="30/minute"`, counted in `storage` (a `limits` storage URI);
+        each key is counted per scope separately."""
         self.items: dict[str, RateLimitItem] = {name: parse(text) for name, text in limits.items()}
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.local = MovingWindowRateLimiter(MemoryStorage())
+        self.shared: MovingWindowRateLimiter | None = None
+        if not storage.startswith("memory://"):
+            store = storage_from_string(
+                storage,
+                wrap_exceptions=True,
+                socket_timeout=STORE_TIMEOUT_SECONDS,
+                socket_connect_timeout=STORE_TIMEOUT_SECONDS,
+            )
+            self.shared = MovingWindowRateLimiter(store)
+        self.retry_seconds = RETRY_SECONDS
+        self._store_down = False
+        self._retry_at = 0.0
+        self._state = threading.Lock()
 
     def hit(self, **keys: str | None) -> Verdict:
         """Counts one request against every named limit whose key is given; the tightest one answers."""
+        if self.shared and time.monotonic() >= self._retry_at:
+            try:
+                verdict = self._count(self.shared, keys)
+            except StorageError as error:
+                self._store_unavailable(error)
+            else:
+                self._store_reachable()
+                return verdict
+        return self._count(self.local, keys)
+
+    def _count(self, limiter: MovingWindowRateLimiter, keys: dict[str, str | None]) -> Verdict:
         verdicts = []
         for name, key in keys.items():
             if key is None:
                 continue
             item = self.items[name]
-            allowed = self.limiter.hit(item, name, key)
-            stats = self.limiter.get_window_stats(item, name, key)
+            allowed = limiter.hit(item, name, key)
+            stats = limiter.get_window_stats(item, name, key)
             reset = max(0, math.ceil(stats.reset_time - time.time()))
             verdicts.append(Verdict(allowed, item.amount, stats.remaining, reset))
         return min(verdicts, key=lambda v: (v.allowed, v.remaining))
+
+    def _store_unavailable(self, error: StorageError) -> None:
+        with self._state:
+            self._retry_at = time.monotonic() + self.retry_seconds
+            if self._store_down:
+                return
+            self._store_down = True
+        # The error's kind only: its text may hold a key, and the keys are clients' addresses.
+        log.warning(
+            "ratelimit.store_unavailable",
+            error=type(error.storage_error).__name__,
+            counting="per process",
+            retry_seconds=self.retry_seconds,
+        )
+
+    def _store_reachable(self) -> None:
+        with self._state:
+            if not self._store_down:
+                return
+            self._store_down = False
+        # A warning like the outage's start: whoever is told of the outage is told of its end.
+        log.warning("ratelimit.store_back")
 
 
 def client_of(request: Request) -> str:

@@ -53,7 +53,10 @@ class Services:
             settings.rerank_depth,
         )
         identity = IdentityService(
-            db, timedelta(seconds=settings.session_idle_timeout), timedelta(seconds=settings.session_max_age)
+            db,
+            timedelta(seconds=settings.session_idle_timeout),
+            timedelta(seconds=settings.session_max_age),
+            tuple(settings.oidc_acr_values.split()),
         )
         cases = CaseService(db, identity, settings.harvest)
         composer, rewriter = _composer(settings, client)
@@ -111,4 +114,5 @@ def _oidc(settings: Settings) -> OidcClient | None:
         secret.get_secret_value() if secret else None,
         settings.oidc_scopes,
         settings.oidc_clock_skew,
+        tuple(settings.oidc_acr_values.split()),
     )

@@ -5,11 +5,13 @@
 //
 //   node tests/oidc/provider.mjs CONFIG.json
 //
-// CONFIG: {"port": int, "accounts": [{"sub", "claims": {...}}],
+// CONFIG: {"port": int, "accounts": [{"sub", "claims": {...}, "acr"?}],
 //          "clients": [{"client_id", "client_secret", "redirect_uris", "post_logout_redirect_uris", ...}],
 //          "id_token_ttl": seconds (default 600)}
 // Prints one line, `listening http://127.0.0.1:PORT` (the issuer), on stdout when ready; writes only
-// errors to stderr. tests/oidc.py starts and stops it.
+// errors to stderr. tests/oidc.py starts and stops it. An account's `acr` is the login level its
+// ID tokens carry, whatever `acr_values` the relying party asked for (a provider may give less); a
+// login form field `acr` stands for another method chosen at this login.
 
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -41,6 +43,8 @@ const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const port = config.port;
 const issuer = `http://127.0.0.1:${port}`;
 const accounts = new Map(config.accounts.map((account) => [account.sub, account]));
+// oidc-provider puts `acr` in ID tokens only when it knows some values.
+const acrValues = [...new Set(config.accounts.map((account) => account.acr).filter(Boolean))];
 
 // The scopes of ACM/IDM and the claims each one releases.
 const CLAIMS = {
@@ -81,6 +85,7 @@ const provider = new Provider(issuer, {
   },
   scopes: Object.keys(CLAIMS),
   claims: CLAIMS,
+  acrValues,
   // ACM/IDM puts the claims of the granted scopes in the ID token itself, not only at userinfo.
   conformIdTokenClaims: false,
   pkce: { required: () => true },
@@ -133,7 +138,7 @@ for (const event of ['authorization.error', 'grant.error', 'userinfo.error', 'en
   });
 }
 
-async function finishWithGrant(req, res, details, accountId) {
+async function finishWithGrant(req, res, details, accountId, acr) {
   let grant = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
   if (!grant || grant.accountId !== accountId) {
     grant = new provider.Grant({ accountId, clientId: details.params.client_id });
@@ -143,7 +148,7 @@ async function finishWithGrant(req, res, details, accountId) {
   grant.addOIDCScope(details.params.scope ?? 'openid');
   const grantId = await grant.save();
   const result = { consent: { grantId } };
-  if (details.prompt.name === 'login') result.login = { accountId };
+  if (details.prompt.name === 'login') result.login = { accountId, acr: acr || accounts.get(accountId).acr };
   await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });
 }
 
@@ -184,9 +189,10 @@ async function interaction(req, res, uid, action) {
     return send(res, 200, loginPage(uid));
   }
   if (req.method === 'POST' && action === 'login') {
-    const sub = (await readForm(req)).get('account');
+    const form = await readForm(req);
+    const sub = form.get('account');
     if (!accounts.has(sub)) return send(res, 400, page('Error', '<p>Unknown account.</p>'));
-    return finishWithGrant(req, res, details, sub);
+    return finishWithGrant(req, res, details, sub, form.get('acr'));
   }
   if (req.method === 'POST' && action === 'abort') {
     return provider.interactionFinished(req, res, {

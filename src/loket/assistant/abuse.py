@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from loket.assistant.checks import strip_invisible
+from loket.personal_data import strip_invisible
 
 THRESHOLD = 1.0
 _TAGS = re.compile("[\U000e0000-\U000e007f]")

@@ -11,12 +11,12 @@ import hmac
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from loket import clock
 from loket.assistant.models import ConversationRow, FeedbackRow, MessageRow, SwitchRow
 from loket.assistant.schemas import Answer, Holder, Status
-from loket.db import Database
+from loket.db import Database, remove
 from loket.errors import NotFound
 
 
@@ -66,6 +66,13 @@ class ConversationStore:
             return False
         with self.db.session() as session:
             return _holds(session.get(ConversationRow, conversation_id), holder)
+
+    def person(self, conversation_id: str) -> str | None:
+        """The person whose login reading it needs, if it was begun logged in."""
+        with self.db.session() as session:
+            return session.scalar(
+                select(ConversationRow.person_id).where(ConversationRow.id == conversation_id)
+            )
 
     def held(self, holder: Holder) -> str | None:
         """The id of the conversation whose token the holder has, if they may use it (a page without
@@ -163,18 +170,22 @@ class ConversationStore:
             row.rating, row.reason, row.created_at = rating, reason, clock.now()
             session.add(row)
 
-    def purge(self, older_than: timedelta) -> int:
-        """Removes conversations untouched for longer than the retention period, with their messages."""
-        cutoff = clock.now() - older_than
+    def purge(
+        self, older_than: timedelta, feedback_older_than: timedelta | None = None, dry_run: bool = False
+    ) -> dict[str, int]:
+        """Removes conversations untouched for longer than the retention period, with their messages and
+        feedback, and feedback older than its own; rows removed per table (`dry_run`: only counted)."""
+        moment = clock.now()
+        old_feedback = (
+            None if feedback_older_than is None else FeedbackRow.created_at < moment - feedback_older_than
+        )
         with self.db.session() as session:
-            old = select(ConversationRow.id).where(ConversationRow.updated_at < cutoff)
-            ids = list(session.scalars(old))
-            if ids:
-                messages = select(MessageRow.id).where(MessageRow.conversation_id.in_(ids))
-                session.execute(delete(FeedbackRow).where(FeedbackRow.message_id.in_(messages)))
-                session.execute(delete(MessageRow).where(MessageRow.conversation_id.in_(ids)))
-                session.execute(delete(ConversationRow).where(ConversationRow.id.in_(ids)))
-        return len(ids)
+            return _remove(session, ConversationRow.updated_at < moment - older_than, old_feedback, dry_run)
+
+    def erase_persons(self, person_ids: list[str], dry_run: bool = False) -> dict[str, int]:
+        """The conversations these persons began logged in; those begun anonymously are nobody's."""
+        with self.db.session() as session:
+            return _remove(session, ConversationRow.person_id.in_(person_ids), None, dry_run)
 
     def switch(self) -> Switch:
         with self.db.session() as session:
@@ -187,6 +198,23 @@ class ConversationStore:
             row.enabled, row.reason, row.changed_at = enabled, reason, clock.now()
             session.add(row)
         return self.switch()
+
+
+def _remove(
+    session, conversations: ColumnElement[bool], more_feedback: ColumnElement[bool] | None, dry_run: bool
+) -> dict[str, int]:
+    """The matching conversations with their messages and feedback, children first, in one transaction."""
+    ids = select(ConversationRow.id).where(conversations)
+    feedback = FeedbackRow.message_id.in_(select(MessageRow.id).where(MessageRow.conversation_id.in_(ids)))
+    if more_feedback is not None:
+        feedback = or_(feedback, more_feedback)
+    feedback_removed = remove(session, FeedbackRow, feedback, dry_run)
+    messages_removed = remove(session, MessageRow, MessageRow.conversation_id.in_(ids), dry_run)
+    return {
+        "conversations": remove(session, ConversationRow, conversations, dry_run),
+        "messages": messages_removed,
+        "feedback": feedback_removed,
+    }
 
 
 def _holds(row: ConversationRow | None, holder: Holder) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from loket.assistant.schemas import Holder
-from loket.cookies import is_secure
+from loket.cookies import host_only, is_secure
 from loket.identity.access import signed_in
 
 TOKEN_HEADER = "Loket-Conversation-Token"
@@ -20,13 +20,8 @@ COOKIE = "loket_conversation"
 TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
 
 
-def cookie_name(request: Request) -> str:
-    """`__Host-` needs `Secure`, which a browser refuses over plain HTTP (local development)."""
-    return f"__Host-{COOKIE}" if is_secure(request) else COOKIE
-
-
 def holder(request: Request) -> Holder:
-    token = request.headers.get(TOKEN_HEADER) or request.cookies.get(cookie_name(request))
+    token = request.headers.get(TOKEN_HEADER) or request.cookies.get(host_only(request, COOKIE))
     user = signed_in(request)
     return Holder(token[:TOKEN_LENGTH] if token else None, user.person.id if user else None)
 
@@ -35,11 +30,16 @@ def keep_token(request: Request, response: Response, token: str | None) -> None:
     """Gives the browser the token of the conversation it just began (nothing when it continued one)."""
     if token:
         response.set_cookie(
-            cookie_name(request), token, httponly=True, samesite="lax", secure=is_secure(request), path="/"
+            host_only(request, COOKIE),
+            token,
+            httponly=True,
+            samesite="lax",
+            secure=is_secure(request),
+            path="/",
         )
 
 
 def drop_token(request: Request, response: Response) -> None:
     response.delete_cookie(
-        cookie_name(request), path="/", httponly=True, samesite="lax", secure=is_secure(request)
+        host_only(request, COOKIE), path="/", httponly=True, samesite="lax", secure=is_secure(request)
     )

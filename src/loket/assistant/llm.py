@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import httpx
 
-from loket.assistant.checks import redacted
 from loket.assistant.compose import MAX_CITATIONS, Composition, answer_order, source_text
 from loket.assistant.grounding import sentences
 from loket.logging import get_logger
+from loket.personal_data import redacted
 from loket.search.analysis import primary_language
 from loket.search.rerank import passage, reorder
 from loket.search.schemas import SearchHit

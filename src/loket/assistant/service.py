@@ -12,7 +12,6 @@ import uuid
 from dataclasses import asdict, replace
 from datetime import timedelta
 
-from loket.assistant.checks import normalise, redacted
 from loket.assistant.compose import Composer
 from loket.assistant.conversations import Conversation, ConversationStore, Switch
 from loket.assistant.language import detect as detect_language
@@ -37,8 +36,9 @@ from loket.cases.service import CaseService
 from loket.catalog.service import service_page_path
 from loket.errors import BadRequest, LoketError, NotFound
 from loket.i18n import language_name, message, negotiate
-from loket.identity.schemas import SignedIn
+from loket.identity.schemas import Kind, SignedIn
 from loket.logging import get_logger
+from loket.personal_data import normalise, redacted
 from loket.search.analysis import primary_language
 from loket.search.schemas import SearchHit
 from loket.search.service import SearchService
@@ -132,8 +132,7 @@ class AssistantService:
             answer.answer = message(UNANSWERABLE, answer.language, infoline=self.infoline)
         trace = [asdict(step) for step in turn.trace]
         stored = answer
-        if turn.route == Route.OWN_CASE and turn.own_cases is not None:
-            # An answer from someone's cases is theirs alone: a conversation can be read by its id.
+        if turn.route == Route.OWN_CASE and user and not self._keeps_cases(user, conversation_id):
             stored = replace(answer, answer=message(OWN_CASE_NOT_STORED, answer.language), citations=[])
         person_id = user.person.id if user else None
         self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace, person_id)
@@ -194,13 +193,34 @@ class AssistantService:
             reason = redacted(reason)
         self.conversations.give_feedback(message_id, rating, reason)
 
+    def _keeps_cases(self, user: SignedIn, conversation_id: str | None) -> bool:
+        """An answer from cases is kept only where reading it again needs this person's login, and
+        only from their own cases: the right to see a mandator's or a company's cases can end, and a
+        kept answer would outlive it."""
+        if user.active.kind is not Kind.CITIZEN:
+            return False
+        return conversation_id is None or self.conversations.person(conversation_id) == user.person.id
+
     def _may_use(self, conversation_id: str, holder: Holder | None) -> bool:
         if holder is None:
             return self.conversations.exists(conversation_id)
         return self.conversations.held_by(conversation_id, holder)
 
     def purge(self, retention: timedelta) -> int:
-        return self.conversations.purge(retention)
+        """Conversations untouched for longer than `retention` (`loket conversations purge`): how many."""
+        return self.conversations.purge(retention)["conversations"]
+
+    def remove_expired(
+        self, conversations: timedelta, feedback: timedelta, dry_run: bool = False
+    ) -> dict[str, int]:
+        """What `loket purge` removes here: rows per table past their retention (`dry_run`: only counted).
+        Feedback cannot outlive the message it rates, so it goes with its conversation whatever its age."""
+        return self.conversations.purge(conversations, feedback, dry_run)
+
+    def erase_persons(self, person_ids: list[str], dry_run: bool = False) -> dict[str, int]:
+        """The conversations these persons began logged in, with their messages and feedback; those begun
+        anonymously cannot be told from anyone else's and are left to their retention."""
+        return self.conversations.erase_persons(person_ids, dry_run)
 
     def switch(self) -> Switch:
         return self.conversations.switch()

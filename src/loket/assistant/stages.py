@@ -7,7 +7,6 @@ crisis, abuse, language, routing, rewrite, compose, llm, grounding), so each can
 from __future__ import annotations
 
 from loket.assistant.abuse import assess
-from loket.assistant.checks import find_personal_data, normalise, redacted, strip_invisible
 from loket.assistant.compose import Composer, Composition, ExtractiveComposer, source_text
 from loket.assistant.crisis import Crisis
 from loket.assistant.crisis import detect as detect_crisis
@@ -37,6 +36,8 @@ from loket.assistant.texts import (
 )
 from loket.errors import BadRequest
 from loket.i18n import message, negotiate
+from loket.identity.schemas import StrongerLoginNeeded
+from loket.personal_data import find_personal_data, normalise, redacted, strip_invisible
 from loket.search.analysis import primary_language
 from loket.search.schemas import SearchFilters
 from loket.search.service import SearchService
@@ -149,14 +150,20 @@ class Routing:
 
 
 class OwnCaseAnswer:
-    """A logged-in person's question about their own cases, answered from those cases alone."""
+    """A logged-in person's question about their own cases, answered from those cases alone; a login
+    not strong enough for them is asked to log in again, as an anonymous one is asked to log in."""
 
     name = "own_cases"
 
     def run(self, turn: Turn) -> str:
         if turn.route != Route.OWN_CASE or turn.own_cases is None:
             return "not about own cases"
-        found = answer_from_cases(turn.redacted, turn.own_cases(), turn.language)
+        try:
+            cases = turn.own_cases()
+        except StrongerLoginNeeded as refused:
+            turn.stop(Status.NEEDS_LOGIN, refused.message)
+            return "stronger login needed"
+        found = answer_from_cases(turn.redacted, cases, turn.language)
         turn.cases_cited = found.cited
         turn.stop(Status.ANSWERED if found.cited else Status.UNANSWERABLE, found.text)
         return f"{len(found.cited)} cases cited"

@@ -1,7 +1,8 @@
 """The cases API: agencies write their source's cases with a bearer token; people read their own.
 
 A person reads the cases of the profile they act in, and a case they may not see is a 404 whether it
-exists or not. Every read is written to the access log of the person or organisation it is about.
+exists or not. Every read is written to the access log of the person or organisation it is about. A
+login below the configured level (`acr`) gets a 403 asking for a stronger login.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from loket.identity.access import SignedInDep
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 AGENCY_ERRORS = {401: {"description": "No valid agency token."}, 403: {"description": "Another source."}}
+PERSON_ERRORS = {
+    401: {"description": "Not logged in."},
+    403: {"description": "The login is not strong enough (`stronger_login_needed`), or a mandate refused."},
+}
 Text = Annotated[str, Field(max_length=2000)]
 Short = Annotated[str, Field(max_length=200)]
 
@@ -239,13 +244,13 @@ def get_case(source: Short, number: Short, agency: AgencyDep, cases: CasesDep) -
     return _agency_out(case)
 
 
-@router.get("/me/cases", response_model=CasesOut, responses={401: {"description": "Not logged in."}})
+@router.get("/me/cases", response_model=CasesOut, responses=PERSON_ERRORS)
 def my_cases(request: Request, user: SignedInDep, cases: CasesDep) -> CasesOut:
     """The running cases of the active profile, latest change first."""
     return CasesOut(cases=[summary_out(c) for c in cases.read_cases(user, request_language(request))])
 
 
-@router.get("/me/cases/{case_id}", response_model=CaseOut, responses={401: {"description": "Not logged in."}})
+@router.get("/me/cases/{case_id}", response_model=CaseOut, responses=PERSON_ERRORS)
 def my_case(case_id: str, request: Request, user: SignedInDep, cases: CasesDep) -> CaseOut:
     """One case with its timeline; 404 for a case the active profile may not see."""
     return case_out(cases.read_case(user, case_id, request_language(request)))

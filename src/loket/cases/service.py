@@ -18,14 +18,14 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, select
 
 from loket import clock
 from loket.cases.magda import parse_geef_dossiers, read_location
 from loket.cases.models import AgencyRow, CaseRow, CaseStatusRow, CaseSubjectRow
 from loket.cases.schemas import CaseDraft, Contact, Skipped, Status, Subject, SubjectType
 from loket.cases.texts import UNKNOWN_CASE
-from loket.db import Database
+from loket.db import Database, remove
 from loket.errors import BadRequest, NotFound
 from loket.harvest import HarvestPolicy
 from loket.i18n import message
@@ -332,6 +332,31 @@ class CaseService:
                         link=case.get("link"),
                     )
                 )
+
+    # Erasure
+
+    def erase_person(self, number: str, dry_run: bool = False) -> dict[str, int]:
+        """loket's copy of a person's cases (compact national number), in one transaction: a case about
+        them alone goes with its timeline; one about others too loses only its link to them. The agency
+        keeps its own record, and sending it again brings it back."""
+        theirs = and_(CaseSubjectRow.type == SubjectType.PERSON.value, CaseSubjectRow.key == number)
+        with self.db.session() as session:
+            linked = set(session.scalars(select(CaseSubjectRow.case_id).where(theirs)))
+            others = select(CaseSubjectRow.case_id).where(CaseSubjectRow.case_id.in_(linked), not_(theirs))
+            shared = set(session.scalars(others))
+            alone = linked - shared
+            statuses = remove(session, CaseStatusRow, CaseStatusRow.case_id.in_(alone), dry_run)
+            remove(session, CaseSubjectRow, CaseSubjectRow.case_id.in_(alone), dry_run)  # all theirs
+            removed = {
+                "cases": remove(session, CaseRow, CaseRow.id.in_(alone), dry_run),
+                "case statuses": statuses,
+                "links to cases shared with others": remove(
+                    session, CaseSubjectRow, and_(theirs, CaseSubjectRow.case_id.in_(shared)), dry_run
+                ),
+            }
+        if not dry_run:
+            log.info("cases.person_erased", cases=removed["cases"], shared=len(shared))
+        return removed
 
     # Reading
 

@@ -1,6 +1,7 @@
 """The demo's fictitious persons (`demo_persons.json`): logging in as them, and what they hold.
 
-Only with `LOKET_DEMO=1`, never in production (the settings refuse it).
+Only with `LOKET_DEMO=1`, never in production (the settings refuse it). A demo login counts as the
+weakest login level that may read personal data, so the demo shows what a real login would.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ DEMO_PERSONS = Path(__file__).parent / "demo_persons.json"
 
 
 class DemoPersons:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, acr: str | None = None) -> None:
         self.db = db
+        self.acr = acr
 
     def persons(self) -> list[dict]:
         return _demo()["persons"]
@@ -38,6 +40,7 @@ class DemoPersons:
             national_number=person["national_number"],
             method="demo",
             organisations=person["profiles"],
+            acr=self.acr,
             person_id=person["id"],
         )
 

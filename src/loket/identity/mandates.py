@@ -1,7 +1,8 @@
 """Mandates: a person lets another act for them, for all or some case types, for a period.
 
 A mandate is looked up again on every use, so revoking it, or its end date, takes effect at once; each
-use goes to the access log of the person who granted it.
+use goes to the access log of the person who granted it. Mandates, and whatever a profile reads, need
+a login of the configured level (`require_assurance`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from loket.db import Database
 from loket.errors import BadRequest, NotFound
 from loket.i18n import message
 from loket.identity import national_number
+from loket.identity.assurance import require_assurance
 from loket.identity.models import MandateRow, PersonRow
 from loket.identity.schemas import Forbidden, Kind, Mandate, Party, Person, Profile, SignedIn
 from loket.identity.texts import (
@@ -103,6 +105,7 @@ class Mandates:
 
         A mandate is checked again on every use: it may have been revoked or run out since login.
         """
+        require_assurance(signed_in, language)
         profile = signed_in.active
         if profile.kind is Kind.MANDATE:
             self._check(signed_in, language)
@@ -115,8 +118,10 @@ class Mandates:
         """The party of the active profile; None when there is none to read (no national number).
 
         Under a mandate, it is checked again here: a mandate revoked or run out since the session
-        began gives a clear refusal, logged.
+        began gives a clear refusal, logged. Every read of a profile's data passes here, so this is
+        where a login below the configured level is refused.
         """
+        require_assurance(signed_in, language)
         profile = signed_in.active
         if profile.kind is Kind.MANDATE:
             number = self._check(signed_in, language)
@@ -168,8 +173,10 @@ def mandate_profile(mandate: Mandate) -> Profile:
 
 
 def _require_self(signed_in: SignedIn, language: str) -> None:
+    """Mandates are managed in one's own name, with a login of the configured level."""
     if signed_in.active.kind is not Kind.CITIZEN:
         raise Forbidden(message(MANDATES_AS_SELF, language))
+    require_assurance(signed_in, language)
 
 
 def _mandate(row: MandateRow, mandator_name: str) -> Mandate:

@@ -11,13 +11,17 @@ from loket.db import Base, JsonType, UtcDateTime
 
 
 class PersonRow(Base):
-    """A person who logged in once. `subject` is the identity provider's `sub` with its issuer."""
+    """A person who logged in once, known by `subject`: the provider's `sub` with its issuer.
+
+    The national number is a claim the provider made, not a key: two issuers' accounts carrying the
+    same one stay two persons.
+    """
 
     __tablename__ = "identity_persons"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     subject: Mapped[str] = mapped_column(String(512), unique=True)
-    national_number: Mapped[str | None] = mapped_column(String(11), unique=True)
+    national_number: Mapped[str | None] = mapped_column(String(11), index=True)
     name: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_login_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -27,7 +31,9 @@ class SessionRow(Base):
     """A browser's login. Only the hash of the cookie's token is kept, so a database copy logs no one in.
 
     `profiles` holds the profiles the identity provider vouched for at this login (the company chosen
-    there, say); they end with the session rather than outlive the provider's say-so.
+    there, say); they end with the session rather than outlive the provider's say-so. `acr` is how
+    strongly the provider authenticated the person. The ID token itself is not kept: logging out at
+    the provider needs only loket's client id.
     """
 
     __tablename__ = "identity_sessions"
@@ -37,7 +43,7 @@ class SessionRow(Base):
     active_profile: Mapped[str] = mapped_column(String(128))
     profiles: Mapped[list] = mapped_column(JsonType)
     method: Mapped[str] = mapped_column(String(16))
-    id_token: Mapped[str | None] = mapped_column(Text)
+    acr: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -3,7 +3,8 @@
 Authlib builds the requests (authorization URL, PKCE challenge, random values); joserfc checks the ID
 token: signature against the provider's published keys, issuer, audience, expiry, issue time and
 nonce. The provider's metadata and keys come from discovery and are cached; an unknown key id fetches
-the keys again, so the provider can rotate them.
+the keys again, so the provider can rotate them. The ID token is read once, at login, and not kept:
+logging out at the provider names loket by its client id instead.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class OidcClient:
         client_secret: str | None,
         scopes: str,
         clock_skew: int,
+        acr_values: tuple[str, ...] = (),
         timeout: float = 10.0,
     ) -> None:
         self.issuer = issuer.rstrip("/")
@@ -57,6 +59,7 @@ class OidcClient:
         self.client_secret = client_secret
         self.scopes = scopes
         self.clock_skew = clock_skew
+        self.acr_values = acr_values
         self.http = httpx.Client(timeout=timeout)
         self._metadata: dict[str, Any] | None = None
         self._keys: KeySet | None = None
@@ -74,25 +77,29 @@ class OidcClient:
                 self._fetched_at = time.monotonic()
             return self._metadata
 
-    def login_request(self, redirect_uri: str) -> LoginRequest:
+    def login_request(self, redirect_uri: str, again: bool = False) -> LoginRequest:
+        """`again`: the provider must ask who logs in (and how) even when it has a session, so that a
+        person whose login was not strong enough can choose a stronger method."""
         state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
-        url = add_params_to_uri(
-            self.metadata()["authorization_endpoint"],
-            [
-                ("response_type", "code"),
-                ("client_id", self.client_id),
-                ("redirect_uri", redirect_uri),
-                ("scope", self.scopes),
-                ("state", state),
-                ("nonce", nonce),
-                ("code_challenge", create_s256_code_challenge(verifier)),
-                ("code_challenge_method", "S256"),
-            ],
-        )
+        params = [
+            ("response_type", "code"),
+            ("client_id", self.client_id),
+            ("redirect_uri", redirect_uri),
+            ("scope", self.scopes),
+            ("state", state),
+            ("nonce", nonce),
+            ("code_challenge", create_s256_code_challenge(verifier)),
+            ("code_challenge_method", "S256"),
+        ]
+        if self.acr_values:
+            params.append(("acr_values", " ".join(self.acr_values)))
+        if again:
+            params.append(("prompt", "login"))
+        url = add_params_to_uri(self.metadata()["authorization_endpoint"], params)
         return LoginRequest(url, state, nonce, verifier)
 
-    def finish_login(self, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> tuple[dict, str]:
-        """Exchanges the code and returns the ID token's validated claims and the raw ID token."""
+    def finish_login(self, code: str, redirect_uri: str, code_verifier: str, nonce: str) -> dict:
+        """Exchanges the code and returns the ID token's validated claims."""
         auth = (self.client_id, self.client_secret) if self.client_secret else None
         form = {
             "grant_type": "authorization_code",
@@ -111,7 +118,7 @@ class OidcClient:
         id_token = response.json().get("id_token")
         if not isinstance(id_token, str):
             raise OidcFailed("the token response holds no ID token")
-        return self.validate(id_token, nonce), id_token
+        return self.validate(id_token, nonce)
 
     def validate(self, id_token: str, nonce: str) -> dict:
         try:
@@ -130,14 +137,13 @@ class OidcClient:
             raise OidcFailed(f"ID token refused: {type(error).__name__}") from error
         return token.claims
 
-    def logout_url(self, id_token: str | None, post_logout_redirect_uri: str) -> str | None:
-        """RP-initiated logout at the provider, when it offers it."""
+    def logout_url(self, post_logout_redirect_uri: str) -> str | None:
+        """RP-initiated logout at the provider, when it offers it. Without an ID token as hint the
+        provider asks the person to confirm, and checks the return address against the client's."""
         endpoint = self.metadata().get("end_session_endpoint")
         if not endpoint:
             return None
         params = [("post_logout_redirect_uri", post_logout_redirect_uri), ("client_id", self.client_id)]
-        if id_token:
-            params.append(("id_token_hint", id_token))
         return add_params_to_uri(endpoint, params)
 
     def _key_set(self, id_token: str) -> KeySet:
@@ -163,8 +169,9 @@ class OidcClient:
 PROFILE_KINDS = {"BUR": "BUR", "EA": "EA", "VER": "VER", "LB": "LB", "GID": "LB", "OV": "LB"}
 
 
-def login_from_claims(claims: dict, names: dict[str, str], issuer: str, id_token: str) -> Login:
-    """Maps the provider's claims, by the configured claim names, onto a login."""
+def login_from_claims(claims: dict, names: dict[str, str], issuer: str) -> Login:
+    """Maps the provider's claims, by the configured claim names, onto a login. The person is the
+    issuer's subject; the national number is only what the issuer says about them."""
 
     def claim(key: str) -> str:
         value = claims.get(names.get(key, ""), "")
@@ -185,5 +192,5 @@ def login_from_claims(claims: dict, names: dict[str, str], issuer: str, id_token
         method="oidc",
         organisations=organisations,
         active_kind=kind,
-        id_token=id_token,
+        acr=str(claims["acr"]) if claims.get("acr") else None,
     )

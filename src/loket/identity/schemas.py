@@ -51,6 +51,12 @@ class Forbidden(LoketError):
     code = "forbidden"
 
 
+class StrongerLoginNeeded(Forbidden):
+    """The login's level (`acr`) is not one the configuration accepts for personal data."""
+
+    code = "stronger_login_needed"
+
+
 @dataclass(frozen=True)
 class Person:
     id: str
@@ -83,19 +89,22 @@ class Login:
     method: str
     organisations: list[dict] = field(default_factory=list)
     active_kind: str | None = None
-    id_token: str | None = None
+    acr: str | None = None  # how strongly the provider authenticated them
     person_id: str | None = None
 
 
 @dataclass(frozen=True)
 class SignedIn:
+    """`assured`: the login's `acr` is one the configuration accepts for personal data (or none is asked)."""
+
     token_hash: str
     person: Person
     profiles: tuple[Profile, ...]
     active: Profile
     roles: frozenset[Role]
     method: str
-    id_token: str | None
+    acr: str | None
+    assured: bool
 
     def has(self, role: Role) -> bool:
         return role in self.roles

@@ -2,7 +2,8 @@
 
 Each concern has its own part, and callers use the part they need: `sessions` (login, profiles,
 switching), `mandates` (acting for someone, checked on every use), `roles`, `access_log` (every read
-of personal data, visible to the person) and `demo` (the demo's fictitious persons).
+of personal data, visible to the person), `retention` (what `loket purge` and `loket persons erase`
+remove) and `demo` (the demo's fictitious persons).
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ from loket.db import Database
 from loket.identity.access_log import AccessLog
 from loket.identity.demo import DemoPersons
 from loket.identity.mandates import Mandates
+from loket.identity.retention import Retention
 from loket.identity.roles import Roles
 from loket.identity.sessions import Sessions
 
 
 class IdentityService:
-    def __init__(self, db: Database, idle_timeout: timedelta, max_age: timedelta) -> None:
+    def __init__(
+        self, db: Database, idle_timeout: timedelta, max_age: timedelta, acr_values: tuple[str, ...] = ()
+    ) -> None:
+        """`acr_values`: the login levels that may read personal data, weakest first; empty, any may."""
         self.access_log = AccessLog(db)
         self.mandates = Mandates(db)
         self.roles = Roles(db)
-        self.sessions = Sessions(db, idle_timeout, max_age, self.access_log)
-        self.demo = DemoPersons(db)
+        self.sessions = Sessions(db, idle_timeout, max_age, self.access_log, acr_values)
+        self.demo = DemoPersons(db, acr_values[0] if acr_values else None)
+        self.retention = Retention(db, idle_timeout)

@@ -1,7 +1,8 @@
 """Sessions and logins: who is logged in, with which profiles, and logins under way at the provider.
 
 Sessions live on the server: the browser holds a random token, the database only its hash. Every
-login gets a new token, with an idle and an absolute timeout.
+login gets a new token, with an idle and an absolute timeout. A login is linked to its person by the
+provider's issuer and subject only: a national number is a claim, never what merges two accounts.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 
 from loket import clock
 from loket.db import Database
 from loket.i18n import message
 from loket.identity.access_log import AccessLog
+from loket.identity.assurance import require_assurance
 from loket.identity.mandates import mandate_profile, received_by
 from loket.identity.models import LoginAttemptRow, PersonRow, SessionRow
 from loket.identity.roles import held
@@ -34,12 +36,19 @@ LOGIN_TIMEOUT = timedelta(minutes=10)
 
 class Sessions:
     def __init__(
-        self, db: Database, idle_timeout: timedelta, max_age: timedelta, access_log: AccessLog
+        self,
+        db: Database,
+        idle_timeout: timedelta,
+        max_age: timedelta,
+        access_log: AccessLog,
+        acr_values: tuple[str, ...] = (),
     ) -> None:
+        """`acr_values`: the login levels that may read personal data; empty, any may."""
         self.db = db
         self.idle_timeout = idle_timeout
         self.max_age = max_age
         self.access_log = access_log
+        self.acr_values = acr_values
 
     def sign_in(self, login: Login) -> tuple[str, SignedIn]:
         """A new session with a new token: whatever session the browser had before is not reused."""
@@ -58,14 +67,14 @@ class Sessions:
                     active_profile=active,
                     profiles=[_profile_json(p) for p in organisations],
                     method=login.method,
-                    id_token=login.id_token,
+                    acr=login.acr,
                     created_at=moment,
                     last_seen_at=moment,
                     expires_at=moment + self.max_age,
                 )
             )
             person_id = person.id
-        log.info("identity.signed_in", person=person_id, method=login.method)
+        log.info("identity.signed_in", person=person_id, method=login.method, acr=login.acr)
         signed_in = self._signed_in(token_hash(token))
         assert signed_in is not None
         return token, signed_in
@@ -95,7 +104,8 @@ class Sessions:
             )
             active = next((p for p in profiles if p.id == row.active_profile), profiles[0])
             roles = held(session, person.national_number)
-            return SignedIn(row.token_hash, person, profiles, active, roles, row.method, row.id_token)
+            assured = not self.acr_values or row.acr in self.acr_values
+            return SignedIn(row.token_hash, person, profiles, active, roles, row.method, row.acr, assured)
 
     def sign_out(self, signed_in: SignedIn) -> None:
         with self.db.session() as session:
@@ -103,11 +113,13 @@ class Sessions:
         log.info("identity.signed_out", person=signed_in.person.id)
 
     def switch(self, signed_in: SignedIn, profile_id: str, language: str) -> SignedIn:
-        """Acting under a mandate is a use of it, and recorded as one."""
+        """Acting under a mandate is a use of it, recorded as one, and needs the login level."""
         profile = next((p for p in signed_in.profiles if p.id == profile_id), None)
         if profile is None:
             log.warning("identity.profile_refused", person=signed_in.person.id)
             raise Forbidden(message(PROFILE_NOT_HELD, language))
+        if profile.kind is Kind.MANDATE:
+            require_assurance(signed_in, language)
         with self.db.session() as session:
             row = session.get(SessionRow, signed_in.token_hash)
             row.active_profile = profile.id
@@ -154,11 +166,9 @@ def token_hash(token: str) -> str:
 
 
 def person_for(session, login: Login, moment: datetime) -> PersonRow:
-    """The person of a login: by the provider's subject, else by national number, else new."""
-    clauses = [PersonRow.subject == login.subject]
-    if login.national_number:
-        clauses.append(PersonRow.national_number == login.national_number)
-    row = session.scalar(select(PersonRow).where(or_(*clauses)))
+    """The person of a login's issuer and subject, else a new one. The national number is what the
+    provider says now: another issuer's account with the same number is another person."""
+    row = session.scalar(select(PersonRow).where(PersonRow.subject == login.subject))
     if row is None:
         row = PersonRow(
             id=login.person_id or uuid.uuid4().hex,
@@ -172,6 +182,7 @@ def person_for(session, login: Login, moment: datetime) -> PersonRow:
         session.flush()
     else:
         row.name = login.name or row.name
+        row.national_number = login.national_number or row.national_number
         row.last_login_at = moment
     return row
 

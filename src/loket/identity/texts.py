@@ -19,3 +19,7 @@ MANDATE_NAME = N_("Fill in the name of the person you give the mandate to.")
 UNKNOWN_MANDATE = N_("That mandate does not exist, or you did not give it.")
 MANDATE_NOT_VALID = N_("This mandate does not apply today: it was revoked, has not started yet or has ended.")
 MANDATE_OUT_OF_SCOPE = N_("Your mandate does not cover this kind of case.")
+STRONGER_LOGIN_NEEDED = N_(
+    "The way you logged in is not strong enough for your personal data. "
+    "Log in again with a stronger method, such as your eID or itsme."
+)

@@ -20,6 +20,7 @@ from loket.catalog.schemas import CatalogItem, Section
 from loket.catalog.service import CatalogService
 from loket.db import Database
 from loket.logging import get_logger
+from loket.personal_data import redacted
 from loket.search import repository
 from loket.search.analysis import primary_language
 from loket.search.chunking import TITLE, chunk_item
@@ -100,12 +101,19 @@ class SearchService:
         return self._query_vectors(query)
 
     def _embed_query(self, query: str) -> np.ndarray:
-        return self.embedder.embed_queries([query])[0]
+        """Redacted first: the embedder may be a remote service, and a search box gets identifiers too."""
+        return self.embedder.embed_queries([redacted(query)])[0]
 
     def current_index(self) -> SearchIndex:
-        """The in-memory index for the catalogue as it is now, synced and rebuilt when it changed."""
+        """The in-memory index for the catalogue as it is now, synced and rebuilt when it changed.
+
+        A changed revision is read again under the lock: a thread that read it before another thread
+        rebuilt would rebuild once more, blocking every search meanwhile, and label the index as older.
+        """
         revision = (self.catalog.revision(), self.embedder.name)
         with self._lock:
+            if self._index is not None and revision != self._revision:
+                revision = (self.catalog.revision(), self.embedder.name)
             if self._index is None or revision != self._revision:
                 items = self.catalog.active_items()
                 self._sync(items)

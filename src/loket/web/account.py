@@ -23,7 +23,7 @@ from loket.errors import BadRequest, LoketError, NotFound
 from loket.i18n import message, request_language
 from loket.identity.access import clear_session_cookie, is_json, set_session_cookie, signed_in
 from loket.identity.oidc import OidcFailed, login_from_claims
-from loket.identity.schemas import Login, SignedIn, me_out
+from loket.identity.schemas import Login, SignedIn, StrongerLoginNeeded, me_out
 from loket.identity.service import IdentityService
 from loket.identity.texts import LOGIN_CANCELLED, LOGIN_FAILED, MANDATE_DATES, UNKNOWN_DEMO_PERSON
 from loket.logging import get_logger
@@ -31,7 +31,7 @@ from loket.ratelimit import limited
 from loket.web.chat import expired, read_form
 from loket.web.deps import IdentityDep, OidcDep, SettingsDep
 from loket.web.render import href_for, render
-from loket.web.security import CSRF_COOKIE, check_csrf
+from loket.web.security import check_csrf
 
 router = APIRouter(include_in_schema=False)
 log = get_logger(__name__)
@@ -71,10 +71,9 @@ def _new_session(request: Request, identity: IdentityService, login: Login) -> t
 
 
 def _with_session(request: Request, response: Response, token: str) -> Response:
-    """The new session's cookie. The CSRF cookie is dropped, so the next page makes a new one, and so
-    is the conversation's: a login does not take over a conversation begun before it."""
+    """The new session's cookie. The conversation's is dropped: a login does not take over a
+    conversation begun before it. (The CSRF token, signed for the old session, fits no more.)"""
     set_session_cookie(request, response, token)
-    response.delete_cookie(CSRF_COOKIE, path="/")
     holders.drop_token(request, response)
     return response
 
@@ -110,13 +109,15 @@ def login(
     oidc: OidcDep,
     identity: IdentityDep,
     return_to: str | None = None,
+    again: bool = False,
 ) -> Response:
-    """Sends the browser to the identity provider, remembering (server-side) what must come back."""
+    """Sends the browser to the identity provider, remembering (server-side) what must come back.
+    `again`: the provider asks again how the person logs in (after a login not strong enough)."""
     language = request_language(request)
     if oidc is None:
         return RedirectResponse(href_for(language)("/aanmelden", return_to=safe_return(return_to)), 303)
     try:
-        attempt = oidc.login_request(_redirect_uri(request))
+        attempt = oidc.login_request(_redirect_uri(request), again)
     except OidcFailed as error:
         log.error("identity.provider_unusable", reason=str(error))
         infoline = settings.infoline
@@ -154,13 +155,13 @@ async def callback(
         log.info("identity.login_cancelled", error=(error or "no code")[:40])
         return _error(request, 400, message(LOGIN_CANCELLED, language))
     try:
-        claims, id_token = await run_in_threadpool(
+        claims = await run_in_threadpool(
             oidc.finish_login, code, _redirect_uri(request), attempt.code_verifier, attempt.nonce
         )
     except OidcFailed as problem:
         log.warning("identity.login_refused", reason=str(problem))
         return _error(request, 400, failed)
-    login_ = login_from_claims(claims, settings.oidc_claims, oidc.issuer, id_token)
+    login_ = login_from_claims(claims, settings.oidc_claims, oidc.issuer)
     token, _ = _new_session(request, identity, login_)
     response = _with_session(request, RedirectResponse(attempt.return_to, status_code=303), token)
     response.delete_cookie(LOGIN_COOKIE)
@@ -179,7 +180,7 @@ async def logout(request: Request, oidc: OidcDep, identity: IdentityDep) -> Resp
         identity.sessions.sign_out(user)
         if user.method == "oidc" and oidc is not None:
             try:
-                provider_logout = oidc.logout_url(user.id_token, _base_url(request) + "/")
+                provider_logout = oidc.logout_url(_base_url(request) + "/")
             except OidcFailed as error:
                 log.warning("identity.provider_logout_unusable", reason=str(error))
     if is_json(request):
@@ -239,9 +240,12 @@ def account(request: Request, identity: IdentityDep) -> Response:
     if isinstance(user, Response):
         return user
     language = request_language(request)
-    granted, received = ([], [])
+    granted, received, refusal = [], [], None
     if user.active.kind == "BUR":
-        granted, received = identity.mandates.of(user, language)
+        try:
+            granted, received = identity.mandates.of(user, language)
+        except StrongerLoginNeeded as refused:
+            refusal = refused.message
     identity.access_log.record_own_view(user)
     return render(
         request,
@@ -250,9 +254,18 @@ def account(request: Request, identity: IdentityDep) -> Response:
         page="account",
         granted=granted,
         received=received,
+        stronger_login=refusal,
         accesses=identity.access_log.accesses(user, limit=20),
         today=date.today().isoformat(),
     )
+
+
+def stronger_login(request: Request, text: str) -> Response:
+    """The page for a login not strong enough for what it asked: a link to log in again, asking the
+    provider to let the person choose a stronger method, and back to this page (or their profile)."""
+    here = safe_return(request.url.path) if request.method == "GET" else ACCOUNT_PAGE
+    language = request_language(request)
+    return render(request, "stronger_login.html", language, status_code=403, text=text, return_to=here)
 
 
 async def _form_for(request: Request) -> tuple[SignedIn | None, dict[str, str], str]:

@@ -25,6 +25,7 @@ from loket.deps import component, provide
 from loket.errors import LoketError
 from loket.i18n import plain, request_language
 from loket.identity import routes as identity_routes
+from loket.identity.schemas import StrongerLoginNeeded
 from loket.logging import get_logger
 from loket.ratelimit import RateLimits
 from loket.search import routes as search_routes
@@ -32,7 +33,7 @@ from loket.services import Services
 from loket.web import account, cases, chat, health, pages, widget
 from loket.web.metrics import Metrics
 from loket.web.render import render
-from loket.web.security import SecurityHeaders, headers_for
+from loket.web.security import BodyLimit, SecurityHeaders, headers_for
 
 HERE = Path(__file__).parent
 log = get_logger(__name__)
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     metrics = app.state.metrics = Metrics()
     limits = RateLimits(
+        settings.rate_limit_storage,
         client=settings.rate_limit_client,
         conversation=settings.rate_limit_conversation,
         search=settings.rate_limit_search,
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     provide(app, *services.parts(), limits)
     app.middleware("http")(metrics.middleware)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
     # Server-sent events are never compressed (Starlette leaves text/event-stream alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders, form_origin=_origin(settings.oidc_issuer), https=settings.https)
@@ -106,6 +109,8 @@ async def _loket_error(request: Request, error: LoketError) -> Response:
     if _for_people(request):
         if error.status_code == 404:
             return _not_found(request)
+        if isinstance(error, StrongerLoginNeeded):
+            return account.stronger_login(request, error.message)
         response = _error_page(request, error.status_code, error.message)
     else:
         body = {"error": {"code": error.code, "message": error.message}}

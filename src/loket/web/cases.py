@@ -1,7 +1,8 @@
 """The person's own cases: the list, and one case with its timeline and what they still have to do.
 
 They follow the profile the person acts in, like the API (`CaseService.read_cases`), and every view is
-written to the access log.
+written to the access log. A login not strong enough gets a page asking for a stronger one
+(`loket.web.account.stronger_login`, by the app's error handler).
 """
 
 from __future__ import annotations

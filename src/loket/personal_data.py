@@ -1,4 +1,5 @@
-"""Input checks that run before a question is searched, answered, stored or logged.
+"""Personal identifiers in typed text, found before a question or a query is searched, answered,
+stored, logged or sent to a model, an embedder or a re-ranker; and typed text normalised.
 
 Personal identifiers are found twice over. Validating libraries (checksums, not just shapes) find
 the real ones, so an amount or a year is not mistaken for a national number: a question holding one
