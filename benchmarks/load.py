@@ -192,7 +192,9 @@ def prepare_database(options: argparse.Namespace, workdir: str) -> tuple[str, ob
 
 
 def add_agency(env: dict[str, str]) -> tuple[str, str]:
-    """(source, bearer token) of a new agency; `loket agencies add` runs loket's migrations first."""
+    """(source, bearer token) of a new agency, after `loket db upgrade` (as a deployment runs it first:
+    on PostgreSQL no other command migrates)."""
+    subprocess.run([str(LOKET), "db", "upgrade"], env=env, capture_output=True, text=True, check=True)
     source = f"load-{uuid.uuid4().hex[:8]}"
     command = [str(LOKET), "agencies", "add", source]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)

@@ -88,7 +88,7 @@ def _build_sqlite_template(kept: Path, template: Path, corpora: tuple[tuple[Path
         services.catalog.ingest_location(str(location), source=source)
     services.search.sync()
     with services.db.engine.begin() as connection:
-        for table in ("search_chunks", "catalog_item_versions", "catalog_items"):
+        for table in ("search_chunks", "search_index_state", "catalog_item_versions", "catalog_items"):
             connection.execute(text(f"DELETE FROM {table}"))
     with services.db.engine.connect() as connection:  # SQLite cannot checkpoint inside a transaction
         connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

@@ -1,6 +1,7 @@
 """A real OpenID Connect provider for the login tests: the npm package oidc-provider under Node
-(tests/oidc/provider.mjs), with the scopes and claims of the Flemish government's identity platform
-(ACM/IDM) and a one-click login page listing fictitious test persons.
+(deploy/trial-idp/provider.mjs), with the scopes and claims of the Flemish government's identity platform
+(ACM/IDM) and a one-click login page listing fictitious test persons. The same program is the trial
+provider of deploy/compose.yaml; here it gets a config of its own for each run (see its header).
 
     with oidc_provider(DEMO_ACCOUNTS, [demo_client("http://testserver")]) as idp:
         idp.issuer  # http://127.0.0.1:PORT, discovery at idp.metadata_url
@@ -39,9 +40,9 @@ import pytest
 from tests.web_support import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-PROGRAM = ROOT / "tests" / "oidc" / "provider.mjs"
+PROGRAM = ROOT / "deploy" / "trial-idp" / "provider.mjs"
 PACKAGE = ROOT / "node_modules" / "oidc-provider" / "package.json"
-VERSION = "9.13.3"  # as pinned in package.json
+VERSION = "9.13.3"  # as pinned in package.json (and deploy/trial-idp/package.json, for the image)
 START_TIMEOUT = 20  # seconds; it starts in well under one
 
 SCOPES = "openid profile rrn vo ssm_mandaat"  # every scope the provider knows

@@ -12,8 +12,9 @@ PASSPORT_LOST = "Wat moet ik doen als ik mijn paspoort of identiteitskaart kwijt
 
 @pytest.fixture
 def loaded(client):
-    report = client.app.state.services.catalog.ingest_location(str(VAC / "rijksoverheid_vacs_bzk.csv"))
-    assert report.created == 175
+    services = client.app.state.services
+    assert services.catalog.ingest_location(str(VAC / "rijksoverheid_vacs_bzk.csv")).created == 175
+    services.search.sync()  # what the job a catalogue change queues does
     return client
 
 

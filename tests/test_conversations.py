@@ -356,6 +356,7 @@ def test_cli_purge_keeps_conversations_within_the_days_given(services, loket):
 
 def test_cli_ask_continues_a_conversation(services, loket):
     assert services.catalog.ingest_location(str(BZK)).created == 175
+    services.search.sync()  # what the job a catalogue change queues does
     first = loket("ask", "Hoe vraag ik een paspoort aan?", "--json")
     assert first.exit_code == 0, first.output
     answer = json.loads(first.stdout)
@@ -374,6 +375,7 @@ def test_cli_ask_continues_a_conversation(services, loket):
 def test_cli_ask_without_a_question_is_one_conversation(services, loket):
     """Typed questions, one per line, belong to one conversation; an empty line ends it."""
     assert services.catalog.ingest_location(str(BZK)).created == 175
+    services.search.sync()  # what the job a catalogue change queues does
     result = loket("ask", input="Hoe vraag ik een paspoort aan?\nen voor mijn kind?\n\nHallo\n")
     assert result.exit_code == 0, result.output
     assert result.output.count("(answered)") == 2

@@ -11,6 +11,7 @@ from loket.catalog.service import DEMO_CATALOGUE, DEMO_SOURCE
 def demo(services):
     report = services.catalog.load_demo_if_empty()
     assert report is not None and report.ok, report and report.problems
+    services.search.sync()  # what the job a catalogue change queues does
     return services
 
 

@@ -27,6 +27,8 @@ from typer.testing import CliRunner
 
 from loket.cli import app as cli
 from loket.config import Settings
+from tests.oidc import PROGRAM
+from tests.oidc import VERSION as OIDC_PROVIDER_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -161,6 +163,27 @@ def test_compose_holds_no_secrets(compose):
     used = {match["name"] for match in _VARIABLE.finditer(COMPOSE.read_text())}
     assert used <= set(example), "document each variable in deploy/.env.example"
     assert ".env" in (DEPLOY / ".gitignore").read_text().split()
+
+
+def test_compose_trial_idp_runs_the_tests_provider_with_its_secret_from_the_environment(compose):
+    """The trial provider is the program the login tests run (tests/oidc.py), on the same oidc-provider;
+    its config.json names the client's address and secret only as ${NAME}s of the service's environment."""
+    trial = DEPLOY / compose["services"]["idp"]["build"]["context"]
+    instructions = _instructions(trial / "Dockerfile")
+    (command,) = [args for op, args in instructions if op == "CMD"]
+    node, program, config_file = json.loads(command)
+    assert node == "node" and trial / program == PROGRAM
+    assert f"{program} {config_file} ./" in [args for op, args in instructions if op == "COPY"]
+    package = json.loads((trial / "package.json").read_text())
+    lock = json.loads((trial / "package-lock.json").read_text())
+    assert package["dependencies"]["oidc-provider"] == OIDC_PROVIDER_VERSION
+    assert lock["packages"]["node_modules/oidc-provider"]["version"] == OIDC_PROVIDER_VERSION
+    text = (trial / config_file).read_text()
+    config = json.loads(text)
+    assert config["host"] == "0.0.0.0", "reachable from the other containers and the published port"
+    assert [client["client_secret"] for client in config["clients"]] == ["${TRIAL_IDP_CLIENT_SECRET}"]
+    environment = compose["services"]["idp"]["environment"]
+    assert set(re.findall(r"\$\{(\w+)\}", text)) <= set(environment)
 
 
 def test_compose_settings_exist_and_are_safe_to_put_online(compose, monkeypatch):

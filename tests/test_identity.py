@@ -594,6 +594,7 @@ PUBLIC = {
     "/api/v1/ask",
     "/api/v1/feedback",
     "/api/v1/conversations/{conversation_id}",
+    "/api/v1/events/conversations/{conversation_id}",
     "/aanmelden",
     "/auth/login",
     "/auth/callback",

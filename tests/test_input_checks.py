@@ -77,7 +77,9 @@ def test_a_question_with_a_national_number_is_refused_and_not_repeated(client, c
 
 
 def test_invisible_characters_do_not_change_the_answer(client):
-    client.app.state.services.catalog.load_demo_if_empty()
+    services = client.app.state.services
+    services.catalog.load_demo_if_empty()
+    services.search.sync()  # what the job a catalogue change queues does
     plain = client.post("/api/v1/ask", json={"question": "Ik wil een vzw oprichten"}).json()
     hidden = client.post(
         "/api/v1/ask", json={"question": "Ik wil een\u200b vzw\u2060 oprichten\ufeff"}

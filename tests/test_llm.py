@@ -53,6 +53,7 @@ def _closed_port() -> int:
 def _load_vac(services: Services) -> Services:
     report = services.catalog.ingest_location(str(BZK))
     assert report.created == 175
+    services.search.sync()  # what the job a catalogue change queues does
     return services
 
 

@@ -9,8 +9,15 @@ from loket.db import Base, Database
 def test_migrations_create_exactly_the_models(database):
     assert database.is_current()
     with database.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": _ours})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def _ours(item, name, kind, reflected, compare_to) -> bool:
+    """The job queue's tables are procrastinate's (migration 0010 applies its schema), not models."""
+    table = item if kind == "table" else getattr(item, "table", None)
+    return table is None or not table.name.startswith("procrastinate_")
 
 
 def test_upgrade_twice_changes_nothing(database):

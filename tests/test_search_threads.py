@@ -122,20 +122,20 @@ def test_search_gives_every_thread_the_hits_one_thread_gets(services, eager_swit
 
 
 def test_a_search_that_read_the_old_revision_does_not_rebuild_the_new_index(services, monkeypatch):
-    """A thread that read the catalogue's revision just before another thread rebuilt the index takes
+    """A thread that read the index's revision just before another thread rebuilt the index takes
     that index when it gets the lock, instead of rebuilding it again (a rebuild blocks every search)."""
     search = SearchService(services.db, services.catalog, services.search.embedder, services.search.synonyms)
     revision = ["before"]
     read, go = threading.Event(), threading.Event()
 
-    def catalogue_revision() -> str:
+    def index_revision(session, embedder) -> str:
         seen = revision[0]
         if threading.current_thread().name == "late" and not read.is_set():
             read.set()
             go.wait(timeout=10)
         return seen
 
-    monkeypatch.setattr(services.catalog, "revision", catalogue_revision)
+    monkeypatch.setattr(search_service.repository, "index_revision", index_revision)
     search.current_index()
     builds: list[object] = []
     index = search_service.SearchIndex
@@ -144,7 +144,7 @@ def test_a_search_that_read_the_old_revision_does_not_rebuild_the_new_index(serv
     late = threading.Thread(target=search.current_index, name="late")
     late.start()
     assert read.wait(timeout=10)
-    revision[0] = "after"  # the catalogue changes after the late thread read its revision
+    revision[0] = "after"  # a sync finishes after the late thread read the revision
     search.current_index()
     go.set()
     late.join()

@@ -29,6 +29,9 @@ PLUMBING = (
     "cookies",
     "ratelimit",
     "harvest",
+    "jobs",
+    "events",
+    "personal_data",
 )
 
 

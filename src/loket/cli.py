@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -20,10 +20,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from loket.cases.magda import CaseSourceError
 from loket.catalog.importers import FORMAT_NAMES
 from loket.config import Settings, settings_reference
+from loket.db import SchemaBehind, SchemaState
 from loket.errors import LoketError
 from loket.identity import national_number as national_numbers
 from loket.identity.retention import Erasure
@@ -61,14 +63,28 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _services(migrate: bool = False, quiet: bool = True) -> Services:
-    """Interactive commands print their own results; only the server logs at the configured level."""
+def _services(migrate: bool = False, quiet: bool = True, command: str = "loket") -> Services:
+    """Interactive commands print their own results; only the server logs at the configured level.
+
+    `migrate`: the command uses the tables. SQLite (embedded, one process) is migrated on the spot;
+    PostgreSQL only checked (`Database.prepare`): a schema behind this loket is one line on stderr,
+    starting with `command`, and exit 2."""
     settings = _settings()
     configure_logging("WARNING" if quiet else settings.log_level)
     services = Services.build(settings)
     if migrate:
-        services.db.upgrade()
+        try:
+            services.db.prepare()
+        except SchemaBehind as error:
+            _refuse(command, error.message)
+        except OperationalError as error:
+            _refuse(command, f"cannot reach the database: {str(error.orig).strip().splitlines()[0]}")
     return services
+
+
+def _refuse(command: str, reason: str) -> NoReturn:
+    err.print(f"{command}: {reason}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
 
 
 @app.command()
@@ -76,8 +92,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the web app and the API (migrates the database first). In production (the default unless
-    LOKET_DEMO is on) only behind an https public address."""
+    """Serve the web app and the API. In production (the default unless LOKET_DEMO is on) only behind
+    an https public address.
+
+    On SQLite (the embedded setup, one process) it migrates the database first, so that `make run`
+    stays one command. On PostgreSQL it does not: `loket db upgrade` is a step of its own, before new
+    replicas start. A schema behind this loket is refused with one line on stderr (exit 2); one ahead
+    of it (a newer release migrated it during a rolling upgrade) is served, with a warning logged.
+    With LOKET_DEMO=1 the demo (catalogue, persons, cases) is seeded, each part once per database."""
     import uvicorn
 
     from loket.web.app import create_app
@@ -91,18 +113,34 @@ def serve(
             highlight=False,
         )
         raise typer.Exit(2)
-    services = _services(migrate=True, quiet=False)
-    if services.settings.demo and (report := services.catalog.load_demo_if_empty()):
+    services = _services(migrate=True, quiet=False, command="loket serve")
+    if report := services.seed_demo():
         err.print(f"Loaded the demo catalogue: {report.created} items.")
-    if services.settings.demo_login:
-        services.identity.demo.load()
-        services.cases.load_demo()
     _sync_search(services)
     services.assistant.warm_up()
+    if services.jobs.embedded:
+        services.jobs.run_in_process()  # on PostgreSQL, `loket worker` processes run them
     # The app serves with these services: the index and the models loaded above are its own.
     # Whom to believe about the client is LOKET_TRUSTED_PROXIES' to say (create_app), not uvicorn's.
     app = create_app(services=services)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    # Open event streams would hold a stop up for ever: after 10 s they are cut, and their clients
+    # resume elsewhere with Last-Event-ID.
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", proxy_headers=False, timeout_graceful_shutdown=10
+    )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs this process runs at once.")] = 1,
+) -> None:
+    """Run the jobs (index syncs, the nightly purge, retries of jobs whose worker died) until stopped
+    (SIGTERM or Ctrl-C: the job under way is finished first). Needs PostgreSQL; on SQLite `loket
+    serve` runs the jobs itself."""
+    if _settings().sqlalchemy_url.startswith("sqlite"):
+        _refuse("loket worker", "needs PostgreSQL (LOKET_DATABASE_URL); on SQLite, loket serve runs the jobs")
+    services = _services(migrate=True, quiet=False, command="loket worker")
+    services.jobs.work(concurrency)
 
 
 @app.command()
@@ -299,9 +337,9 @@ def purge(
     ] = False,
 ) -> None:
     """Remove everything personal that is past its retention (the LOKET_*_RETENTION_* settings): untouched
-    conversations with their messages, feedback, ended logins, logins never finished, and the access
-    log. Run it daily (cron, a systemd timer). Cases are not purged: they are the agencies' records,
-    which loket keeps a copy of as they send them."""
+    conversations with their messages, feedback, ended logins, logins never finished, the access log
+    and the events streamed to pages. The jobs do this every night; this is the same, now. Cases are
+    not purged: they are the agencies' records, which loket keeps a copy of as they send them."""
     services = _services(migrate=True)
     settings = services.settings
     kept_for = {
@@ -311,17 +349,9 @@ def purge(
         "sessions": _amount(settings.session_retention_days, "day") + " after ending",
         "login attempts": _amount(settings.login_attempt_retention_minutes, "minute") + " after timing out",
         "access log": _amount(settings.access_log_retention_days, "day"),
+        "events": _amount(settings.event_retention_hours, "hour"),
     }
-    removed = services.assistant.remove_expired(
-        timedelta(days=settings.conversation_retention_days),
-        timedelta(days=settings.feedback_retention_days),
-        dry_run,
-    ) | services.identity.retention.remove_expired(
-        timedelta(days=settings.session_retention_days),
-        timedelta(minutes=settings.login_attempt_retention_minutes),
-        timedelta(days=settings.access_log_retention_days),
-        dry_run,
-    )
+    removed = services.purge(dry_run)
     table = Table("kind", "kept for", "would be removed" if dry_run else "removed")
     for kind, rows in removed.items():
         table.add_row(kind, kept_for[kind], str(rows))
@@ -622,6 +652,15 @@ def _evaluating(label: str, run):
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply all database migrations."""
-    services = _services(migrate=True)
-    out.print(f"Database is current: {services.db.is_current()}")
+    """Apply all database migrations: on PostgreSQL run it before new replicas start (`loket serve` does
+    not migrate there). Two at once take turns (an advisory lock); a database already migrated by a
+    newer release is left as it is."""
+    schema = _services().db.upgrade()
+    if schema.state is SchemaState.AHEAD:
+        out.print(
+            f"Database is ahead of this loket (at {schema.revision}, this loket knows up to {schema.head}): "
+            "left as it is",
+            highlight=False,
+        )
+        return
+    out.print(f"Database is current: {schema.state is SchemaState.CURRENT}")

@@ -148,6 +148,18 @@ class Settings(BaseSettings):
         "one (e.g. `openssl rand -base64 32`). Unset: a random one per process, so a form from another "
         "replica or from before a restart is refused and must be sent again.",
     )
+    event_retention_hours: int = Field(
+        72,
+        gt=0,
+        description="Hours the events streamed to pages (ids only) are kept for a client that reconnects; "
+        "then `loket purge` removes them.",
+    )
+    jobs_stalled_after: int = Field(
+        60,
+        gt=0,
+        description="Seconds without a sign of life from a `loket worker` after which its job under way is "
+        "run again by another worker (jobs are safe to run twice).",
+    )
     max_request_kb: int = Field(
         256, description="The largest request body loket reads, in KB; a longer one is refused (413) unread."
     )

@@ -13,7 +13,7 @@ import structlog
 
 def configure(level: str = "INFO") -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level.upper())
-    for chatty in ("bm25s", "alembic"):
+    for chatty in ("bm25s", "alembic", "procrastinate"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     structlog.configure(
         processors=[

@@ -1,9 +1,18 @@
-"""Imports every block's tables, so Alembic and tests see the whole schema."""
+"""Imports every block's tables, and the shared ones of plumbing (events), so Alembic and tests see the
+whole schema."""
 
+from loket import events
 from loket.assistant import models as assistant_models
 from loket.cases import models as cases_models
 from loket.catalog import models as catalog_models
 from loket.identity import models as identity_models
 from loket.search import models as search_models
 
-__all__ = ["assistant_models", "cases_models", "catalog_models", "identity_models", "search_models"]
+__all__ = [
+    "assistant_models",
+    "cases_models",
+    "catalog_models",
+    "events",
+    "identity_models",
+    "search_models",
+]

@@ -10,11 +10,14 @@ from loket.assistant.conversations import ConversationStore
 from loket.assistant.llm import ChatClient, LLMComposer, LLMReranker, LLMRewriter
 from loket.assistant.service import AssistantService
 from loket.cases.service import CaseService
+from loket.catalog.schemas import IngestReport
 from loket.catalog.service import CatalogService
 from loket.config import Settings
 from loket.db import Database
+from loket.events import EventBus
 from loket.identity.oidc import OidcClient
 from loket.identity.service import IdentityService
+from loket.jobs import Jobs
 from loket.search.embedders import make_embedder
 from loket.search.rerank import CrossEncoderReranker, Reranker
 from loket.search.service import SearchService
@@ -32,6 +35,39 @@ class Services:
     identity: IdentityService
     oidc: OidcClient | None
     cases: CaseService
+    jobs: Jobs
+    events: EventBus
+
+    def purge(self, dry_run: bool = False) -> dict[str, int]:
+        """Everything personal past its retention, removed by each block (`loket purge`, and daily as a
+        job): rows per kind."""
+        settings = self.settings
+        return (
+            self.assistant.remove_expired(
+                timedelta(days=settings.conversation_retention_days),
+                timedelta(days=settings.feedback_retention_days),
+                dry_run,
+            )
+            | self.identity.retention.remove_expired(
+                timedelta(days=settings.session_retention_days),
+                timedelta(minutes=settings.login_attempt_retention_minutes),
+                timedelta(days=settings.access_log_retention_days),
+                dry_run,
+            )
+            | {"events": self.events.prune(timedelta(hours=settings.event_retention_hours), dry_run)}
+        )
+
+    def seed_demo(self) -> IngestReport | None:
+        """With LOKET_DEMO=1: the demo catalogue (into an empty catalogue) and, with the demo login, the
+        demo persons and their cases. Each part once per database (`loket_seeds`): a restart neither
+        duplicates it nor brings back what an operator removed. The catalogue's report if loaded now."""
+        if not self.settings.demo:
+            return None
+        report = self.db.seed_once("demo.catalogue", self.catalog.load_demo_if_empty)
+        if self.settings.demo_login:
+            self.db.seed_once("demo.persons", self.identity.demo.load)
+            self.db.seed_once("demo.cases", self.cases.load_demo)
+        return report
 
     def parts(self) -> tuple[object, ...]:
         """Everything built, for `loket.deps.provide` (which skips the OpenID client when there is none)."""
@@ -40,7 +76,9 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         db = Database(settings.sqlalchemy_url, hide_parameters=settings.production)
-        catalog = CatalogService(db, settings.harvest)
+        jobs = Jobs(db, settings.jobs_stalled_after)
+        events = EventBus(db)
+        catalog = CatalogService(db, settings.harvest, jobs)
         synonyms = Synonyms.load(BUILT_IN_SYNONYMS, settings.synonyms_file)
         client = _chat_client(settings)
         search = SearchService(
@@ -69,8 +107,13 @@ class Services:
             settings.emergency_number,
             settings.suicide_line,
             settings.infoline,
+            events=events,
         )
-        return cls(settings, db, catalog, search, assistant, identity, _oidc(settings), cases)
+        services = cls(
+            settings, db, catalog, search, assistant, identity, _oidc(settings), cases, jobs, events
+        )
+        jobs.declare(sync_index=search.sync, purge=services.purge)
+        return services
 
 
 def _chat_client(settings: Settings) -> ChatClient | None:

@@ -11,7 +11,7 @@ import hmac
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from loket import clock
 from loket.assistant.models import ConversationRow, FeedbackRow, MessageRow, SwitchRow
@@ -103,24 +103,38 @@ class ConversationStore:
     def add(
         self, answer: Answer, question: str, standalone: str, trace: list[dict], person_id: str | None = None
     ) -> None:
-        """Stores a turn; a conversation's first also stores who holds it (`answer.conversation_token`)."""
+        """Stores a turn; a conversation's first also stores who holds it (`answer.conversation_token`).
+
+        Turns stored at once on one conversation take turns: the transaction begins by writing the
+        conversation's row, which locks it on PostgreSQL and takes the write lock on SQLite, so the
+        next position is read with every earlier turn committed. The database's unique (conversation,
+        position) is the backstop."""
         now = clock.now()
         with self.db.session() as session:
-            conversation = session.get(ConversationRow, answer.conversation_id)
-            if conversation is None:
-                conversation = ConversationRow(
-                    id=answer.conversation_id,
-                    created_at=now,
-                    updated_at=now,
-                    token_hash=token_hash(answer.conversation_token) if answer.conversation_token else None,
-                    person_id=person_id,
+            touched = session.execute(
+                update(ConversationRow)
+                .where(ConversationRow.id == answer.conversation_id)
+                .values(updated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not touched:  # its first turn: the id was made for it, so nobody else is adding it
+                session.add(
+                    ConversationRow(
+                        id=answer.conversation_id,
+                        created_at=now,
+                        updated_at=now,
+                        token_hash=token_hash(answer.conversation_token)
+                        if answer.conversation_token
+                        else None,
+                        person_id=person_id,
+                    )
                 )
-                session.add(conversation)
                 session.flush()
             position = session.scalar(
-                select(func.count()).where(MessageRow.conversation_id == answer.conversation_id)
+                select(func.coalesce(func.max(MessageRow.position) + 1, 0)).where(
+                    MessageRow.conversation_id == answer.conversation_id
+                )
             )
-            conversation.updated_at = now
             session.add(
                 MessageRow(
                     id=answer.message_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loket.db import Base, JsonType, UtcDateTime
@@ -23,9 +23,11 @@ class ConversationRow(Base):
 
 
 class MessageRow(Base):
-    """One question and its answer. `question` and `standalone` are redacted before they get here."""
+    """One question and its answer. `question` and `standalone` are redacted before they get here.
+    A conversation's positions are unique: questions asked at once take turns (`ConversationStore.add`)."""
 
     __tablename__ = "assistant_messages"
+    __table_args__ = (UniqueConstraint("conversation_id", "position"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     conversation_id: Mapped[str] = mapped_column(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import aclosing
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, format_sse_event
@@ -21,6 +22,7 @@ from loket.assistant.service import AssistantService
 from loket.assistant.stages import MAX_QUESTION_LENGTH, MAX_RAW_QUESTION_LENGTH
 from loket.catalog.schemas import Audience
 from loket.deps import component, provided
+from loket.events import Event
 from loket.i18n import message, negotiate
 from loket.identity.access import signed_in
 from loket.ratelimit import TOO_MANY_REQUESTS, RateLimits, limited
@@ -28,6 +30,9 @@ from loket.ratelimit import TOO_MANY_REQUESTS, RateLimits, limited
 router = APIRouter(prefix="/api/v1", tags=["assistant"])
 AssistantDep = Annotated[AssistantService, provided(AssistantService)]
 NOT_HELD = {404: {"description": "No such conversation, or not held: send its `Loket-Conversation-Token`."}}
+# A comment on an event stream this often keeps proxies and load balancers from closing it.
+HEARTBEAT_SECONDS = 15.0
+LAST_EVENT_ID = 2**63 - 1  # event ids are 64-bit
 
 
 class AskRequest(BaseModel):
@@ -178,3 +183,60 @@ def feedback(body: FeedbackRequest, request: Request, assistant: AssistantDep) -
     """On a message of a conversation one holds."""
     assistant.feedback(body.message_id, body.rating, body.reason, holder=holders.holder(request))
     return Response(status_code=204)
+
+
+@router.get(
+    "/events/conversations/{conversation_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "Server-sent events, each with its `id:`; a comment every 15 s while quiet.",
+        },
+        **NOT_HELD,
+    },
+)
+async def conversation_events(
+    conversation_id: str,
+    request: Request,
+    assistant: AssistantDep,
+    after: Annotated[
+        int,
+        Query(
+            ge=0, le=LAST_EVENT_ID, description="Only events after this id, when no `Last-Event-ID` is sent."
+        ),
+    ] = 0,
+    last_event_id: Annotated[
+        str | None, Header(description="The id of the last event received: everything after it is sent.")
+    ] = None,
+) -> Response:
+    """The conversation's events, from whichever server answered: `message` for each answer stored
+    (`conversation_id`, `message_id`, `status`; read the message itself with GET /conversations/{id}).
+
+    A client that reconnects sends the last id it got (`Last-Event-ID`, as EventSource does) and gets
+    everything after it, nothing twice; without either, every event the conversation still has.
+    Only for whoever holds the conversation, as for GET /conversations/{id}."""
+    holder = await run_in_threadpool(holders.holder, request)
+    sent = (last_event_id or "").strip()
+    resume = min(int(sent), LAST_EVENT_ID) if sent.isascii() and sent.isdigit() else None
+    events = await run_in_threadpool(
+        assistant.conversation_events,
+        conversation_id[:36],
+        holder,
+        after if resume is None else resume,
+        HEARTBEAT_SECONDS,
+    )
+    return EventSourceResponse(
+        _stream(events), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+
+
+async def _stream(events: AsyncGenerator[Event | None]) -> AsyncGenerator[bytes]:
+    """Ends when the client goes: the subscription is closed with it."""
+    async with aclosing(events):
+        async for event in events:
+            if event is None:
+                yield format_sse_event(comment="heartbeat")
+            else:
+                data = json.dumps(event.data, ensure_ascii=False)
+                yield format_sse_event(event=event.kind, id=str(event.id), data_str=data)

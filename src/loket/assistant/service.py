@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import AsyncGenerator
 from dataclasses import asdict, replace
 from datetime import timedelta
 
@@ -35,6 +36,7 @@ from loket.assistant.texts import (
 from loket.cases.service import CaseService
 from loket.catalog.service import service_page_path
 from loket.errors import BadRequest, LoketError, NotFound
+from loket.events import Event, EventBus
 from loket.i18n import language_name, message, negotiate
 from loket.identity.schemas import Kind, SignedIn
 from loket.logging import get_logger
@@ -66,11 +68,13 @@ class AssistantService:
         emergency_number: str = "112",
         suicide_line: str = "1813",
         infoline: str = "1700",
+        events: EventBus | None = None,
     ) -> None:
         self.search = search
         self.conversations = conversations
         self.cases = cases
         self.infoline = infoline
+        self.events = events
         self.scope = ScopeExamples(search.embedder)
         self.stages: list[Stage] = default_stages(
             search, self.scope, composer, rewriter, emergency_number, suicide_line, infoline
@@ -136,6 +140,19 @@ class AssistantService:
             stored = replace(answer, answer=message(OWN_CASE_NOT_STORED, answer.language), citations=[])
         person_id = user.person.id if user else None
         self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace, person_id)
+        if self.events:
+            # In a transaction of its own, just after the answer's: `add` keeps its session to itself.
+            # Ids only: a client reads the message itself from the conversation.
+            self.events.publish(
+                self.events.db,
+                conversation_stream(answer.conversation_id),
+                "message",
+                {
+                    "conversation_id": answer.conversation_id,
+                    "message_id": answer.message_id,
+                    "status": answer.status.value,
+                },
+            )
         # The question itself is never logged: it may hold personal data.
         log.info(
             "assistant.answered",
@@ -162,6 +179,16 @@ class AssistantService:
         if not self._may_use(conversation_id, holder):
             raise NotFound(f"No conversation {conversation_id}.")
         return self.conversations.get(conversation_id)
+
+    def conversation_events(
+        self, conversation_id: str, holder: Holder | None, after_id: int = 0, idle: float | None = None
+    ) -> AsyncGenerator[Event | None]:
+        """The conversation's events after `after_id`, then new ones as they come (`EventBus.subscribe`:
+        iterate it in the event loop, and close it); `holder` as for `ask`: one they do not hold, or
+        no event bus, is not found."""
+        if self.events is None or not self._may_use(conversation_id, holder):
+            raise NotFound(f"No conversation {conversation_id}.")
+        return self.events.subscribe(conversation_stream(conversation_id), after_id, idle)
 
     def held(self, holder: Holder) -> str | None:
         """The id of the conversation of the holder's token, for a page that knows only its cookie."""
@@ -227,6 +254,11 @@ class AssistantService:
 
     def set_enabled(self, enabled: bool, reason: str = "") -> Switch:
         return self.conversations.set_switch(enabled, reason)
+
+
+def conversation_stream(conversation_id: str) -> str:
+    """The event stream of one conversation: an event `message` (its ids and status) for each answer."""
+    return f"conversation:{conversation_id}"
 
 
 def _cite(turn: Turn) -> None:

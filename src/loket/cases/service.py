@@ -25,7 +25,7 @@ from loket.cases.magda import parse_geef_dossiers, read_location
 from loket.cases.models import AgencyRow, CaseRow, CaseStatusRow, CaseSubjectRow
 from loket.cases.schemas import CaseDraft, Contact, Skipped, Status, Subject, SubjectType
 from loket.cases.texts import UNKNOWN_CASE
-from loket.db import Database, remove
+from loket.db import Database, insert_new, remove
 from loket.errors import BadRequest, NotFound
 from loket.harvest import HarvestPolicy
 from loket.i18n import message
@@ -191,25 +191,37 @@ class CaseService:
         subjects rather than replacing them: a MAGDA response lists the cases of one person only.
         """
         moment = clock.now()
+        described_at = draft.status.at or moment
         with self.db.session() as session:
-            row = session.scalar(
-                select(CaseRow).where(CaseRow.source == draft.source, CaseRow.number == draft.number)
+            # One writer of a case at a time, without a 500 when two send a new one at once: the row is
+            # inserted unless there (the second waits, then inserts nothing), and locked for the rest.
+            created = insert_new(
+                session,
+                CaseRow,
+                {
+                    "id": uuid.uuid4().hex,
+                    "source": draft.source,
+                    "number": draft.number,
+                    "version": 0,
+                    "created_at": moment,
+                    "updated_at": moment,
+                    "described_at": described_at,
+                    **_fields(draft),
+                    **_current(draft.status, described_at),
+                },
+                ["source", "number"],
             )
-            created = row is None
-            if created:
-                row = CaseRow(id=uuid.uuid4().hex, source=draft.source, number=draft.number, version=0)
-                row.created_at = row.updated_at = moment
-                _set_current(row, draft.status, draft.status.at or moment)
+            row = session.scalar(
+                select(CaseRow)
+                .where(CaseRow.source == draft.source, CaseRow.number == draft.number)
+                .with_for_update()
+            )
             changed = created
-            described_at = draft.status.at or moment
-            if created or draft.status.at is None or described_at > row.described_at:
+            if not created and (draft.status.at is None or described_at > row.described_at):
                 row.described_at = described_at
                 for key, value in _fields(draft).items():
                     changed |= getattr(row, key) != value
                     setattr(row, key, value)
-            if created:
-                session.add(row)
-                session.flush()  # the case's row first: its subjects and statuses refer to it
             changed |= self._set_subjects(session, row.id, draft.subjects, merge_subjects)
             changed |= self._add_status(session, row, draft.status, moment, first=created)
             if changed:
@@ -237,7 +249,9 @@ class CaseService:
     def add_status(self, source: str, number: str, status: Status) -> Case:
         moment = clock.now()
         with self.db.session() as session:
-            row = session.scalar(select(CaseRow).where(CaseRow.source == source, CaseRow.number == number))
+            row = session.scalar(
+                select(CaseRow).where(CaseRow.source == source, CaseRow.number == number).with_for_update()
+            )
             if row is None:
                 raise NotFound(f"no case {number!r} of source {source!r}")
             if self._add_status(session, row, status, moment):
@@ -431,9 +445,21 @@ def _fields(draft: CaseDraft) -> dict:
     }
 
 
+def _current(status: Status, at: datetime) -> dict:
+    """The case's copy of its current status."""
+    return {
+        "status_code": status.code,
+        "status_phase": status.phase,
+        "status_details": status.details,
+        "action_needed": status.action_needed,
+        "action": status.action,
+        "status_at": at,
+    }
+
+
 def _set_current(row: CaseRow, status: Status, at: datetime) -> None:
-    row.status_code, row.status_phase, row.status_details = status.code, status.phase, status.details
-    row.action_needed, row.action, row.status_at = status.action_needed, status.action, at
+    for key, value in _current(status, at).items():
+        setattr(row, key, value)
 
 
 def _same_status(row: CaseRow, status: Status) -> bool:

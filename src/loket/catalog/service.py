@@ -18,6 +18,7 @@ from loket.catalog.schemas import CatalogItem, IngestReport, ItemDraft, ItemStat
 from loket.db import Database
 from loket.errors import NotFound
 from loket.harvest import HarvestPolicy
+from loket.jobs import SYNC_INDEX, Jobs
 from loket.logging import get_logger
 
 DEMO_CATALOGUE = Path(__file__).parent / "demo"
@@ -32,10 +33,13 @@ def service_page_path(item_id: str) -> str:
 
 
 class CatalogService:
-    def __init__(self, db: Database, harvest: HarvestPolicy | None = None) -> None:
-        """`harvest` is where URL ingestion may fetch from (default: the first URL's host, if public)."""
+    def __init__(self, db: Database, harvest: HarvestPolicy | None = None, jobs: Jobs | None = None) -> None:
+        """`harvest` is where URL ingestion may fetch from (default: the first URL's host, if public).
+        `jobs`: where a change queues the search index's sync (none: whoever ingests syncs, as a
+        benchmark does)."""
         self.db = db
         self.harvest = harvest or HarvestPolicy()
+        self.jobs = jobs
 
     def ingest_location(
         self,
@@ -103,6 +107,7 @@ class CatalogService:
                     now = clock.now()
                     for source in sorted(sources):
                         report.withdrawn += repository.withdraw_missing(session, source, set(seen), now)
+                    self._changed(session, report.withdrawn)
         log.info(
             "catalog.ingested",
             sources=sorted(sources),
@@ -131,6 +136,12 @@ class CatalogService:
                     report.updated += 1
                 else:
                     report.unchanged += 1
+            self._changed(session, report.created + report.updated)
+
+    def _changed(self, session, changes: int) -> None:
+        """A change queues the index's sync with itself: one waiting sync covers any number of them."""
+        if changes and self.jobs:
+            self.jobs.enqueue(session, SYNC_INDEX, lock=SYNC_INDEX)
 
     def load_demo_if_empty(self) -> IngestReport | None:
         if self.revision()[0]:

@@ -1,11 +1,14 @@
-"""The search index: chunks of catalogue items, and one vector per chunk text and embedder."""
+"""The search index: chunks of catalogue items, one vector per chunk text and embedder, and the mark of
+the last complete sync per embedder."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from loket.db import Base, VectorType
+from loket.db import Base, UtcDateTime, VectorType
 
 
 class SearchChunkRow(Base):
@@ -30,3 +33,14 @@ class SearchVectorRow(Base):
     embedder: Mapped[str] = mapped_column(String(200), primary_key=True)
     text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     vector = mapped_column(VectorType, nullable=False)
+
+
+class SearchIndexStateRow(Base):
+    """Written when a sync has finished, never before: replicas rebuild their in-memory index when its
+    `revision` changes, so none takes a sync half-way for the whole."""
+
+    __tablename__ = "search_index_state"
+
+    embedder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    revision: Mapped[str] = mapped_column(String(32))
+    synced_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from loket.search.chunking import Chunk
-from loket.search.models import SearchChunkRow, SearchVectorRow
+from loket.search.models import SearchChunkRow, SearchIndexStateRow, SearchVectorRow
 
 
 def indexed_items(session: Session) -> dict[str, str]:
@@ -76,3 +78,18 @@ def vectors(session: Session, embedder: str) -> dict[str, np.ndarray]:
         )
     )
     return dict(rows.all())
+
+
+def index_revision(session: Session, embedder: str) -> str | None:
+    return session.scalar(
+        select(SearchIndexStateRow.revision).where(SearchIndexStateRow.embedder == embedder)
+    )
+
+
+def mark_synced(session: Session, embedder: str, now: datetime) -> None:
+    """A new revision for the index of `embedder`: every replica's next search rebuilds from it."""
+    row = session.get(SearchIndexStateRow, embedder)
+    if row is None:
+        session.add(SearchIndexStateRow(embedder=embedder, revision=uuid.uuid4().hex, synced_at=now))
+    else:
+        row.revision, row.synced_at = uuid.uuid4().hex, now

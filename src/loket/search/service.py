@@ -1,8 +1,10 @@
 """Hybrid search over the catalogue: the Python API other blocks use.
 
 The index lives in the database (chunks and their vectors, so embeddings survive restarts and are
-shared by every app server) and in memory (BM25 and the vector matrix, rebuilt when the catalogue
-changes). `sync` brings the stored index in line with the catalogue and embeds only new texts.
+shared by every app server) and in memory (BM25 and the vector matrix, rebuilt when a sync has
+finished). `sync` brings the stored index in line with the catalogue and embeds only new texts; it
+runs as a job (a catalogue change queues it) or in the command that changed the catalogue, never in
+a search request.
 """
 
 from __future__ import annotations
@@ -105,24 +107,34 @@ class SearchService:
         return self.embedder.embed_queries([redacted(query)])[0]
 
     def current_index(self) -> SearchIndex:
-        """The in-memory index for the catalogue as it is now, synced and rebuilt when it changed.
+        """The in-memory index as the last complete sync left it; a request never syncs or embeds.
 
-        A changed revision is read again under the lock: a thread that read it before another thread
-        rebuilt would rebuild once more, blocking every search meanwhile, and label the index as older.
+        Replicas notice a newer sync by its revision (one primary-key read per search) and rebuild
+        from the stored chunks and vectors. One thread rebuilds while the others go on searching the
+        index they have; the new one replaces it whole.
         """
-        revision = (self.catalog.revision(), self.embedder.name)
-        with self._lock:
-            if self._index is not None and revision != self._revision:
-                revision = (self.catalog.revision(), self.embedder.name)
+        if self._index is not None and self._stored_revision() == self._revision:
+            return self._index
+        if not self._lock.acquire(blocking=self._index is None):
+            return self._index  # another thread is rebuilding
+        try:
+            # Read again under the lock: a thread that read it before another rebuilt would rebuild
+            # once more and label the new index with the old revision.
+            revision = self._stored_revision()
             if self._index is None or revision != self._revision:
                 items = self.catalog.active_items()
-                self._sync(items)
                 with self.db.session() as session:
                     chunks = repository.chunks(session)
                     vectors = repository.vectors(session, self.embedder.name)
                 self._index = SearchIndex(items, chunks, vectors)
                 self._revision = revision
             return self._index
+        finally:
+            self._lock.release()
+
+    def _stored_revision(self) -> str | None:
+        with self.db.session() as session:
+            return repository.index_revision(session, self.embedder.name)
 
     def sync(self, on_progress: Callable[[int, int], None] | None = None) -> SyncReport:
         """Index new and changed items, drop withdrawn ones, embed texts that have no vector yet.
@@ -161,7 +173,15 @@ class SearchService:
                     on_progress(report.chunks_embedded, len(missing))
         except IntegrityError:
             log.info("search.sync_raced", reason="another process indexed the same items")
-        if report.items_indexed or report.items_removed or report.chunks_embedded:
+            return report  # the other one marks the index when it is done
+        changed = report.items_indexed or report.items_removed or report.chunks_embedded
+        try:
+            with self.db.session() as session:
+                if changed or repository.index_revision(session, self.embedder.name) is None:
+                    repository.mark_synced(session, self.embedder.name, clock.now())
+        except IntegrityError:
+            log.info("search.sync_raced", reason="another process marked its sync at the same moment")
+        if changed:
             log.info("search.synced", **vars(report))
         return report
 

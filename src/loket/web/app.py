@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     docs_url = None if settings.production else "/api/docs"
     app = FastAPI(title="loket", version=__version__, docs_url=docs_url, redoc_url=None)
     app.state.services = services
-    metrics = app.state.metrics = Metrics()
+    metrics = app.state.metrics = Metrics(services.jobs)
     limits = RateLimits(
         settings.rate_limit_storage,
         client=settings.rate_limit_client,

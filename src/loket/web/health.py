@@ -7,7 +7,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
+from loket.db import SchemaState
+from loket.logging import get_logger
 from loket.web.deps import CatalogDep, DatabaseDep
+
+log = get_logger(__name__)
 
 router = APIRouter(tags=["operations"])
 
@@ -18,18 +22,30 @@ def healthz() -> str:
 
 
 @router.get("/readyz")
-def readyz(db: DatabaseDep, catalog: CatalogDep) -> JSONResponse:
-    """Ready when the database answers with the current schema and the catalogue holds something."""
+def readyz(request: Request, db: DatabaseDep, catalog: CatalogDep) -> JSONResponse:
+    """Ready when the database answers with a schema this code can use and the catalogue holds something.
+
+    A schema behind this code is not ready (`loket db upgrade`). One ahead of it is: during a rolling
+    upgrade the new release migrates first, and the old pods must keep serving until they are
+    replaced, which migrations allow by only adding what the release before can ignore
+    (docs/operations.md). It is logged, once per process and revision."""
     try:
-        current = db.is_current()
+        schema = db.schema()
         items = catalog.revision()[0]
     except SQLAlchemyError:
         return JSONResponse({"ready": False, "reason": "database unreachable"}, status_code=503)
-    if not current:
-        return JSONResponse({"ready": False, "reason": "database schema is not current"}, status_code=503)
+    if schema.state is SchemaState.BEHIND:
+        return JSONResponse({"ready": False, "reason": "database schema is behind"}, status_code=503)
+    if (
+        schema.state is SchemaState.AHEAD
+        and getattr(request.app.state, "schema_ahead", None) != schema.revision
+    ):
+        request.app.state.schema_ahead = schema.revision
+        log.warning("health.schema_ahead", revision=schema.revision, head=schema.head)
     if not items:
         return JSONResponse({"ready": False, "reason": "catalogue is empty"}, status_code=503)
-    return JSONResponse({"ready": True, "items": items})
+    ahead = {"schema": "ahead"} if schema.state is SchemaState.AHEAD else {}
+    return JSONResponse({"ready": True, "items": items, **ahead})
 
 
 @router.get("/metrics")

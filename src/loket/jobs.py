@@ -1,0 +1,185 @@
+"""The job queue: work that happens when nobody is asking, on procrastinate (see docs/adr/0008).
+
+On PostgreSQL the jobs live in procrastinate's tables and `loket worker` processes run them; a
+job is queued in the transaction of the change that causes it (`enqueue` with the caller's
+session), so a rolled-back change queues nothing. On SQLite (the embedded setup, one process)
+procrastinate's in-memory connector holds them and `loket serve` runs them in a thread of its
+own; a job is handed over when the session commits, so there too a rollback queues nothing.
+
+A queueing lock refuses a second waiting job of the same kind (`lock`): ten catalogue changes in a
+row give one index sync, not ten. What the jobs do is declared in `loket.tasks`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
+from procrastinate.testing import InMemoryConnector
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from loket.db import Database
+from loket.logging import get_logger
+
+log = get_logger(__name__)
+JOB_COUNTS = "SELECT status::text, COUNT(*) FROM procrastinate_jobs GROUP BY status"
+OLDEST_WAITING = """
+    SELECT EXTRACT(EPOCH FROM NOW() - MIN(events.at)) FROM procrastinate_jobs AS jobs
+    JOIN procrastinate_events AS events ON events.job_id = jobs.id AND events.type = 'deferred'
+    WHERE jobs.status = 'todo' AND (jobs.scheduled_at IS NULL OR jobs.scheduled_at <= NOW())
+"""
+SYNC_INDEX = "search.sync"
+PURGE = "retention.purge"
+RETRY_STALLED = "jobs.retry_stalled"
+# A failed job is tried again after 2, 4, 8 and 16 seconds (exponential_wait), then given up.
+RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
+
+
+class Jobs:
+    def __init__(self, db: Database, stalled_after: int = 60) -> None:
+        """`stalled_after`: seconds without a heartbeat after which a worker is taken as dead, and the
+        job it was running is run again."""
+        self.db = db
+        self.stalled_after = stalled_after
+        self.embedded = db.engine.dialect.name == "sqlite"
+        connector = (
+            InMemoryConnector() if self.embedded else procrastinate.PsycopgConnector(conninfo=_conninfo(db))
+        )
+        self.app = procrastinate.App(connector=connector)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._worker: asyncio.Future | None = None
+
+    def declare(self, sync_index: Callable[[], object], purge: Callable[[], dict[str, int]]) -> None:
+        """Every job loket runs, and when the periodic ones run: the one place to read them.
+
+        Each is safe to run twice (a sync finds nothing new, a purge nothing past its time), which is
+        what makes a stalled job's retry after a killed worker have its effect once.
+        """
+        app = self.app
+
+        @app.task(name=SYNC_INDEX, retry=RETRY)
+        def sync() -> None:
+            sync_index()
+
+        @app.periodic(cron="*/15 * * * *", periodic_id="index")  # a safety net for syncs lost to a crash
+        @app.task(name=f"{SYNC_INDEX}.periodic", queueing_lock=SYNC_INDEX, retry=RETRY)
+        def sync_now_and_then(timestamp: int) -> None:
+            sync_index()
+
+        @app.periodic(cron="17 3 * * *", periodic_id="purge")  # daily, at night
+        @app.task(name=PURGE, queueing_lock=PURGE, retry=RETRY)
+        def remove_expired(timestamp: int) -> None:
+            log.info("jobs.purged", **{kind.replace(" ", "_"): rows for kind, rows in purge().items()})
+
+        @app.periodic(cron="* * * * *", periodic_id="stalled")
+        @app.task(name=RETRY_STALLED, queueing_lock=RETRY_STALLED)
+        async def retry_stalled(timestamp: int) -> None:
+            await self.retry_stalled()
+
+    async def retry_stalled(self) -> int:
+        """Runs again the jobs of workers that stopped saying they are alive (killed, or their machine
+        gone); how many. Every minute, and when a worker starts."""
+        manager = self.app.job_manager
+        stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=self.stalled_after))
+        for job in stalled:
+            try:
+                await manager.retry_job(job)
+                log.warning("jobs.stalled_retried", task=job.task_name, job=job.id)
+            except UniqueViolation:
+                # A job of the same kind waits already (its queueing lock): that one does the work.
+                await manager.finish_job(job, Status.ABORTED, delete_job=False)
+                log.warning("jobs.stalled_superseded", task=job.task_name, job=job.id)
+        return len(stalled)
+
+    def work(self, concurrency: int) -> None:
+        """`loket worker`: first the jobs a dead worker left, then every job until stopped."""
+
+        async def main() -> None:
+            async with self.app.open_async():
+                await self.retry_stalled()
+                await self.app.run_worker_async(
+                    concurrency=concurrency,
+                    update_heartbeat_interval=self.stalled_after / 4,
+                    stalled_worker_timeout=self.stalled_after,
+                )
+
+        asyncio.run(main())
+
+    def enqueue(self, session: Session, task: str, *, lock: str | None = None, **arguments: Any) -> None:
+        """Queues `task` with the change `session` is making: on its commit, never on its rollback."""
+        if self.embedded:
+            event.listen(session, "after_commit", lambda _: self._hand_over(task, lock, arguments), once=True)
+            return
+        # A savepoint: a refused duplicate must not abort the caller's transaction. (Asking for the
+        # connection inside it is what makes SQLAlchemy emit the SAVEPOINT.)
+        try:
+            with session.begin_nested():
+                connection = session.connection().connection.driver_connection
+                self._configured(task, lock, connection).defer(**arguments)
+        except AlreadyEnqueued:
+            log.info("jobs.already_waiting", task=task)
+
+    def run_in_process(self) -> None:
+        """The embedded setup's worker: a thread with its own event loop (`loket serve` on SQLite)."""
+        ready = threading.Event()
+
+        async def work() -> None:
+            self._loop = asyncio.get_running_loop()
+            async with self.app.open_async():
+                self._worker = asyncio.ensure_future(
+                    self.app.run_worker_async(install_signal_handlers=False, listen_notify=False)
+                )
+                ready.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._worker
+            self._loop = None
+
+        threading.Thread(target=asyncio.run, args=(work(),), name="loket-jobs", daemon=True).start()
+        ready.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Ends the in-process worker, if any, once the job under way is done."""
+        if self._loop is not None and self._worker is not None:
+            self._loop.call_soon_threadsafe(self._worker.cancel)
+
+    def figures(self) -> tuple[dict[str, int], float | None]:
+        """Jobs by status (todo, doing, succeeded, failed…), and how long the oldest waiting one has
+        waited in seconds (PostgreSQL; None when none waits or on SQLite): for /metrics."""
+        if self.embedded:
+            return dict(Counter(job["status"] for job in self.app.connector.jobs.values())), None
+        with self.db.engine.connect() as connection:
+            counts = dict(connection.execute(text(JOB_COUNTS)).all())
+            oldest = connection.scalar(text(OLDEST_WAITING))
+        return counts, oldest
+
+    def _hand_over(self, task: str, lock: str | None, arguments: dict[str, Any]) -> None:
+        if self._loop is None:
+            # A command on SQLite, beside no `loket serve`: the command does the work itself.
+            log.info("jobs.not_queued", task=task, reason="no worker in this process")
+            return
+        deferred = self._configured(task, lock).defer_async(**arguments)
+        future = asyncio.run_coroutine_threadsafe(_refusing_duplicates(deferred, task), self._loop)
+        future.result(timeout=10)
+
+    def _configured(self, task: str, lock: str | None, connection: Any = None):
+        return self.app.configure_task(name=task, queueing_lock=lock, connection=connection)
+
+
+async def _refusing_duplicates(deferred, task: str) -> None:
+    try:
+        await deferred
+    except AlreadyEnqueued:
+        log.info("jobs.already_waiting", task=task)
+
+
+def _conninfo(db: Database) -> str:
+    """The database's address as libpq writes it (SQLAlchemy's driver name dropped)."""
+    return db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

