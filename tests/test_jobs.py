@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from loket.config import Settings
-from loket.jobs import PURGE, SYNC_INDEX
+from loket.jobs import HARVEST, HARVEST_ALL, PURGE, SYNC_INDEX
 from loket.services import Services
 
 NEW_PAGE = """---
@@ -149,3 +149,57 @@ def test_metrics_show_the_queue(postgres):
         line for line in figures.splitlines() if line.startswith("loket_jobs_oldest_waiting_seconds")
     )
     assert 0 <= float(waited.split()[-1]) < 60
+
+
+@pytest.fixture
+def feed() -> Iterator[str]:
+    """The shared Rijksoverheid VAC records over real HTTP on 127.0.0.1, as a source's own server."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.conftest import VAC
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(VAC)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.postgresql
+def test_the_configured_sources_are_harvested_and_indexed_by_the_jobs(postgresql_url, tmp_path, feed):
+    record = "0038f3c3-6266-4d40-965b-a78e96241c22"
+    settings = Settings(
+        _env_file=None,
+        database_url=postgresql_url,
+        data_dir=tmp_path,
+        harvest_sources={"rijksoverheid": f"{feed}/cache_vacs_bzk/{record}.json"},
+        harvest_hosts=feed.removeprefix("http://"),
+    )
+    services = Services.build(settings)
+    try:
+        with services.db.session() as session:  # what the clock does at LOKET_HARVEST_SCHEDULE
+            services.jobs.enqueue(session, HARVEST_ALL, lock=HARVEST_ALL, timestamp=int(time.time()))
+        for _ in range(3):  # the periodic job, the source's harvest, the index's sync it queues
+            services.jobs.app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+        statuses = {
+            task: status for task, status in _jobs(services) if task in (HARVEST_ALL, HARVEST, SYNC_INDEX)
+        }
+        assert statuses == {HARVEST_ALL: "succeeded", HARVEST: "succeeded", SYNC_INDEX: "succeeded"}
+        (item,) = services.catalog.active_items()
+        assert (item.source, item.source_id) == ("rijksoverheid", record)
+        assert record in [hit.item.source_id for hit in services.search.search(item.title, limit=3)]
+    finally:
+        services.db.dispose()
+
+
+def test_a_harvest_schedule_that_is_no_cron_is_refused():
+    with pytest.raises(ValueError, match="LOKET_HARVEST_SCHEDULE"):
+        Settings(_env_file=None, harvest_schedule="every hour")
+    with pytest.raises(ValueError, match="LOKET_HARVEST_SOURCES"):
+        Settings(_env_file=None, harvest_sources={"ipdc": "/etc/passwd"})

@@ -9,6 +9,7 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
 
+from croniter import croniter
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -129,6 +130,14 @@ class Settings(BaseSettings):
         description="Comma-separated hosts (`host` or `host:port`) URL ingestion may fetch from, private "
         "addresses included once named here. Empty: only the host of the URL given, and only if public.",
     )
+    harvest_sources: dict[str, str] = Field(
+        {},
+        description='Catalogue sources the jobs harvest on their own, as JSON: `{"ipdc": "https://…/ldes"}` '
+        "(source name: URL of its feed or file, within LOKET_HARVEST_HOSTS). Empty: only `loket ingest`.",
+    )
+    harvest_schedule: str = Field(
+        "17 * * * *", description="When the jobs harvest those sources, as cron (default: every hour)."
+    )
     harvest_max_mb: int = Field(20, description="The most one harvested response may hold, in MB.")
     trusted_proxies: str = Field(
         "",
@@ -208,6 +217,11 @@ class Settings(BaseSettings):
                 ip_network(proxy, strict=False)
             except ValueError as error:
                 raise ValueError(f"LOKET_TRUSTED_PROXIES: {proxy!r} is no address or network") from error
+        if not croniter.is_valid(self.harvest_schedule):
+            raise ValueError(f"LOKET_HARVEST_SCHEDULE={self.harvest_schedule!r} is not a cron schedule")
+        for source, url in self.harvest_sources.items():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"LOKET_HARVEST_SOURCES: {source!r} needs an http(s) URL, not {url!r}")
         if self.reranker not in ("", "llm") and not self.reranker.startswith("cross-encoder:"):
             raise ValueError(f"LOKET_RERANKER={self.reranker!r}: use llm or cross-encoder:PATH")
         if self.reranker == "llm" and not self.llm_base_url:

@@ -22,6 +22,7 @@ from typing import Any
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Status
+from procrastinate.manager import JobManager
 from procrastinate.testing import InMemoryConnector
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
@@ -38,6 +39,8 @@ OLDEST_WAITING = """
 """
 SYNC_INDEX = "search.sync"
 PURGE = "retention.purge"
+HARVEST = "catalog.harvest"
+HARVEST_ALL = "catalog.harvest.all"
 RETRY_STALLED = "jobs.retry_stalled"
 # A failed job is tried again after 2, 4, 8 and 16 seconds (exponential_wait), then given up.
 RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
@@ -54,16 +57,50 @@ class Jobs:
             InMemoryConnector() if self.embedded else procrastinate.PsycopgConnector(conninfo=_conninfo(db))
         )
         self.app = procrastinate.App(connector=connector)
+        # Defers on the caller's own (sync) connection, also from a job's thread while the worker has
+        # the app's connector open for its event loop.
+        self._on_connection = (
+            None if self.embedded else JobManager(procrastinate.SyncPsycopgConnector(conninfo=_conninfo(db)))
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._worker: asyncio.Future | None = None
 
-    def declare(self, sync_index: Callable[[], object], purge: Callable[[], dict[str, int]]) -> None:
+    def declare(
+        self,
+        sync_index: Callable[[], object],
+        purge: Callable[[], dict[str, int]],
+        harvest: Callable[[str, str], Any],
+        sources: dict[str, str],
+        harvest_schedule: str,
+    ) -> None:
         """Every job loket runs, and when the periodic ones run: the one place to read them.
 
-        Each is safe to run twice (a sync finds nothing new, a purge nothing past its time), which is
-        what makes a stalled job's retry after a killed worker have its effect once.
+        Each is safe to run twice (a sync finds nothing new, a purge nothing past its time, a harvest
+        finds its items unchanged), which is what makes a stalled job's retry after a killed worker
+        have its effect once. `harvest(source, url)` ingests one of the `sources` (name: URL).
         """
         app = self.app
+
+        @app.periodic(cron=harvest_schedule, periodic_id="harvest")
+        @app.task(name=HARVEST_ALL, queueing_lock=HARVEST_ALL)
+        async def harvest_every_source(timestamp: int) -> None:
+            for source, url in sources.items():
+                try:
+                    await self._configured(HARVEST, f"{HARVEST}:{source}").defer_async(source=source, url=url)
+                except AlreadyEnqueued:
+                    log.info("jobs.already_waiting", task=HARVEST, source=source)
+
+        @app.task(name=HARVEST, retry=RETRY)
+        def harvest_source(source: str, url: str) -> None:
+            report = harvest(source, url)  # a change in it queues the index's sync
+            log.info(
+                "jobs.harvested",
+                source=source,
+                created=report.created,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                problems=len(report.problems),
+            )
 
         @app.task(name=SYNC_INDEX, retry=RETRY)
         def sync() -> None:
@@ -123,7 +160,8 @@ class Jobs:
         try:
             with session.begin_nested():
                 connection = session.connection().connection.driver_connection
-                self._configured(task, lock, connection).defer(**arguments)
+                job = self._configured(task, lock).make_new_job(**arguments)
+                self._on_connection.defer_job(job=job, connection=connection)
         except AlreadyEnqueued:
             log.info("jobs.already_waiting", task=task)
 
@@ -169,8 +207,8 @@ class Jobs:
         future = asyncio.run_coroutine_threadsafe(_refusing_duplicates(deferred, task), self._loop)
         future.result(timeout=10)
 
-    def _configured(self, task: str, lock: str | None, connection: Any = None):
-        return self.app.configure_task(name=task, queueing_lock=lock, connection=connection)
+    def _configured(self, task: str, lock: str | None):
+        return self.app.configure_task(name=task, queueing_lock=lock)
 
 
 async def _refusing_duplicates(deferred, task: str) -> None:

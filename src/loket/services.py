@@ -112,7 +112,13 @@ class Services:
         services = cls(
             settings, db, catalog, search, assistant, identity, _oidc(settings), cases, jobs, events
         )
-        jobs.declare(sync_index=search.sync, purge=services.purge)
+        jobs.declare(
+            sync_index=search.sync,
+            purge=services.purge,
+            harvest=lambda source, url: catalog.ingest_location(url, source=source),
+            sources=settings.harvest_sources,
+            harvest_schedule=settings.harvest_schedule,
+        )
         return services
 
 
