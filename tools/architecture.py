@@ -25,6 +25,7 @@ PLUMBING = (
     "texts",
     "errors",
     "logging",
+    "tracing",
     "clock",
     "cookies",
     "ratelimit",

@@ -139,7 +139,10 @@ def worker(
     serve` runs the jobs itself."""
     if _settings().sqlalchemy_url.startswith("sqlite"):
         _refuse("loket worker", "needs PostgreSQL (LOKET_DATABASE_URL); on SQLite, loket serve runs the jobs")
+    from loket.tracing import configure_tracing
+
     services = _services(migrate=True, quiet=False, command="loket worker")
+    configure_tracing(services.settings, services.db.engine)  # off unless LOKET_OTEL_EXPORTER_OTLP_ENDPOINT
     services.jobs.work(concurrency)
 
 

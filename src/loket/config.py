@@ -203,6 +203,15 @@ class Settings(BaseSettings):
     session_idle_timeout: int = Field(1800, description="Seconds without a request before a login ends.")
     session_max_age: int = Field(28800, description="Seconds after which a login ends whatever happens.")
     log_level: str = Field("INFO", description="Logging threshold: DEBUG, INFO, WARNING, ERROR.")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="OpenTelemetry traces go to this OTLP/HTTP collector, e.g. `http://otel-collector:4318` "
+        "(loket adds `/v1/traces`): a span per request, pipeline stage, database statement and outgoing "
+        "call, never a question, a query value or a statement's values. The SDK's own `OTEL_*` variables "
+        "(headers, sampler, batching) apply. Unset: no tracing, nothing exported.",
+    )
+    otel_service_name: str = Field("loket", description="The `service.name` the traces carry.")
 
     @model_validator(mode="after")
     def _refuse_demo_in_production(self) -> Settings:

@@ -27,6 +27,7 @@ from procrastinate.testing import InMemoryConnector
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
+from loket import tracing
 from loket.db import Database
 from loket.logging import get_logger
 
@@ -146,6 +147,7 @@ class Jobs:
                     concurrency=concurrency,
                     update_heartbeat_interval=self.stalled_after / 4,
                     stalled_worker_timeout=self.stalled_after,
+                    task_middleware=TRACED,
                 )
 
         asyncio.run(main())
@@ -173,7 +175,9 @@ class Jobs:
             self._loop = asyncio.get_running_loop()
             async with self.app.open_async():
                 self._worker = asyncio.ensure_future(
-                    self.app.run_worker_async(install_signal_handlers=False, listen_notify=False)
+                    self.app.run_worker_async(
+                        install_signal_handlers=False, listen_notify=False, task_middleware=TRACED
+                    )
                 )
                 ready.set()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -221,3 +225,17 @@ async def _refusing_duplicates(deferred, task: str) -> None:
 def _conninfo(db: Database) -> str:
     """The database's address as libpq writes it (SQLAlchemy's driver name dropped)."""
     return db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _traced(call_next, context, worker):
+    """A job is a trace of its own (`job <task>`), so its database and HTTP calls are exported with it."""
+    with tracing.span(f"job {context.job.task_name}"):
+        return call_next()
+
+
+async def _traced_async(call_next, context, worker):
+    with tracing.span(f"job {context.job.task_name}"):
+        return await call_next()
+
+
+TRACED = [_traced, _traced_async]  # procrastinate applies each to the tasks of its kind

@@ -9,6 +9,7 @@ import logging
 import sys
 
 import structlog
+from opentelemetry import trace
 
 
 def configure(level: str = "INFO") -> None:
@@ -17,7 +18,8 @@ def configure(level: str = "INFO") -> None:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
+            structlog.contextvars.merge_contextvars,  # request_id, bound for each HTTP request
+            _trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.JSONRenderer(),
@@ -26,6 +28,16 @@ def configure(level: str = "INFO") -> None:
         logger_factory=_current_stderr,
         cache_logger_on_first_use=False,
     )
+
+
+def _trace_ids(_logger, _method, event: dict) -> dict:
+    """The OpenTelemetry trace and span under way (tracing on, see loket.tracing), so that a log line
+    leads to its trace; nothing outside one."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event.setdefault("trace_id", trace.format_trace_id(context.trace_id))
+        event.setdefault("span_id", trace.format_span_id(context.span_id))
+    return event
 
 
 def _current_stderr(*_args) -> structlog.PrintLogger:

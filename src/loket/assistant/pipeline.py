@@ -2,6 +2,8 @@
 
 Each stage records what it decided and how long it took in the turn's trace, which is stored with
 the answer. Outcomes name kinds and counts, never the question's text, so a trace holds no personal data.
+With tracing on (loket.tracing) each stage is also an OpenTelemetry span, named after it, that records
+the same: its name, outcome and figures.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from loket.assistant.compose import Composition
 from loket.assistant.own_cases import OwnCase, OwnCases
 from loket.assistant.schemas import Answer, Status
 from loket.search.schemas import SearchHit
+from loket.tracing import span
 
 
 @dataclass(frozen=True)
@@ -68,11 +71,20 @@ class Stage(Protocol):
 
 def run(stages: list[Stage], turn: Turn) -> Turn:
     for stage in stages:
-        started = perf_counter()
-        result = stage.run(turn)
-        outcome, details = result if isinstance(result, tuple) else (result, {})
-        ms = round((perf_counter() - started) * 1000, 2)
+        with span(stage.name) as traced:
+            started = perf_counter()
+            result = stage.run(turn)
+            outcome, details = result if isinstance(result, tuple) else (result, {})
+            ms = round((perf_counter() - started) * 1000, 2)
+            if traced.is_recording():
+                traced.set_attributes(_span_attributes(stage.name, outcome, details))
         turn.trace.append(TraceStep(stage.name, outcome, ms, details))
         if turn.stopped:
             break
     return turn
+
+
+def _span_attributes(stage: str, outcome: str, details: dict) -> dict:
+    """What the trace step holds, less any text among the figures (an LLM's error message, say)."""
+    figures = {f"loket.{name}": value for name, value in details.items() if isinstance(value, int | float)}
+    return {**figures, "loket.stage": stage, "loket.outcome": outcome}

@@ -44,6 +44,7 @@ from loket.personal_data import normalise, redacted
 from loket.search.analysis import primary_language
 from loket.search.schemas import SearchHit
 from loket.search.service import SearchService
+from loket.tracing import current_trace_id
 
 log = get_logger(__name__)
 RATINGS = ("up", "down")
@@ -114,7 +115,8 @@ class AssistantService:
             status=Status.UNANSWERABLE,
             answer="",
             language=negotiate(language),
-            trace_id=uuid.uuid4().hex,
+            # With tracing on, the OpenTelemetry trace's id: the stored answer leads to its spans and logs.
+            trace_id=current_trace_id() or uuid.uuid4().hex,
         )
         history = self.conversations.history(conversation_id) if conversation_id else []
         turn = Turn(

@@ -30,8 +30,10 @@ from loket.logging import get_logger
 from loket.ratelimit import RateLimits
 from loket.search import routes as search_routes
 from loket.services import Services
+from loket.tracing import configure_tracing
 from loket.web import account, cases, chat, health, pages, widget
 from loket.web.metrics import Metrics
+from loket.web.observability import REQUEST_ID_HEADER, RequestIds, request_id, telemetry
 from loket.web.render import render
 from loket.web.security import BodyLimit, SecurityHeaders, headers_for
 
@@ -47,7 +49,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = services.settings
     # Interactive API docs only off production: there the OpenAPI document says it all.
     docs_url = None if settings.production else "/api/docs"
-    app = FastAPI(title="loket", version=__version__, docs_url=docs_url, redoc_url=None)
+    # Off (no LOKET_OTEL_EXPORTER_OTLP_ENDPOINT): no provider, and FastAPI's telemetry is off too.
+    tracing = telemetry(configure_tracing(settings, services.db.engine))
+    app = FastAPI(title="loket", version=__version__, docs_url=docs_url, redoc_url=None, telemetry=tracing)
     app.state.services = services
     metrics = app.state.metrics = Metrics(services.jobs)
     limits = RateLimits(
@@ -64,6 +68,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Server-sent events are never compressed (Starlette leaves text/event-stream alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders, form_origin=_origin(settings.oidc_issuer), https=settings.https)
+    # Around all of the above: whatever they log carries the request's id.
+    app.add_middleware(RequestIds)
     if settings.proxies:
         # Outermost, so limits, metrics and logs see the client the trusted proxy names.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.proxies)
@@ -143,8 +149,10 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
 
 
 async def _server_error(request: Request, error: Exception) -> Response:
-    """Outside every middleware (Starlette calls it last), so it adds the security headers itself."""
-    log.error("web.server_error", path=request.url.path, error=type(error).__name__)
+    """Outside every middleware (Starlette calls it last), so it adds the security headers and the
+    request's id itself."""
+    identifier = request_id(request.scope)
+    log.error("web.server_error", path=request.url.path, error=type(error).__name__, request_id=identifier)
     settings = component(request, Settings)
     if _for_people(request):
         language = request_language(request)
@@ -159,4 +167,6 @@ async def _server_error(request: Request, error: Exception) -> Response:
         response = JSONResponse({"error": {"code": "internal_error", "message": message}}, status_code=500)
     https = settings.https or request.url.scheme == "https"
     response.headers.update(headers_for(request.url.path, https, _origin(settings.oidc_issuer)))
+    if identifier:
+        response.headers[REQUEST_ID_HEADER] = identifier
     return response
