@@ -36,21 +36,10 @@ from loket.logging import configure as configure_logging
 from loket.tracing import configure_tracing, stop_tracing
 from loket.tracing.sdk import scrubbed
 from loket.web.app import create_app
+from tests.test_assistant_pipeline import ALL_STAGES
 from tests.web_support import demo_settings, load_demo
 
-STAGES = [
-    "input_checks",
-    "language",
-    "crisis",
-    "personal_data",
-    "abuse",
-    "routing",
-    "own_cases",
-    "rewrite",
-    "retrieve",
-    "compose",
-    "output_checks",
-]
+STAGES = ALL_STAGES  # the order brief §5 lists them
 QUESTION = "Mijn identiteitskaart is gestolen. Wat moet ik doen?"
 NUMBER = "85.07.30-033.28"
 WITH_NUMBER = f"Wanneer vervalt de eID van {NUMBER}?"
