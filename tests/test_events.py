@@ -140,10 +140,10 @@ def test_a_client_on_one_replica_gets_the_events_of_another_and_resumes_without_
             # From now on only a notification can bring the next one quickly (no polling while listening).
             _until(lambda: bus_a.listening, what="replica A listening")
         second = _ask(url_b, QUESTIONS[1], conversation)
-        started = time.monotonic()
+        # Only the notification can bring it before the stream's 10 s read timeout (the safety
+        # re-read is every 30 s, the heartbeat every 15 s).
         live = stream.next()
         assert _is_message(live, second)
-        assert time.monotonic() - started < 5
         assert int(live["id"]) > int(caught_up["id"])
     # The client is gone: its subscription ends with it, and with the last one A's LISTEN connection.
     _until(lambda: bus_a.subscribers == 0 and not bus_a.listening, what="A letting the client go")
@@ -187,11 +187,8 @@ def test_a_quiet_stream_gets_a_heartbeat(replicas, monkeypatch):
     answer = _ask(url_b, QUESTIONS[0])
     with _stream(url_a, answer) as stream:
         stream.next()
-        started = time.monotonic()
-        for line in stream.lines:
-            if line == ": heartbeat":
-                break
-        assert time.monotonic() - started < 5
+        # Nothing else comes: without a heartbeat every 0.3 s the 10 s read timeout fails the test.
+        assert ": heartbeat" in stream.lines
     # An id from nowhere (too large even for the database) is no error: there is just nothing after it.
     with _stream(url_a, answer, last_event_id="9" * 40) as stream:
         assert next(stream.lines) == ": heartbeat"

@@ -28,8 +28,8 @@ from loket.config import Settings, settings_reference
 from loket.db import SchemaBehind, SchemaState
 from loket.errors import LoketError
 from loket.identity import national_number as national_numbers
-from loket.identity.retention import Erasure
 from loket.identity.schemas import Role
+from loket.jobs import SYNC_INDEX
 from loket.logging import configure as configure_logging
 from loket.search.schemas import SearchFilters
 from loket.services import Services
@@ -116,9 +116,15 @@ def serve(
     services = _services(migrate=True, quiet=False, command="loket serve")
     if report := services.seed_demo():
         err.print(f"Loaded the demo catalogue: {report.created} items.")
-    _sync_search(services)
+    if services.db.embedded:
+        _sync_search(services)
+    else:
+        # Every replica embedding the catalogue as it starts would be the same work done N times:
+        # the index's sync is a job, and one worker does it while the replicas serve the last one.
+        with services.db.session() as session:
+            services.jobs.enqueue(session, SYNC_INDEX, lock=SYNC_INDEX)
     services.assistant.warm_up()
-    if services.jobs.embedded:
+    if services.db.embedded:
         services.jobs.run_in_process()  # on PostgreSQL, `loket worker` processes run them
     # The app serves with these services: the index and the models loaded above are its own.
     # Whom to believe about the client is LOKET_TRUSTED_PROXIES' to say (create_app), not uvicorn's.
@@ -478,14 +484,14 @@ def persons_erase(
         raise typer.BadParameter("not a valid national number", param_hint="NATIONAL_NUMBER")
     services = _services(migrate=True)
     shown = "*" * 8 + number[-3:]  # the number is personal data: never in full where output is kept
-    erasure = _erase(services, number, dry_run=True)
+    erasure = services.erase_person(number, dry_run=True)
     if not any(erasure.removed.values()):
         err.print(
             f"no person: loket holds nothing for {shown}; nothing erased", highlight=False, soft_wrap=True
         )
         raise typer.Exit(1)
     if yes:
-        erasure = _erase(services, number, dry_run=False)
+        erasure = services.erase_person(number, dry_run=False)
     table = Table("kind", "erased" if yes else "would be erased", "kept", title=shown)
     for kind, rows in erasure.removed.items():
         table.add_row(kind, str(rows), "")
@@ -502,17 +508,6 @@ def persons_erase(
     if not yes:
         err.print("nothing erased: run again with --yes to erase", highlight=False)
         raise typer.Exit(3)
-
-
-def _erase(services: Services, number: str, dry_run: bool) -> Erasure:
-    """Each block erases its own rows in its own transaction, identity last: should one fail, the
-    person is still found by their number and the command can simply be run again."""
-    person_ids = services.identity.retention.person_ids(number)
-    removed = services.assistant.erase_persons(person_ids, dry_run) | services.cases.erase_person(
-        number, dry_run
-    )
-    identity = services.identity.retention.erase(number, dry_run)
-    return Erasure(removed | identity.removed, identity.kept)
 
 
 @app.command()

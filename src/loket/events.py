@@ -105,7 +105,7 @@ class EventBus:
     def __init__(self, db: Database, poll_interval: float = POLL_SECONDS) -> None:
         self.db = db
         self.poll_interval = poll_interval
-        self.postgresql = db.engine.dialect.name == "postgresql"
+        self.postgresql = not db.embedded
         self._listeners: dict[asyncio.AbstractEventLoop, _Listener] = {}
         self._lock = threading.Lock()
         self._subscribers = 0

@@ -1,4 +1,4 @@
-"""The job queue: work that happens when nobody is asking, on procrastinate (see docs/adr/0008).
+"""The job queue: work that happens when nobody is asking, on procrastinate (see docs/adr/0010).
 
 On PostgreSQL the jobs live in procrastinate's tables and `loket worker` processes run them; a
 job is queued in the transaction of the change that causes it (`enqueue` with the caller's
@@ -7,7 +7,7 @@ procrastinate's in-memory connector holds them and `loket serve` runs them in a 
 own; a job is handed over when the session commits, so there too a rollback queues nothing.
 
 A queueing lock refuses a second waiting job of the same kind (`lock`): ten catalogue changes in a
-row give one index sync, not ten. What the jobs do is declared in `loket.tasks`.
+row give one index sync, not ten. What the jobs do, and when, is declared in `Jobs.declare`.
 """
 
 from __future__ import annotations
@@ -53,15 +53,14 @@ class Jobs:
         job it was running is run again."""
         self.db = db
         self.stalled_after = stalled_after
-        self.embedded = db.engine.dialect.name == "sqlite"
         connector = (
-            InMemoryConnector() if self.embedded else procrastinate.PsycopgConnector(conninfo=_conninfo(db))
+            InMemoryConnector() if db.embedded else procrastinate.PsycopgConnector(conninfo=_conninfo(db))
         )
         self.app = procrastinate.App(connector=connector)
         # Defers on the caller's own (sync) connection, also from a job's thread while the worker has
         # the app's connector open for its event loop.
         self._on_connection = (
-            None if self.embedded else JobManager(procrastinate.SyncPsycopgConnector(conninfo=_conninfo(db)))
+            None if db.embedded else JobManager(procrastinate.SyncPsycopgConnector(conninfo=_conninfo(db)))
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._worker: asyncio.Future | None = None
@@ -103,13 +102,10 @@ class Jobs:
                 problems=len(report.problems),
             )
 
-        @app.task(name=SYNC_INDEX, retry=RETRY)
-        def sync() -> None:
-            sync_index()
-
-        @app.periodic(cron="*/15 * * * *", periodic_id="index")  # a safety net for syncs lost to a crash
-        @app.task(name=f"{SYNC_INDEX}.periodic", queueing_lock=SYNC_INDEX, retry=RETRY)
-        def sync_now_and_then(timestamp: int) -> None:
+        # Queued by a catalogue change, and every 15 minutes as a safety net for syncs lost to a crash.
+        @app.periodic(cron="*/15 * * * *", periodic_id="index")
+        @app.task(name=SYNC_INDEX, queueing_lock=SYNC_INDEX, retry=RETRY)
+        def sync(timestamp: int | None = None) -> None:
             sync_index()
 
         @app.periodic(cron="17 3 * * *", periodic_id="purge")  # daily, at night
@@ -154,7 +150,7 @@ class Jobs:
 
     def enqueue(self, session: Session, task: str, *, lock: str | None = None, **arguments: Any) -> None:
         """Queues `task` with the change `session` is making: on its commit, never on its rollback."""
-        if self.embedded:
+        if self.db.embedded:
             event.listen(session, "after_commit", lambda _: self._hand_over(task, lock, arguments), once=True)
             return
         # A savepoint: a refused duplicate must not abort the caller's transaction. (Asking for the
@@ -195,7 +191,7 @@ class Jobs:
     def figures(self) -> tuple[dict[str, int], float | None]:
         """Jobs by status (todo, doing, succeeded, failed…), and how long the oldest waiting one has
         waited in seconds (PostgreSQL; None when none waits or on SQLite): for /metrics."""
-        if self.embedded:
+        if self.db.embedded:
             return dict(Counter(job["status"] for job in self.app.connector.jobs.values())), None
         with self.db.engine.connect() as connection:
             counts = dict(connection.execute(text(JOB_COUNTS)).all())

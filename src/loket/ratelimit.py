@@ -18,6 +18,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from fastapi import Depends, Request
 from limits import RateLimitItem, parse
@@ -25,6 +26,7 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from loket import clock
 from loket.deps import component
 from loket.errors import LoketError
 from loket.i18n import N_, message, request_language
@@ -84,12 +86,12 @@ class RateLimits:
             self.shared = MovingWindowRateLimiter(store)
         self.retry_seconds = RETRY_SECONDS
         self._store_down = False
-        self._retry_at = 0.0
+        self._retry_at = datetime.min.replace(tzinfo=UTC)
         self._state = threading.Lock()
 
     def hit(self, **keys: str | None) -> Verdict:
         """Counts one request against every named limit whose key is given; the tightest one answers."""
-        if self.shared and time.monotonic() >= self._retry_at:
+        if self.shared and clock.now() >= self._retry_at:
             try:
                 verdict = self._count(self.shared, keys)
             except StorageError as error:
@@ -113,7 +115,7 @@ class RateLimits:
 
     def _store_unavailable(self, error: StorageError) -> None:
         with self._state:
-            self._retry_at = time.monotonic() + self.retry_seconds
+            self._retry_at = clock.now() + timedelta(seconds=self.retry_seconds)
             if self._store_down:
                 return
             self._store_down = True

@@ -16,6 +16,7 @@ from loket.config import Settings
 from loket.db import Database
 from loket.events import EventBus
 from loket.identity.oidc import OidcClient
+from loket.identity.retention import Erasure
 from loket.identity.service import IdentityService
 from loket.jobs import Jobs
 from loket.search.embedders import make_embedder
@@ -68,6 +69,16 @@ class Services:
             self.db.seed_once("demo.persons", self.identity.demo.load)
             self.db.seed_once("demo.cases", self.cases.load_demo)
         return report
+
+    def erase_person(self, national_number: str, dry_run: bool = False) -> Erasure:
+        """`loket persons erase`: each block erases its own rows in its own transaction, identity last:
+        should one fail, the person is still found by their number and the command can be run again."""
+        person_ids = self.identity.retention.person_ids(national_number)
+        removed = self.assistant.erase_persons(person_ids, dry_run) | self.cases.erase_person(
+            national_number, dry_run
+        )
+        identity = self.identity.retention.erase(national_number, dry_run)
+        return Erasure(removed | identity.removed, identity.kept)
 
     def parts(self) -> tuple[object, ...]:
         """Everything built, for `loket.deps.provide` (which skips the OpenID client when there is none)."""
