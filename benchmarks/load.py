@@ -18,7 +18,8 @@ replica's memory (VmRSS after each phase, peak VmHWM), and the failover's failed
 
 The database is one SQLite file both replicas share: allowed for a benchmark on one machine, but
 PostgreSQL is the real multi-replica setup (`--postgres` starts one with pgserver, `--database-url`
-takes yours). Everything listens on 127.0.0.1 and the run stops by itself, killing what it started.
+takes yours; there a `loket worker` beside the replicas indexes the catalogue, as in a
+deployment). Everything listens on 127.0.0.1 and the run stops by itself, killing what it started.
 Rate limits are raised for the run: all traffic comes from one address. The load generator runs on
 the same machine as the replicas and takes CPU from them.
 
@@ -201,18 +202,18 @@ def add_agency(env: dict[str, str]) -> tuple[str, str]:
     return source, done.stdout.strip().splitlines()[-1]
 
 
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """`loket …` in a process group of its own, so that it and anything it starts can be killed."""
+    with log.open("w") as output:
+        return subprocess.Popen(
+            [str(LOKET), *command], env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
 def start_replica(name: str, env: dict[str, str], workdir: str) -> Replica:
-    """`loket serve` in a process group of its own, so that it and anything it starts can be killed."""
     port = free_port()
     log = Path(workdir) / f"{name}.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(LOKET), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start(["serve", "--host", "127.0.0.1", "--port", str(port)], env, log)
     replica = Replica(name, process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -227,14 +228,25 @@ def start_replica(name: str, env: dict[str, str], workdir: str) -> Replica:
     raise SystemExit(f"{name} did not become ready")
 
 
-def stop(replica: Replica) -> None:
-    if replica.process.poll() is None:
-        os.killpg(replica.process.pid, signal.SIGTERM)
+def wait_until_indexed(replicas: list[Replica]) -> None:
+    """On PostgreSQL the worker indexes the demo catalogue after the replicas start; they swap it in."""
+    deadline = time.monotonic() + 600
+    for replica in replicas:
+        search = f"{replica.base}/api/v1/search?q=identiteitskaart"
+        while not httpx.get(search).json()["results"]:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{replica.name} did not get the index")
+            time.sleep(0.5)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
         try:
-            replica.process.wait(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            os.killpg(replica.process.pid, signal.SIGKILL)
-            replica.process.wait()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def memory_kb(pid: int) -> tuple[int, int]:
@@ -427,7 +439,7 @@ def main() -> None:
         f"phase, failover {options.seconds / 2:.0f} s; think {low:g}–{high:g} s"
     )
     replicas: list[Replica] = []
-    server = None
+    worker, server = None, None
     # The replicas run in sessions of their own: a terminated run must still reach `finally` to stop them.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory() as workdir:
@@ -438,6 +450,9 @@ def main() -> None:
             started = time.monotonic()
             for name in ("replica A", "replica B"):  # one after the other: the first loads and indexes
                 replicas.append(start_replica(name, env, workdir))
+            if not url.startswith("sqlite"):  # there `loket serve` runs the jobs itself
+                worker = start(["worker"], env, Path(workdir) / "worker.log")
+                wait_until_indexed(replicas)
             print(f"database: {url.split(':', 1)[0]}; replicas ready in {time.monotonic() - started:.0f} s\n")
 
             ledger = Ledger()
@@ -466,8 +481,8 @@ def main() -> None:
                 f"{'nothing lost' if not messages and not cases else 'DATA LOST'}."
             )
         finally:
-            for replica in replicas:
-                stop(replica)
+            for process in [replica.process for replica in replicas] + ([worker] if worker else []):
+                stop(process)
             if server is not None:
                 server.cleanup()
 

@@ -7,7 +7,6 @@ publish publishes nothing, no gap between catching up and waiting."""
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -22,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from loket.config import Settings
 from loket.events import MAX_DATA_BYTES, Event, EventBus, EventRow, EventTooLarge
+from loket.services import Services
 from tests.conftest import _fresh_postgres_database
-from tests.web_support import demo_settings, live_server
+from tests.web_support import ask, demo_settings, event_stream, is_message, live_server
 
 QUESTIONS = (
     "Mijn identiteitskaart is gestolen. Wat moet ik doen?",
@@ -32,6 +32,21 @@ QUESTIONS = (
     "Wat kost een identiteitskaart?",
     "Hoe verhuis ik?",
 )
+NEW_PAGE = """---
+id: hondenbelasting
+language: nl
+title: Hondenbelasting betalen
+summary: Wie een hond houdt, betaalt in sommige gemeenten een belasting per hond per jaar.
+audiences: [citizen]
+authority: Gemeente
+modified: 2026-11-02
+licence: CC-BY-4.0
+---
+
+## Wat is het?
+
+Sommige gemeenten heffen een jaarlijkse belasting op honden. U geeft uw hond aan bij de gemeente.
+"""
 LIMITS = {"rate_limit_client": "1000/minute", "rate_limit_conversation": "1000/minute"}
 
 
@@ -60,57 +75,6 @@ def replicas(request, sqlite_template, tmp_path_factory) -> Iterator[tuple[tuple
             yield a, b
 
 
-def _ask(url: str, question: str, conversation: dict | None = None) -> dict:
-    body = {"question": question, "language": "nl"}
-    headers = {}
-    if conversation:
-        body["conversation_id"] = conversation["conversation_id"]
-        headers["Loket-Conversation-Token"] = conversation["conversation_token"]
-    response = httpx.post(f"{url}/api/v1/ask", json=body, headers=headers, timeout=60)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-class Stream:
-    """An SSE client: httpx reading the response line by line, as EventSource parses it."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-        self.lines = response.iter_lines()
-        self.comments: list[str] = []
-
-    def next(self) -> dict:
-        """The next event (comments are kept aside); httpx's read timeout fails a wait that is too long."""
-        event: dict = {}
-        for line in self.lines:
-            if not line:
-                if "data" in event:
-                    return event
-                continue
-            field, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if field == "":
-                self.comments.append(value)
-            elif field == "data":
-                event["data"] = json.loads(value)
-            else:
-                event[field] = value
-        raise AssertionError("the stream ended")
-
-
-@contextmanager
-def _stream(url: str, conversation: dict, last_event_id: str | None = None, **params) -> Iterator[Stream]:
-    headers = {"Accept": "text/event-stream", "Loket-Conversation-Token": conversation["conversation_token"]}
-    if last_event_id:
-        headers["Last-Event-ID"] = last_event_id
-    path = f"{url}/api/v1/events/conversations/{conversation['conversation_id']}"
-    timeout = httpx.Timeout(10, read=10)
-    with httpx.stream("GET", path, headers=headers, params=params, timeout=timeout) as response:
-        assert response.status_code == 200, response.read()
-        assert response.headers["content-type"].startswith("text/event-stream")
-        yield Stream(response)
-
-
 def _until(condition, seconds: float = 10, what: str = "the condition") -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -119,54 +83,54 @@ def _until(condition, seconds: float = 10, what: str = "the condition") -> None:
         time.sleep(0.02)
 
 
-def _is_message(event: dict, answer: dict) -> bool:
-    return event["event"] == "message" and event["data"] == {
-        "conversation_id": answer["conversation_id"],
-        "message_id": answer["message_id"],
-        "status": answer["status"],
-    }
+def _index_subscription(app) -> int:
+    """The subscriptions a server has of its own (its index follows the syncs' announcements)."""
+    own = lambda: app.state.services.search.following and app.state.services.events.subscribers == 1  # noqa: E731
+    _until(own, what="the server following its index")
+    return 1
 
 
 def test_a_client_on_one_replica_gets_the_events_of_another_and_resumes_without_gaps(replicas):
     (url_a, app_a), (url_b, _) = replicas
     bus_a = app_a.state.services.events
-    first = _ask(url_b, QUESTIONS[0])
+    following = _index_subscription(app_a)
+    first = ask(url_b, QUESTIONS[0])
     conversation = {key: first[key] for key in ("conversation_id", "conversation_token")}
 
-    with _stream(url_a, conversation) as stream:
+    with event_stream(url_a, conversation) as stream:
         caught_up = stream.next()  # stored before the client came: caught up
-        assert _is_message(caught_up, first)
+        assert is_message(caught_up, first)
         if bus_a.postgresql:
             # From now on only a notification can bring the next one quickly (no polling while listening).
             _until(lambda: bus_a.listening, what="replica A listening")
-        second = _ask(url_b, QUESTIONS[1], conversation)
+        second = ask(url_b, QUESTIONS[1], conversation)
         # Only the notification can bring it before the stream's 10 s read timeout (the safety
         # re-read is every 30 s, the heartbeat every 15 s).
         live = stream.next()
-        assert _is_message(live, second)
+        assert is_message(live, second)
         assert int(live["id"]) > int(caught_up["id"])
-    # The client is gone: its subscription ends with it, and with the last one A's LISTEN connection.
-    _until(lambda: bus_a.subscribers == 0 and not bus_a.listening, what="A letting the client go")
+    # The client is gone: its subscription ends with it.
+    _until(lambda: bus_a.subscribers == following, what="A letting the client go")
 
-    missed = [_ask(url_b, question, conversation) for question in QUESTIONS[2:4]]
-    with _stream(url_a, conversation, last_event_id=live["id"]) as stream:
+    missed = [ask(url_b, question, conversation) for question in QUESTIONS[2:4]]
+    with event_stream(url_a, conversation, last_event_id=live["id"]) as stream:
         resumed = [stream.next(), stream.next()]
         assert [event["data"]["message_id"] for event in resumed] == [a["message_id"] for a in missed]
-        assert all(_is_message(event, answer) for event, answer in zip(resumed, missed, strict=True))
+        assert all(is_message(event, answer) for event, answer in zip(resumed, missed, strict=True))
         assert int(live["id"]) < int(resumed[0]["id"]) < int(resumed[1]["id"])
         # Nothing else was waiting (no duplicate): the next event is the next answer's.
-        latest = _ask(url_b, QUESTIONS[4], conversation)
-        assert _is_message(stream.next(), latest)
+        latest = ask(url_b, QUESTIONS[4], conversation)
+        assert is_message(stream.next(), latest)
 
     # `?after=` does the same for a client that cannot send the header.
-    with _stream(url_b, conversation, after=resumed[0]["id"]) as stream:
-        assert _is_message(stream.next(), missed[1])
-        assert _is_message(stream.next(), latest)
+    with event_stream(url_b, conversation, after=resumed[0]["id"]) as stream:
+        assert is_message(stream.next(), missed[1])
+        assert is_message(stream.next(), latest)
 
 
 def test_only_the_holder_may_follow_a_conversation(replicas):
     (url_a, _), (url_b, _) = replicas
-    answer = _ask(url_b, QUESTIONS[0])
+    answer = ask(url_b, QUESTIONS[0])
     path = f"{url_a}/api/v1/events/conversations/{answer['conversation_id']}"
     for headers in ({}, {"Loket-Conversation-Token": "x" * 43}):
         response = httpx.get(path, headers={"Accept": "text/event-stream", **headers}, timeout=10)
@@ -184,21 +148,42 @@ def test_only_the_holder_may_follow_a_conversation(replicas):
 def test_a_quiet_stream_gets_a_heartbeat(replicas, monkeypatch):
     (url_a, _), (url_b, _) = replicas
     monkeypatch.setattr("loket.assistant.routes.HEARTBEAT_SECONDS", 0.3)
-    answer = _ask(url_b, QUESTIONS[0])
-    with _stream(url_a, answer) as stream:
+    answer = ask(url_b, QUESTIONS[0])
+    with event_stream(url_a, answer) as stream:
         stream.next()
         # Nothing else comes: without a heartbeat every 0.3 s the 10 s read timeout fails the test.
         assert ": heartbeat" in stream.lines
     # An id from nowhere (too large even for the database) is no error: there is just nothing after it.
-    with _stream(url_a, answer, last_event_id="9" * 40) as stream:
+    with event_stream(url_a, answer, last_event_id="9" * 40) as stream:
         assert next(stream.lines) == ": heartbeat"
+
+
+def test_each_server_swaps_in_the_index_another_process_synced_without_a_search_asking(replicas, tmp_path):
+    """The sync's announcement brings it: on PostgreSQL the notification (the safety re-read is every
+    30 s, the wait here 10 s), on SQLite the polling. A following server's searches read no revision."""
+    (url_a, app_a), _ = replicas
+    _index_subscription(app_a)
+    search_a = app_a.state.services.search
+    before = search_a.current_index()
+    page = tmp_path / "hondenbelasting.nl.md"
+    page.write_text(NEW_PAGE, encoding="utf-8")
+    writer = Services.build(app_a.state.services.settings)  # another process: a worker, a command
+    try:
+        assert writer.catalog.ingest_location(str(page)).created == 1
+        writer.search.sync()
+    finally:
+        writer.db.dispose()
+    assert search_a.current_index() is before, "a following server's search does not rebuild"
+    _until(lambda: search_a.current_index() is not before, what="the new index swapped in")
+    response = httpx.get(f"{url_a}/api/v1/search", params={"q": "hondenbelasting", "limit": 1}, timeout=30)
+    assert response.json()["results"][0]["source_id"] == "hondenbelasting"
 
 
 @pytest.mark.postgresql
 @pytest.mark.parametrize("replicas", ["postgresql"], indirect=True)
 def test_one_listen_connection_per_process(replicas):
     (url_a, app_a), (url_b, _) = replicas
-    conversations = [_ask(url_b, question) for question in QUESTIONS[:2]]
+    conversations = [ask(url_b, question) for question in QUESTIONS[:2]]
 
     def listening() -> int:
         with app_a.state.services.db.engine.connect() as connection:
@@ -209,14 +194,16 @@ def test_one_listen_connection_per_process(replicas):
                 )
             )
 
-    with _stream(url_a, conversations[0]) as one, _stream(url_a, conversations[1]) as other:
+    # Each server listens from its start: its index follows the syncs' announcements.
+    following = _index_subscription(app_a)
+    _until(lambda: listening() == 2, what="a LISTEN connection for each server")
+    with event_stream(url_a, conversations[0]) as one, event_stream(url_a, conversations[1]) as other:
         one.next(), other.next()
-        assert app_a.state.services.events.subscribers == 2
-        _until(lambda: listening() == 1, what="one LISTEN connection")
-        with _stream(url_b, conversations[0]) as on_b:
+        assert app_a.state.services.events.subscribers == following + 2
+        with event_stream(url_b, conversations[0]) as on_b:
             on_b.next()
-            _until(lambda: listening() == 2, what="B's own LISTEN connection")
-    _until(lambda: listening() == 0, what="both LISTEN connections closed")
+            assert listening() == 2, "the streams share their server's connection"
+    assert listening() == 2
 
 
 # --- The bus itself -------------------------------------------------------------------------------------
@@ -374,6 +361,7 @@ def test_events_hold_ids_not_documents(database):
 
 def test_old_events_are_pruned_and_their_ids_never_come_back(database, clock):
     bus = EventBus(database)
+    bus.prune(timedelta(0))  # what setting up the database announced (the index's revision)
     first = bus.publish(database, "conversation:c4", "message", {"n": 1})
     clock.advance(3 * 3600)
     second = bus.publish(database, "conversation:c4", "message", {"n": 2})

@@ -216,6 +216,41 @@ def test_a_question_streams_in_with_citations_and_is_announced_once(server, cont
     assert len(_held_conversation(server, page)["messages"]) == 2
 
 
+def test_an_answer_given_elsewhere_appears_without_a_reload(server, context):
+    """The chat follows its conversation's event stream: an answer given on another device (here the
+    API, with the conversation's token) appears in the open page and is announced, once."""
+    expect = _expect()
+    page = context.new_page()
+    page.goto(f"{server}/?lang=nl")
+    ask(page, QUESTIONS["nl"])
+    page.wait_for_timeout(300)  # its announcement said (100 ms after the answer)
+    page.evaluate(
+        """() => {
+            window.__announced = [];
+            const announcer = document.querySelector(".announcer");
+            const said = () => announcer.textContent && window.__announced.push(announcer.textContent);
+            const all = { childList: true, characterData: true, subtree: true };
+            new MutationObserver(said).observe(announcer, all);
+        }"""
+    )
+    conversation = page.evaluate("sessionStorage.getItem('loket:conversation')")
+    token = page.evaluate("sessionStorage.getItem('loket:conversation-token')")
+    elsewhere = "Hoeveel kost een nieuwe identiteitskaart?"
+    body = {"question": elsewhere, "language": "nl", "conversation_id": conversation}
+    answered = httpx.post(
+        f"{server}/api/v1/ask", json=body, headers={"Loket-Conversation-Token": token}, timeout=60
+    ).json()
+    exchanges = page.locator(".log .exchange")
+    expect(exchanges).to_have_count(2)
+    expect(exchanges.nth(1).locator(".question-text")).to_have_text(elsewhere)
+    expect(exchanges.nth(1)).to_have_attribute("data-message", answered["message_id"])
+    expect(exchanges.nth(1).locator(".after")).to_be_visible()
+    page.wait_for_timeout(600)
+    assert page.evaluate("window.__announced") == [f"De assistent antwoordde: {answered['answer']}"]
+    ask(page, "En als ik in het buitenland ben?")  # its own answer is not shown twice
+    expect(exchanges).to_have_count(3)
+
+
 def _held_conversation(server: str, page) -> dict:
     """The conversation as the API shows it to the holder of the token the page keeps."""
     conversation = page.evaluate("sessionStorage.getItem('loket:conversation')")

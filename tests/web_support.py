@@ -1,8 +1,10 @@
 """What the web tests share: an app holding the demo catalogue, a real uvicorn server for the browser
-tests, and reading a page the way a browser without JavaScript would (its forms and CSRF token)."""
+tests, reading a page the way a browser without JavaScript would (its forms and CSRF token), and the
+API as a client uses it (asking, following a conversation's events)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
@@ -13,6 +15,7 @@ from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -109,3 +112,70 @@ def live_server(settings: Settings, port: int | None = None) -> Iterator[tuple[s
         server.should_exit = True
         thread.join(timeout=10)
         app.state.services.db.dispose()
+
+
+# --- The API as a client uses it: asking, and following a conversation's events (SSE) --------------
+
+
+def ask(url: str, question: str, conversation: dict | None = None) -> dict:
+    """POST /api/v1/ask in Dutch, continuing `conversation` (its id and token) if given."""
+    body = {"question": question, "language": "nl"}
+    headers = {}
+    if conversation:
+        body["conversation_id"] = conversation["conversation_id"]
+        headers["Loket-Conversation-Token"] = conversation["conversation_token"]
+    response = httpx.post(f"{url}/api/v1/ask", json=body, headers=headers, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+class Stream:
+    """An SSE client: httpx reading the response line by line, as EventSource parses it."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.lines = response.iter_lines()
+        self.comments: list[str] = []
+
+    def next(self) -> dict:
+        """The next event (comments are kept aside); httpx's read timeout fails a wait that is too long."""
+        event: dict = {}
+        for line in self.lines:
+            if not line:
+                if "data" in event:
+                    return event
+                continue
+            field, _, value = line.partition(":")
+            value = value.removeprefix(" ")
+            if field == "":
+                self.comments.append(value)
+            elif field == "data":
+                event["data"] = json.loads(value)
+            else:
+                event[field] = value
+        raise AssertionError("the stream ended")
+
+
+@contextmanager
+def event_stream(
+    url: str, conversation: dict, last_event_id: str | None = None, **params
+) -> Iterator[Stream]:
+    """The SSE stream of `conversation` on the server at `url`, from after `last_event_id`."""
+    headers = {"Accept": "text/event-stream", "Loket-Conversation-Token": conversation["conversation_token"]}
+    if last_event_id:
+        headers["Last-Event-ID"] = last_event_id
+    path = f"{url}/api/v1/events/conversations/{conversation['conversation_id']}"
+    timeout = httpx.Timeout(10, read=10)
+    with httpx.stream("GET", path, headers=headers, params=params, timeout=timeout) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield Stream(response)
+
+
+def is_message(event: dict, answer: dict) -> bool:
+    """Whether an SSE event announces `answer` (an /api/v1/ask response)."""
+    return event["event"] == "message" and event["data"] == {
+        "conversation_id": answer["conversation_id"],
+        "message_id": answer["message_id"],
+        "status": answer["status"],
+    }

@@ -150,6 +150,12 @@ class EventBus:
             ).all()
             return [Event(row.id, row.stream, row.kind, row.data, row.created_at) for row in rows]
 
+    def latest_id(self, stream: str) -> int:
+        """The id of the last stored event of `stream` (0 if none): to follow only what comes next."""
+        with self.db.session() as session:
+            latest = session.scalar(select(func.max(EventRow.id)).where(EventRow.stream == stream))
+            return latest or 0
+
     async def subscribe(
         self, stream: str, after_id: int = 0, idle: float | None = None
     ) -> AsyncIterator[Event | None]:

@@ -100,6 +100,7 @@ class Services:
             None,
             _reranker(settings, client),
             settings.rerank_depth,
+            events,
         )
         identity = IdentityService(
             db,

@@ -86,10 +86,12 @@ def index_revision(session: Session, embedder: str) -> str | None:
     )
 
 
-def mark_synced(session: Session, embedder: str, now: datetime) -> None:
-    """A new revision for the index of `embedder`: every replica's next search rebuilds from it."""
+def mark_synced(session: Session, embedder: str, now: datetime) -> str:
+    """A new revision for the index of `embedder`, which every replica rebuilds from; the revision."""
+    revision = uuid.uuid4().hex
     row = session.get(SearchIndexStateRow, embedder)
     if row is None:
-        session.add(SearchIndexStateRow(embedder=embedder, revision=uuid.uuid4().hex, synced_at=now))
+        session.add(SearchIndexStateRow(embedder=embedder, revision=revision, synced_at=now))
     else:
-        row.revision, row.synced_at = uuid.uuid4().hex, now
+        row.revision, row.synced_at = revision, now
+    return revision

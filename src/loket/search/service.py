@@ -4,16 +4,21 @@ The index lives in the database (chunks and their vectors, so embeddings survive
 shared by every app server) and in memory (BM25 and the vector matrix, rebuilt when a sync has
 finished). `sync` brings the stored index in line with the catalogue and embeds only new texts; it
 runs as a job (a catalogue change queues it) or in the command that changed the catalogue, never in
-a search request.
+a search request. A finished sync writes a new revision and announces it on the event bus; every app
+server follows those announcements (`follow_revisions`: LISTEN/NOTIFY on PostgreSQL, polling on
+SQLite) and swaps in the rebuilt index whole, so no search waits for a rebuild.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 
+import anyio.to_thread
 import numpy as np
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +26,7 @@ from loket import clock
 from loket.catalog.schemas import CatalogItem, Section
 from loket.catalog.service import CatalogService
 from loket.db import Database
+from loket.events import EventBus
 from loket.logging import get_logger
 from loket.personal_data import redacted
 from loket.search import repository
@@ -40,6 +46,9 @@ EMBED_BATCH = 32
 CONFIDENT_SCORE = 0.85
 CONFIDENT_SAME_LANGUAGE = 0.87
 CONFIDENT_OTHER_LANGUAGE = 0.83
+# The event stream a finished sync announces its new revision on.
+INDEX_STREAM = "search:index"
+FOLLOW_RETRY_SECONDS = 5.0
 log = get_logger(__name__)
 
 
@@ -53,8 +62,10 @@ class SearchService:
         weights: Weights | None = None,
         reranker: Reranker | None = None,
         rerank_depth: int = 5,
+        events: EventBus | None = None,
     ) -> None:
         self.db = db
+        self.events = events or EventBus(db)
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.catalog = catalog
@@ -66,6 +77,7 @@ class SearchService:
         self._index: SearchIndex | None = None
         self._revision: object = None
         self._lock = threading.Lock()
+        self._following = False
 
     def search(
         self,
@@ -109,13 +121,43 @@ class SearchService:
     def current_index(self) -> SearchIndex:
         """The in-memory index as the last complete sync left it; a request never syncs or embeds.
 
-        Replicas notice a newer sync by its revision (one primary-key read per search) and rebuild
-        from the stored chunks and vectors. One thread rebuilds while the others go on searching the
-        index they have; the new one replaces it whole.
+        In an app server `follow_revisions` keeps it current. A process that does not follow (a
+        command, a test) notices a newer sync by its revision, one primary-key read per search. One
+        thread rebuilds while the others go on searching the index they have; the new one replaces it
+        whole.
         """
-        if self._index is not None and self._stored_revision() == self._revision:
+        if self._index is not None and (self._following or self._stored_revision() == self._revision):
             return self._index
-        if not self._lock.acquire(blocking=self._index is None):
+        return self._rebuilt(wait=self._index is None)
+
+    async def follow_revisions(self) -> None:
+        """Rebuilds the index in the background whenever a sync, in any process, announces a new
+        revision: for as long as the app server runs. Should following fail (the database away for a
+        while), searches read the revision themselves until it is back."""
+        while True:
+            try:
+                after = await anyio.to_thread.run_sync(self.events.latest_id, INDEX_STREAM)
+                # What was synced before `after` is read here; what comes later is announced.
+                await anyio.to_thread.run_sync(self._rebuilt, True)
+                self._following = True
+                async with contextlib.aclosing(self.events.subscribe(INDEX_STREAM, after)) as revisions:
+                    async for _ in revisions:
+                        await anyio.to_thread.run_sync(self._rebuilt, True)
+            except Exception as error:  # any failure: fall back to reading the revision, try again
+                log.warning("search.follow_lost", error=type(error).__name__, retry_in=FOLLOW_RETRY_SECONDS)
+            finally:
+                self._following = False
+            await asyncio.sleep(FOLLOW_RETRY_SECONDS)
+
+    @property
+    def following(self) -> bool:
+        """Whether `follow_revisions` keeps the index current (for tests and readiness)."""
+        return self._following
+
+    def _rebuilt(self, wait: bool) -> SearchIndex:
+        """The index for the stored revision, rebuilt if it is not that one's; without `wait`, the
+        index there is while another thread rebuilds."""
+        if not self._lock.acquire(blocking=wait):
             return self._index  # another thread is rebuilding
         try:
             # Read again under the lock: a thread that read it before another rebuilt would rebuild
@@ -178,11 +220,14 @@ class SearchService:
         try:
             with self.db.session() as session:
                 if changed or repository.index_revision(session, self.embedder.name) is None:
-                    repository.mark_synced(session, self.embedder.name, clock.now())
+                    revision = repository.mark_synced(session, self.embedder.name, clock.now())
+                    self.events.publish(session, INDEX_STREAM, "revised", {"revision": revision})
         except IntegrityError:
             log.info("search.sync_raced", reason="another process marked its sync at the same moment")
         if changed:
             log.info("search.synced", **vars(report))
+            if self._index is not None:  # this process searches too: it reads its own sync at once
+                self._rebuilt(wait=True)
         return report
 
     def _embed_texts(self, batch: list[tuple[str, str, str]]) -> np.ndarray:

@@ -5,6 +5,9 @@ Nothing connects to the database until a request needs it; `loket serve` migrate
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,7 +54,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     docs_url = None if settings.production else "/api/docs"
     # Off (no LOKET_OTEL_EXPORTER_OTLP_ENDPOINT): no provider, and FastAPI's telemetry is off too.
     tracing = telemetry(configure_tracing(settings, services.db.engine))
-    app = FastAPI(title="loket", version=__version__, docs_url=docs_url, redoc_url=None, telemetry=tracing)
+    app = FastAPI(
+        title="loket",
+        version=__version__,
+        docs_url=docs_url,
+        redoc_url=None,
+        telemetry=tracing,
+        lifespan=_following_the_index,
+    )
     app.state.services = services
     metrics = app.state.metrics = Metrics(services.jobs)
     limits = RateLimits(
@@ -89,6 +99,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(cases.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
+
+
+@contextlib.asynccontextmanager
+async def _following_the_index(app: FastAPI) -> AsyncIterator[None]:
+    """While the server runs, it swaps in each new index a sync (in any process) announces."""
+    follower = asyncio.create_task(app.state.services.search.follow_revisions())
+    yield
+    # Again until it ends: a cancellation that arrives while it waits for a thread (a rebuild) can be
+    # absorbed there (anyio shields the thread's wait).
+    while not follower.done():
+        follower.cancel()
+        await asyncio.wait({follower}, timeout=1)
 
 
 def _origin(url: str | None) -> str | None:

@@ -22,6 +22,8 @@ function start(chat) {
   const widget = chat.dataset.widget === "1";
   let conversation = chat.dataset.conversation || stored();
   let busy = false;
+  let follower = null; // the conversation's event stream: answers given elsewhere appear here too
+  let missed = false; // an answer came in while this page was asking
 
   if (chat.dataset.conversation) remember(chat.dataset.conversation);
   else if (conversation) restore(conversation);
@@ -105,6 +107,7 @@ function start(chat) {
       busy = false;
       log.removeAttribute("aria-busy");
       item.querySelector(".busy").hidden = true;
+      if (missed) restore(conversation, true);
     }
   }
 
@@ -188,7 +191,10 @@ function start(chat) {
     announce(message);
   }
 
-  async function restore(id) {
+  // The conversation's messages this page does not show yet (all of them after a reload); `announce`
+  // the last one when it came from elsewhere while the page was open.
+  async function restore(id, announceLast = false) {
+    missed = false;
     let data;
     try {
       const response = await fetch(`/api/v1/conversations/${encodeURIComponent(id)}`, {
@@ -199,7 +205,10 @@ function start(chat) {
     } catch {
       return;
     }
-    for (const message of data.messages) {
+    const items = log.querySelectorAll(".exchange[data-message]");
+    const shown = new Set([...items].map((item) => item.dataset.message));
+    const missing = data.messages.filter((message) => !shown.has(message.id));
+    for (const message of missing) {
       const item = add(message.question);
       identify(item, message.id);
       item.querySelector(".busy").hidden = true;
@@ -220,6 +229,22 @@ function start(chat) {
       notices(item, message.notices);
       complete(item, message.feedback);
     }
+    const last = missing[missing.length - 1];
+    if (announceLast && last) announce(`${chat.dataset.answered} ${last.answer}`);
+    follow(id);
+  }
+
+  // Server-sent events of the conversation (the page holds its cookie; EventSource sends no header,
+  // so not in the widget's frame). EventSource reconnects by itself, sending the last id it got.
+  function follow(id) {
+    if (widget || follower || !window.EventSource) return;
+    follower = new EventSource(`/api/v1/events/conversations/${encodeURIComponent(id)}`);
+    follower.addEventListener("message", (event) => {
+      const { message_id: message } = JSON.parse(event.data);
+      if (log.querySelector(`.exchange[data-message="${CSS.escape(message)}"]`)) return;
+      if (busy) missed = true;
+      else restore(id, true);
+    });
   }
 
   async function rate(rateForm, rating) {
@@ -274,6 +299,7 @@ function start(chat) {
   function remember(id, token) {
     conversation = id;
     tellHost(id, token);
+    follow(id);
     try {
       sessionStorage.setItem(KEY, id);
       if (token) sessionStorage.setItem(TOKEN, token);
@@ -285,6 +311,8 @@ function start(chat) {
 
   function forget() {
     conversation = null;
+    if (follower) follower.close();
+    follower = null;
     tellHost(null);
     delete chat.dataset.token;
     try {
