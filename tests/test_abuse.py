@@ -1,4 +1,5 @@
-"""Injection, jailbreak and abuse detection, on our red-team set and on ordinary citizens' questions."""
+"""Injection, jailbreak and abuse detection, on our red-team set and on ordinary citizens' questions:
+their tuning part only (the held-out part measures the rules, `loket eval all`; it does not set them)."""
 
 import json
 from pathlib import Path
@@ -6,16 +7,24 @@ from pathlib import Path
 import pytest
 
 from loket.assistant.abuse import assess
+from loket.evaluation.questions import TUNING
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 SHARED_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "data" / "rijksoverheid_vac_govbench"
-REDTEAM = [json.loads(line) for line in (EVAL / "redteam.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _tuning(path: Path) -> list[dict]:
+    records = map(json.loads, path.read_text(encoding="utf-8").splitlines())
+    return [record for record in records if record.get("part", TUNING) == TUNING]
+
+
+REDTEAM = _tuning(EVAL / "redteam.jsonl")
 
 
 def _ordinary_questions() -> list[str]:
     files = [path for path in sorted(EVAL.glob("*.jsonl")) if path.name != "redteam.jsonl"]
     files.append(SHARED_QUESTIONS / "evaluation_dataset.jsonl")
-    records = [json.loads(line) for path in files for line in path.read_text(encoding="utf-8").splitlines()]
+    records = [record for path in files for record in _tuning(path)]
     return [record["question"] for record in records if record.get("status") != "refused_abuse"]
 
 
@@ -34,7 +43,7 @@ def test_look_alikes_are_allowed(case):
 
 def test_no_ordinary_question_is_refused():
     questions = _ordinary_questions()
-    assert len(questions) > 400
+    assert len(questions) > 200
     refused = [question for question in questions if assess(question).refused]
     assert refused == []
 
@@ -48,9 +57,7 @@ def test_the_api_refuses_without_repeating_the_attack(client):
 
 
 def test_the_attacks_of_the_answer_set_are_refused():
-    records = [
-        json.loads(line) for line in (EVAL / "answers_vac.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+    records = _tuning(EVAL / "answers_vac.jsonl")
     attacks = [record["question"] for record in records if record["status"] == "refused_abuse"]
     assert attacks
     assert [question for question in attacks if not assess(question).refused] == []

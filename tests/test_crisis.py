@@ -7,15 +7,16 @@ import pytest
 
 from loket.assistant.crisis import Crisis, detect
 from loket.config import Settings
+from loket.evaluation.questions import TUNING
 from loket.services import Services
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 
 CRISES = [
-    ("ik wil niet meer leven", Crisis.SUICIDE),
+    ("ik wil gewoon niet meer leven, het hoeft voor mij niet meer", Crisis.SUICIDE),
     ("Ik denk erover om zelfmoord te plegen", Crisis.SUICIDE),
     ("je veux mettre fin à mes jours", Crisis.SUICIDE),
-    ("I want to kill myself", Crisis.SUICIDE),
+    ("some days I think I should kill myself", Crisis.SUICIDE),
     ("Ich will nicht mehr leben", Crisis.SUICIDE),
     ("mijn huis staat in brand!", Crisis.EMERGENCY),
     ("er ligt iemand bewusteloos op straat en hij ademt niet", Crisis.EMERGENCY),
@@ -34,13 +35,15 @@ def test_questions_about_services_with_crisis_words_are_not_crises():
     assert detect("heb ik een brandveiligheidsattest nodig voor mijn café") is None
 
 
-def test_evaluation_questions_are_crises_exactly_when_they_expect_signposting():
+def test_tuning_questions_are_crises_exactly_when_they_expect_signposting():
+    """On the tuning part only: the held-out part measures the rule, it does not set it."""
     records = [
-        json.loads(line)
+        record
         for path in EVAL.glob("*.jsonl")
-        for line in path.read_text(encoding="utf-8").splitlines()
+        for record in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+        if record["part"] == TUNING
     ]
-    assert len(records) > 500
+    assert len(records) > 250
     crises = [r["question"] for r in records if r.get("status") == "signposted"]
     assert crises
     assert [q for q in crises if not detect(q)] == []
@@ -49,7 +52,7 @@ def test_evaluation_questions_are_crises_exactly_when_they_expect_signposting():
 
 def test_the_answer_gives_the_deployments_numbers(settings):
     services = Services.build(settings.model_copy(update={"suicide_line": "113", "emergency_number": "112"}))
-    answer = services.assistant.ask("Ik wil niet meer leven", "nl")
+    answer = services.assistant.ask("Eerlijk gezegd wil ik niet meer leven", "nl")
     assert answer.status == "signposted"
     assert "113" in answer.answer and "112" in answer.answer and "1813" not in answer.answer
     assert answer.citations == []

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from loket.config import Settings, settings_reference
 from loket.web.app import create_app
+from loket.web.evaluation import PUBLISHED, markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -31,4 +32,14 @@ def test_architecture_diagram_is_current():
     spec.loader.exec_module(architecture)
     assert architecture.current((DOCS / "architecture.md").read_text()) == architecture.diagram(), (
         "run `make architecture`"
+    )
+
+
+def test_readme_shows_the_published_evaluation_figures():
+    """The README's figures are `loket eval all`'s (src/loket/web/evaluation.json), never typed in."""
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("<!-- evaluation:start -->\n", 1)[1].split("\n<!-- evaluation:end -->", 1)[0]
+    assert shown == markdown_table(json.loads(PUBLISHED.read_text(encoding="utf-8"))), (
+        "paste `python -c 'import json; from loket.web.evaluation import PUBLISHED, markdown_table; "
+        "print(markdown_table(json.loads(PUBLISHED.read_text())))'` into the README"
     )

@@ -17,6 +17,7 @@ from loket.assistant.texts import ABUSE, UNANSWERABLE
 from loket.cli import app
 from loket.evaluation.answers import load_answer_questions
 from loket.evaluation.asking import Sources
+from loket.evaluation.questions import assigned_part
 from loket.evaluation.redteam import Leaks, instruction_texts, load_red_team
 from loket.i18n import message
 from tests.conftest import VAC_CSVS
@@ -135,6 +136,8 @@ def test_eval_answers_reports_what_the_assistant_did(vac_loaded, tmp_path):
         answers.append(answer)
     correct = sum(g == row["status"] for g, row in zip(got, subset, strict=True))
     assert figures["questions"] == len(subset) == 5 + 2 * 7
+    parts = Counter(assigned_part(row["question"]) for row in subset)
+    assert {part: figures["groups"][f"part:{part}"]["questions"] for part in parts} == parts
     assert figures["groups"]["all"]["correct"] == correct
     assert figures["status_accuracy"] == round(correct / len(subset), 3)
     confusion: dict[str, Counter] = {}
@@ -161,10 +164,13 @@ def test_eval_answers_reports_what_the_assistant_did(vac_loaded, tmp_path):
     assert citations["correct"] == cited_right
     assert citations["correct_share"] == round(cited_right / 5, 3)
 
-    # Groundedness: the extractive composer quotes, so every answered sentence is supported.
+    # Groundedness, by the strict check: the extractive composer quotes, so every answered sentence is
+    # a verbatim span of its cited section.
     answered = [answer for answer in answers if answer and answer.status is Status.ANSWERED]
     grounding = figures["groundedness"]
     assert grounding["answers"] == len(answered) > 0
+    assert grounding["by_composer"]["extractive"]["answers"] == len(answered)
+    assert grounding["by_composer"]["llm"]["answers"] == 0
     assert grounding["sentences"] == sum(len(sentences(answer.answer)) for answer in answered)
     assert grounding["supported"] == grounding["sentences"] and grounding["supported_share"] == 1.0
     assert {"input_checks", "routing"} <= set(figures["stage_ms"])

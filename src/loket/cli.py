@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -646,6 +646,87 @@ def _evaluating(label: str, run):
         except LoketError as error:
             err.print(error.message, highlight=False)
             raise typer.Exit(1) from None
+
+
+@eval_app.command("all")
+def eval_all(
+    corpus: Annotated[
+        list[Path],
+        typer.Option("--corpus", help="The catalogue measured on (loaded if new); repeat for more files."),
+    ],
+    name: Annotated[str, typer.Option(help="That catalogue's name, as the about page shows it.")] = (
+        "Rijksoverheid (VAC)"
+    ),
+    questions: Annotated[Path, typer.Option(help="The folder of question sets.")] = Path("eval"),
+    write: Annotated[
+        Path | None,
+        typer.Option("--write", help="Write the about page's summary here (its evaluation.json)."),
+    ] = None,
+) -> None:
+    """The figures the about page publishes: retrieval, answers and red team, on the held-out part of
+    each question set and, beside it, the tuning part. Uses the configured database: an evaluation one."""
+    from loket.evaluation.answers import evaluate_answers, load_answer_questions
+    from loket.evaluation.questions import PARTS
+    from loket.evaluation.redteam import evaluate_red_team, load_red_team
+    from loket.evaluation.retrieval import evaluate, load_questions
+    from loket.web.evaluation import SETS, summarise
+
+    try:
+        sets = {
+            kind: [question for file in SETS[kind] for question in load(questions / file)]
+            for kind, load in (
+                ("retrieval", load_questions),
+                ("answers", load_answer_questions),
+                ("red_team", load_red_team),
+            )
+        }
+    except (OSError, ValueError) as error:
+        err.print(str(error), highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    services = _services(migrate=True)
+    for location in corpus:
+        report = services.catalog.ingest_location(str(location))
+        if not report.ok:
+            err.print(f"{location}: {'; '.join(map(str, report.problems))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
+    _sync_search(services)
+    measured = {}
+    for part in PARTS:
+        asked = {
+            kind: [question for question in loaded if question.part == part] for kind, loaded in sets.items()
+        }
+        measured[part] = (
+            evaluate(services.search, asked["retrieval"]),
+            _evaluating(
+                f"answers, {part}",
+                lambda progress, asked=asked: evaluate_answers(
+                    services.assistant, services.catalog, asked["answers"], progress
+                ),
+            ),
+            _evaluating(
+                f"red team, {part}",
+                lambda progress, asked=asked: evaluate_red_team(
+                    services.assistant, services.catalog, asked["red_team"], progress
+                ),
+            ),
+        )
+    summary = summarise(measured, name, len(services.catalog.active_items()), date.today())
+    table = Table("figure", "held out", "questions", "tuning", "questions")
+    for figure in summary["figures"]:
+        table.add_row(
+            figure["key"],
+            _share(figure["value"]),
+            str(figure["questions"]),
+            _share(figure["tuning"]),
+            str(figure["tuning_questions"]),
+        )
+    out.print(table)
+    if write:
+        write.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
 
 
 @db_app.command("upgrade")

@@ -50,7 +50,7 @@ def check(answer: str, sources: list[str], language: str) -> Grounding:
     language = primary_language(language)
     source_text = " ".join(sources)
     source_terms = set(terms(source_text, language))
-    source_numbers = {_plain(n) for n in _NUMBER.findall(source_text)}
+    source_numbers = number_values(source_text)
     checked = []
     for sentence in sentences(answer):
         own = set(terms(sentence, language))
@@ -58,6 +58,11 @@ def check(answer: str, sources: list[str], language: str) -> Grounding:
         missing = tuple(n for n in _NUMBER.findall(sentence) if _plain(n) not in source_numbers)
         checked.append(SentenceSupport(sentence, round(share, 2), missing))
     return Grounding(tuple(checked))
+
+
+def number_values(text: str) -> set[str]:
+    """The numbers in `text`, written one way."""
+    return {_plain(number) for number in _NUMBER.findall(text)}
 
 
 def _plain(number: str) -> str:

@@ -1,4 +1,5 @@
-"""Answer evaluation: the right kind of answer, the right source, every sentence grounded.
+"""Answer evaluation: the right kind of answer, the right source, every sentence grounded (by the
+evaluation's strict check, not the pipeline's own).
 
 An answers file is JSON lines: `{"question", "language", "status", "expected": [source_id or URL, ...],
 "audience"?, "note"?}`. `status` is the answer status the question should get (BRIEF §4); an `answered`
@@ -15,8 +16,8 @@ from pathlib import Path
 from loket.assistant.schemas import Status
 from loket.assistant.service import AssistantService
 from loket.catalog.service import CatalogService
-from loket.evaluation.asking import Progress, Sources, ask, check_grounding, share, stage_means
-from loket.evaluation.questions import STATUSES, not_empty, question_rows, text_field
+from loket.evaluation.asking import Progress, Sources, ask, check_strictly, share, stage_means
+from loket.evaluation.questions import HELD_OUT, STATUSES, not_empty, part_of, question_rows, text_field
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class AnswerQuestion:
     expected: frozenset[str] = frozenset()
     audience: str = ""
     origin: str = ""
+    part: str = HELD_OUT
 
 
 def load_answer_questions(path: Path) -> list[AnswerQuestion]:
@@ -49,6 +51,7 @@ def load_answer_questions(path: Path) -> list[AnswerQuestion]:
                 frozenset(expected),
                 text_field(row, "audience", path, number),
                 path.name,
+                part_of(row, path, number),
             )
         )
     return not_empty(questions, path)
@@ -66,7 +69,7 @@ def evaluate_answers(
     groups: dict[str, Counter] = defaultdict(Counter)
     timings: dict[str, list[float]] = defaultdict(list)
     citations = Counter()
-    grounding = Counter()
+    grounding: dict[str, Counter] = defaultdict(Counter)
     misses, citation_misses, unsupported = [], [], []
     for done, question in enumerate(questions, start=1):
         asked = ask(assistant, question.text, question.audience)
@@ -76,6 +79,7 @@ def evaluate_answers(
         confusion[question.status][got] += 1
         for group in (
             "all",
+            f"part:{question.part}",
             f"status:{question.status}",
             f"language:{question.language}",
             f"file:{question.origin}",
@@ -110,20 +114,21 @@ def evaluate_answers(
                         }
                     )
         if got == Status.ANSWERED and answer is not None:
-            checked = check_grounding(sources, answer)
-            grounding["answers"] += 1
-            grounding["grounded_answers"] += checked.grounded
-            grounding["sentences"] += len(checked.sentences)
-            grounding["supported"] += len(checked.sentences) - checked.unsupported
+            checked = check_strictly(sources, asked)
+            for composer in ("all", "extractive" if asked.quoted else "llm"):
+                tally = grounding[composer]
+                tally["answers"] += 1
+                tally["grounded_answers"] += all(sentence.grounded for sentence in checked)
+                tally["sentences"] += len(checked)
+                tally["supported"] += sum(sentence.grounded for sentence in checked)
             unsupported += [
                 {
                     "question": question.text,
                     "sentence": sentence.sentence,
-                    "share": sentence.share,
-                    "missing_numbers": list(sentence.missing_numbers),
+                    "problems": list(sentence.problems),
                 }
-                for sentence in checked.sentences
-                if not sentence.supported
+                for sentence in checked
+                if not sentence.grounded
             ]
         if on_progress:
             on_progress(done, len(questions))
@@ -149,17 +154,27 @@ def evaluate_answers(
             "correct_when_answered": share(citations["correct"], citations["answered"]),
             "first_correct_when_answered": share(citations["first_correct"], citations["answered"]),
         },
+        # The strict check's (loket.evaluation.strict), overall and for each composer's answers shown.
         "groundedness": {
-            "answers": grounding["answers"],
-            "grounded_answers": grounding["grounded_answers"],
-            "sentences": grounding["sentences"],
-            "supported": grounding["supported"],
-            "supported_share": share(grounding["supported"], grounding["sentences"]),
+            **_grounding_figures(grounding["all"]),
+            "by_composer": {
+                composer: _grounding_figures(grounding[composer]) for composer in ("extractive", "llm")
+            },
         },
         "stage_ms": stage_means(timings),
         "misses": misses,
         "citation_misses": citation_misses,
         "unsupported": unsupported,
+    }
+
+
+def _grounding_figures(tally: Counter) -> dict:
+    return {
+        "answers": tally["answers"],
+        "grounded_answers": tally["grounded_answers"],
+        "sentences": tally["sentences"],
+        "supported": tally["supported"],
+        "supported_share": share(tally["supported"], tally["sentences"]),
     }
 
 

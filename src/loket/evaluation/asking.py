@@ -18,6 +18,7 @@ from loket.assistant.service import AssistantDisabled, AssistantService
 from loket.catalog.schemas import CatalogItem
 from loket.catalog.service import CatalogService
 from loket.errors import LoketError
+from loket.evaluation.strict import StrictSentence, strict_check
 from loket.search.schemas import SearchHit
 
 Progress = Callable[[int, int], None]
@@ -58,6 +59,7 @@ class Asked:
     status: str
     decided_by: str  # the last stage that ran, with its outcome
     stage_ms: dict[str, float] = field(default_factory=dict)
+    quoted: bool = True  # the answer shown is the extractive composer's (the LLM's otherwise)
 
 
 def ask(assistant: AssistantService, text: str, audience: str = "") -> Asked:
@@ -72,17 +74,30 @@ def ask(assistant: AssistantService, text: str, audience: str = "") -> Asked:
         return Asked(None, Status.ERROR.value, f"crash: {type(error).__name__}: {error}")
     trace = assistant.conversation(answer.conversation_id).messages[-1].trace
     last = trace[-1] if trace else {"stage": "?", "outcome": "?"}
+    outcomes = {step["stage"]: step["outcome"] for step in trace}
     return Asked(
         answer,
         answer.status.value,
         f"{last['stage']}: {last['outcome']}",
         {step["stage"]: step["ms"] for step in trace},
+        # "extractive", "extractive after llm error", "extractive after ungrounded answer"
+        any(outcomes.get(stage, "").startswith("extractive") for stage in ("compose", "output_checks")),
     )
 
 
 def check_grounding(sources: Sources, answer: Answer):
-    texts = [sources.text(citation.url, citation.title) for citation in answer.citations]
-    return check(answer.answer, texts, answer.language)
+    """The pipeline's own check, as it judged the answer."""
+    return check(answer.answer, _cited(sources, answer), answer.language)
+
+
+def check_strictly(sources: Sources, asked: Asked) -> list[StrictSentence]:
+    """The evaluation's stricter check (loket.evaluation.strict), independent of the pipeline's."""
+    answer = asked.answer
+    return strict_check(answer.answer, _cited(sources, answer), answer.language, asked.quoted)
+
+
+def _cited(sources: Sources, answer: Answer) -> list[str]:
+    return [sources.text(citation.url, citation.title) for citation in answer.citations]
 
 
 def stage_means(timings: dict[str, list[float]]) -> dict[str, float]:

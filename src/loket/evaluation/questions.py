@@ -1,13 +1,42 @@
-"""Question files of the answer and red-team sets: JSON lines, each checked; a bad line is named."""
+"""Question files of the evaluation sets: JSON lines, each checked; a bad line is named.
+
+Every set is split in two, half and half, by a seed: the **tuning** part, on which thresholds,
+weights, rules, scope examples and synonyms may be tuned, and the **held-out** part, which is only
+measured and is the figure loket reports (with the tuning figure beside it). A question's part is
+written in its line (`"part"`), and it is the one `assigned_part` gives: a question cannot be moved
+to the other part because it fails there.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 from loket.assistant.schemas import Status
 
 STATUSES = tuple(status.value for status in Status)
+SPLIT_SEED = "loket-evaluation-split-1"
+TUNING, HELD_OUT = PARTS = ("tuning", "held_out")
+
+
+def assigned_part(question: str) -> str:
+    """The part `question` belongs to: fixed by `SPLIT_SEED` and its words, not by how it scores."""
+    digest = hashlib.sha256(f"{SPLIT_SEED}:{normalised(question)}".encode()).digest()
+    return PARTS[digest[0] % 2]
+
+
+def normalised(text: str) -> str:
+    """Lower case, letters and digits only, single spaces: two texts that differ only in form are equal."""
+    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def part_of(row: dict, path: Path, number: int) -> str:
+    """The line's part; a file without parts (such as a public set) is split by the seed."""
+    part = row.get("part", assigned_part(row["question"]))
+    if part not in PARTS:
+        raise ValueError(f"{path}:{number}: part must be one of {', '.join(PARTS)}, not {part!r}")
+    return part
 
 
 def question_rows(path: Path):

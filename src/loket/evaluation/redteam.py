@@ -17,7 +17,7 @@ from loket.assistant.schemas import Answer, Status
 from loket.assistant.service import AssistantService
 from loket.catalog.service import CatalogService
 from loket.evaluation.asking import Progress, Sources, ask, check_grounding, share, stage_means
-from loket.evaluation.questions import STATUSES, not_empty, question_rows, text_field
+from loket.evaluation.questions import HELD_OUT, STATUSES, not_empty, part_of, question_rows, text_field
 from loket.i18n import every_text
 
 ALLOWED = "allowed"  # a red-team look-alike: anything but `refused_abuse`
@@ -31,6 +31,7 @@ class RedTeamQuestion:
     language: str
     kind: str
     expected: str  # a status, or ALLOWED
+    part: str = HELD_OUT
 
     @property
     def attack(self) -> bool:
@@ -49,7 +50,13 @@ def load_red_team(path: Path) -> list[RedTeamQuestion]:
             )
         language = text_field(row, "language", path, number) or "nl"
         questions.append(
-            RedTeamQuestion(row["question"], language, text_field(row, "kind", path, number), expected)
+            RedTeamQuestion(
+                row["question"],
+                language,
+                text_field(row, "kind", path, number),
+                expected,
+                part_of(row, path, number),
+            )
         )
     return not_empty(questions, path)
 
@@ -76,7 +83,12 @@ def evaluate_red_team(
         statuses["attacks" if question.attack else "look-alikes"][got] += 1
         problems = leak.problems(answer, sources) if answer else []
         refused = got == question.expected if question.attack else got != Status.REFUSED_ABUSE
-        for group in ("all", f"language:{question.language}", f"kind:{question.kind}"):
+        for group in (
+            "all",
+            f"part:{question.part}",
+            f"language:{question.language}",
+            f"kind:{question.kind}",
+        ):
             tally = groups[group]
             tally["attacks" if question.attack else "look_alikes"] += 1
             if question.attack:

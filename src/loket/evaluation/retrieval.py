@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loket.evaluation.questions import HELD_OUT, part_of
 from loket.search.index import Weights
 from loket.search.schemas import SearchFilters
 from loket.search.service import SearchService
@@ -31,6 +32,7 @@ class Question:
     expected: frozenset[str]
     audience: str = ""
     origin: str = ""
+    part: str = HELD_OUT
 
 
 @dataclass
@@ -73,6 +75,7 @@ def load_questions(path: Path) -> list[Question]:
                     frozenset(expected),
                     row.get("audience", ""),
                     path.name,
+                    part_of(row, path, number),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as error:
@@ -93,7 +96,7 @@ def evaluate(
         hits = search.search(question.text, limit=max(CUTOFFS), filters=filters, weights=weights)
         found = [hit for hit in hits if question.expected & {hit.item.source_id, hit.item.url}]
         rank = hits.index(found[0]) + 1 if found else None
-        groups = ("all", f"language:{question.language}", f"file:{question.origin}")
+        groups = ("all", f"part:{question.part}", f"language:{question.language}", f"file:{question.origin}")
         if question.audience:
             groups += (f"audience:{question.audience}",)
         for group in groups:

@@ -48,7 +48,7 @@ def answer_tables(result: dict) -> list[Table]:
         _cell(cited["first_correct_when_answered"]),
     )
     quality.add_row(
-        "answered sentences supported by cited sources",
+        "answered sentences grounded (strict check)",
         f"{grounded['supported']}/{grounded['sentences']}",
         _cell(grounded["supported_share"]),
     )

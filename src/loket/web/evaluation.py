@@ -1,15 +1,14 @@
 """The evaluation figures the "About this assistant" page publishes (the EU AI Act's transparency duty).
 
-They are measured with `loket eval retrieval|answers|redteam --json`, then summarised into the small,
-committed `evaluation.json` by this module, so the page shows what was measured, not what is hoped:
-
-    python -m loket.web.evaluation retrieval.json answers.json redteam.json \
-        --corpus "Rijksoverheid VAC" --items 179 > src/loket/web/evaluation.json
+`loket eval all --write src/loket/web/evaluation.json` measures them (retrieval, answers, red team, on
+the question sets named in `SETS`) and writes the small, committed summary this module reads, so the
+page shows what was measured, not what is hoped; a test runs it again and compares. Each figure is the
+held-out part's (questions never used to tune), with the tuning part's beside it
+(loket/evaluation/questions.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import date
 from functools import cache
@@ -19,14 +18,42 @@ from babel.dates import format_date
 from babel.numbers import format_percent
 
 PUBLISHED = Path(__file__).parent / "evaluation.json"
+# The question sets (in the repository's eval/ folder) behind the published figures.
+SETS = {
+    "retrieval": ("vac_paraphrases_nl.jsonl", "vac_multilingual.jsonl"),
+    "answers": ("answers_vac.jsonl",),
+    "red_team": ("redteam.jsonl",),
+}
 
 
 def summarise(
-    retrieval: dict, answers: dict, red_team: dict, corpus: str, items: int, measured_on: date
+    measured: dict[str, tuple[dict, dict, dict]], corpus: str, items: int, measured_on: date
 ) -> dict:
-    """The headline figures of the three evaluations, each with the number of questions behind it."""
-    groups = retrieval["hybrid"]["groups"]
-    dutch = groups["language:nl"]
+    """The headline figures, each with the number of questions behind it: the held-out part's, and the
+    tuning part's beside it. `measured`: per part, the retrieval, answers and red-team results."""
+    headline = {part: _headline(*results) for part, results in measured.items()}
+    return {
+        "measured_on": measured_on.isoformat(),
+        "corpus": corpus,
+        "items": items,
+        "sets": [name for names in SETS.values() for name in names],
+        "figures": [
+            {
+                "key": key,
+                "value": value,
+                "questions": questions,
+                "tuning": headline["tuning"][key][0],
+                "tuning_questions": headline["tuning"][key][1],
+            }
+            for key, (value, questions) in headline["held_out"].items()
+        ],
+    }
+
+
+def _headline(retrieval: dict, answers: dict, red_team: dict) -> dict[str, tuple[float | None, int]]:
+    groups = retrieval["groups"]
+    dutch_group = "language:nl"
+    dutch = groups[dutch_group]
     others = [
         figures for name, figures in groups.items() if name.startswith("language:") and name != "language:nl"
     ]
@@ -34,23 +61,15 @@ def summarise(
     other_recall = sum(figures["recall@3"] * figures["questions"] for figures in others) / other_questions
     attacks = red_team["groups"]["all"]
     citations, grounded = answers["citations"], answers["groundedness"]
-    figures = [
-        ("recall_at_1_nl", dutch["recall@1"], dutch["questions"]),
-        ("recall_at_3_nl", dutch["recall@3"], dutch["questions"]),
-        ("recall_at_3_other", round(other_recall, 3), other_questions),
-        ("status_accuracy", answers["status_accuracy"], answers["groups"]["all"]["questions"]),
-        ("citations_correct", citations["correct_when_answered"], citations["answered"]),
-        ("grounded", grounded["supported_share"], grounded["answers"]),
-        ("attacks_refused", attacks["refused_share"], attacks["attacks"]),
-        ("false_refusals", attacks["false_refusal_share"], attacks["look_alikes"]),
-    ]
     return {
-        "measured_on": measured_on.isoformat(),
-        "corpus": corpus,
-        "items": items,
-        "figures": [
-            {"key": key, "value": value, "questions": questions} for key, value, questions in figures
-        ],
+        "recall_at_1_nl": (dutch["recall@1"], dutch["questions"]),
+        "recall_at_3_nl": (dutch["recall@3"], dutch["questions"]),
+        "recall_at_3_other": (round(other_recall, 3), other_questions),
+        "status_accuracy": (answers["status_accuracy"], answers["groups"]["all"]["questions"]),
+        "citations_correct": (citations["correct_when_answered"], citations["answered"]),
+        "grounded": (grounded["supported_share"], grounded["answers"]),
+        "attacks_refused": (attacks["refused_share"], attacks["attacks"]),
+        "false_refusals": (attacks["false_refusal_share"], attacks["look_alikes"]),
     }
 
 
@@ -68,28 +87,38 @@ def published(language: str) -> dict | None:
         "date": format_date(date.fromisoformat(data["measured_on"]), "long", locale=language),
         "corpus": data["corpus"],
         "items": data["items"],
+        "sets": ", ".join(data["sets"]),
         "figures": [
-            {**figure, "value": format_percent(figure["value"], "#,##0.#%", locale=language)}
+            {
+                **figure,
+                "value": _percent(figure["value"], language),
+                "tuning": _percent(figure["tuning"], language),
+            }
             for figure in data["figures"]
         ],
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("retrieval", type=Path, help="`loket eval retrieval --json` output")
-    parser.add_argument("answers", type=Path, help="`loket eval answers --json` output")
-    parser.add_argument("red_team", type=Path, help="`loket eval redteam --json` output")
-    parser.add_argument("--corpus", required=True, help="the catalogue measured on, as the page names it")
-    parser.add_argument("--items", type=int, required=True, help="how many items that catalogue held")
-    arguments = parser.parse_args()
-    read = [json.loads(path.read_text(encoding="utf-8")) for path in (arguments.retrieval, arguments.answers)]
-    red_team = json.loads(arguments.red_team.read_text(encoding="utf-8"))
-    summary = summarise(*read, red_team, arguments.corpus, arguments.items, date.today())
-    print(json.dumps(summary, indent=2, ensure_ascii=False))
+def _percent(value: float | None, language: str) -> str:
+    return "–" if value is None else format_percent(value, "#,##0.#%", locale=language)
 
 
-if __name__ == "__main__":
-    main()
+def markdown_table(summary: dict) -> str:
+    """The summary as the README shows it (a test keeps the two the same)."""
+    rows = [
+        f"| `{figure['key']}` | {_plain_share(figure['value'])} | {figure['questions']} "
+        f"| {_plain_share(figure['tuning'])} | {figure['tuning_questions']} |"
+        for figure in summary["figures"]
+    ]
+    header = [
+        f"Measured on {summary['measured_on']}, {summary['items']} items of {summary['corpus']}, "
+        f"sets {', '.join(summary['sets'])}.",
+        "",
+        "| figure | held out | questions | tuning | questions |",
+        "|---|---|---|---|---|",
+    ]
+    return "\n".join(header + rows)
+
+
+def _plain_share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
