@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -134,15 +135,17 @@ class SearchService:
         """Rebuilds the index in the background whenever a sync, in any process, announces a new
         revision: for as long as the app server runs. Should following fail (the database away for a
         while), searches read the revision themselves until it is back."""
+        # A server that stops does not wait for a rebuild: the thread is left to finish on its own.
+        in_thread = functools.partial(anyio.to_thread.run_sync, abandon_on_cancel=True)
         while True:
             try:
-                after = await anyio.to_thread.run_sync(self.events.latest_id, INDEX_STREAM)
+                after = await in_thread(self.events.latest_id, INDEX_STREAM)
                 # What was synced before `after` is read here; what comes later is announced.
-                await anyio.to_thread.run_sync(self._rebuilt, True)
+                await in_thread(self._rebuilt, True)
                 self._following = True
                 async with contextlib.aclosing(self.events.subscribe(INDEX_STREAM, after)) as revisions:
                     async for _ in revisions:
-                        await anyio.to_thread.run_sync(self._rebuilt, True)
+                        await in_thread(self._rebuilt, True)
             except Exception as error:  # any failure: fall back to reading the revision, try again
                 log.warning("search.follow_lost", error=type(error).__name__, retry_in=FOLLOW_RETRY_SECONDS)
             finally:
