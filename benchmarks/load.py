@@ -11,7 +11,7 @@ Phases, all on the same two replicas:
    people ask; goal: ask p95 ≤ 500 ms);
 2. saturation: the same without thinking: the most requests a second the two sustain;
 3. failover: as 1 for half of `--seconds`, one replica SIGKILLed halfway; the balancer takes a
-   replica out at its first refused or broken request, as a passive health check would. Then every
+   replica out at its first refused connection, as a passive health check would. Then every
    answered message and every acknowledged case is read back from the survivor.
 Printed: requests/s, p50/p95/p99 of ask and search, errors (must be 0 in phases 1 and 2), each
 replica's memory (VmRSS after each phase, peak VmHWM), and the failover's failed requests and losses.
@@ -54,6 +54,7 @@ from web import CACHED_VECTORS, free_port
 LOKET = Path(sys.executable).parent / "loket"
 TOKEN_HEADER = "Loket-Conversation-Token"
 GOAL_P95_MS = 500
+KEEPALIVE_SECONDS = 2.0  # below uvicorn's timeout_keep_alive (5 s)
 AGENCY_WRITERS = 2
 # (language, search, first question, two follow-ups): the demo catalogue's topics.
 CONVERSATIONS = [
@@ -257,8 +258,13 @@ def memory_kb(pid: int) -> tuple[int, int]:
 
 
 def http_client(connections: int) -> httpx.AsyncClient:
-    """No cookies: each conversation is held by its token header alone, as an API client holds it."""
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    """No cookies: each conversation is held by its token header alone, as an API client holds it.
+    An idle connection is let go before uvicorn closes it (after 5 s), as a load balancer's upstream
+    timeout is set below the server's: otherwise a request on a connection the server is closing fails
+    (people think longer than 5 s between questions), and that is the balancer's race, not loket's."""
+    limits = httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=KEEPALIVE_SECONDS
+    )
     no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
     return httpx.AsyncClient(timeout=60, limits=limits, cookies=no_cookies)
 
@@ -289,15 +295,19 @@ class Load:
 
     async def request(self, kind: str, method: str, path: str, **kwargs) -> httpx.Response | None:
         """One timed request, round-robin over the live replicas as a load balancer sends them. A
-        failure is counted by kind and cause and not retried; a refused or broken connection takes its
-        replica out of the rotation, as the balancer's passive health check would."""
+        failure is counted by kind and cause and not retried; a refused connection takes its replica
+        out of the rotation, as the balancer's passive health check would."""
         live = [replica for replica in self.replicas if replica.alive]
+        if not live:
+            self.phase.errors[kind, "no replica left"] += 1
+            await asyncio.sleep(1)  # as a balancer with no backend would answer: not at once, in a loop
+            return None
         replica = live[next(self.turns) % len(live)]
         started = time.perf_counter()
         try:
             response = await self.client.request(method, replica.base + path, **kwargs)
         except httpx.TransportError as error:
-            if not isinstance(error, httpx.TimeoutException):
+            if isinstance(error, httpx.ConnectError):  # refused: nothing listens there any more
                 replica.alive = False
             self.phase.errors[kind, type(error).__name__] += 1
             return None
