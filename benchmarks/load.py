@@ -54,7 +54,6 @@ from web import CACHED_VECTORS, free_port
 LOKET = Path(sys.executable).parent / "loket"
 TOKEN_HEADER = "Loket-Conversation-Token"
 GOAL_P95_MS = 500
-KEEPALIVE_SECONDS = 2.0  # below uvicorn's timeout_keep_alive (5 s)
 AGENCY_WRITERS = 2
 # (language, search, first question, two follow-ups): the demo catalogue's topics.
 CONVERSATIONS = [
@@ -259,12 +258,8 @@ def memory_kb(pid: int) -> tuple[int, int]:
 
 def http_client(connections: int) -> httpx.AsyncClient:
     """No cookies: each conversation is held by its token header alone, as an API client holds it.
-    An idle connection is let go before uvicorn closes it (after 5 s), as a load balancer's upstream
-    timeout is set below the server's: otherwise a request on a connection the server is closing fails
-    (people think longer than 5 s between questions), and that is the balancer's race, not loket's."""
-    limits = httpx.Limits(
-        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=KEEPALIVE_SECONDS
-    )
+    httpx lets an idle connection go after 5 s, before `loket serve` does (KEEP_ALIVE_SECONDS)."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
     return httpx.AsyncClient(timeout=60, limits=limits, cookies=no_cookies)
 

@@ -96,7 +96,16 @@ def test_evaluate_on_the_public_questions(vac_loaded, tmp_path):
 
     result = run_evaluation(vac_loaded.search, questions)
     groups = result["groups"]
-    assert set(groups) == {"all", "language:nl", "file:evaluation_dataset.jsonl", "file:out_of_scope.jsonl"}
+    parts = {f"part:{question.part}" for question in questions}  # split by the seed: no parts in these files
+    assert parts <= {"part:tuning", "part:held_out"}
+    assert set(groups) == {
+        "all",
+        "language:nl",
+        "file:evaluation_dataset.jsonl",
+        "file:out_of_scope.jsonl",
+        *parts,
+    }
+    assert sum(groups[part]["questions"] for part in parts) == groups["all"]["questions"]
     overall = groups["all"]
     assert overall["questions"] == 16
     recalls = [overall[f"recall@{k}"] for k in CUTOFFS]
@@ -139,7 +148,8 @@ def test_evaluate_groups_by_language_and_audience(vac_loaded, tmp_path):
         ),
         encoding="utf-8",
     )
-    groups = run_evaluation(vac_loaded.search, load_questions(path))["groups"]
+    questions = load_questions(path)
+    groups = run_evaluation(vac_loaded.search, questions)["groups"]
     assert set(groups) == {
         "all",
         "file:mixed.jsonl",
@@ -147,6 +157,7 @@ def test_evaluate_groups_by_language_and_audience(vac_loaded, tmp_path):
         "language:en",
         "language:fr",
         "audience:citizen",
+        *{f"part:{question.part}" for question in questions},
     }
     assert [groups[name]["questions"] for name in ("all", "language:nl", "audience:citizen")] == [4, 2, 3]
     assert groups["language:nl"]["recall@1"] == 1.0 and groups["language:nl"]["no_match_recall"] == 1.0

@@ -34,6 +34,7 @@ from loket.logging import configure as configure_logging
 from loket.search.schemas import SearchFilters
 from loket.services import Services
 
+KEEP_ALIVE_SECONDS = 75  # `loket serve`'s idle connections: longer than a load balancer's (see there)
 app = typer.Typer(help="loket: one digital assistant for a government.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema upkeep.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -130,9 +131,17 @@ def serve(
     # Whom to believe about the client is LOKET_TRUSTED_PROXIES' to say (create_app), not uvicorn's.
     app = create_app(services=services)
     # Open event streams would hold a stop up for ever: after 10 s they are cut, and their clients
-    # resume elsewhere with Last-Event-ID.
+    # resume elsewhere with Last-Event-ID. An idle connection is kept longer than load balancers keep
+    # theirs (60 s is common), so that the balancer closes it, never loket while the balancer sends a
+    # request on it (uvicorn's default is 5 s).
     uvicorn.run(
-        app, host=host, port=port, log_level="warning", proxy_headers=False, timeout_graceful_shutdown=10
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 
