@@ -678,7 +678,7 @@ def eval_all(
     from loket.evaluation.questions import PARTS
     from loket.evaluation.redteam import evaluate_red_team, load_red_team
     from loket.evaluation.retrieval import evaluate, load_questions
-    from loket.web.evaluation import SETS, summarise
+    from loket.web.evaluation import SETS, share_text, summarise
 
     try:
         sets = {
@@ -724,18 +724,14 @@ def eval_all(
     for figure in summary["figures"]:
         table.add_row(
             figure["key"],
-            _share(figure["value"]),
+            share_text(figure["value"]),
             str(figure["questions"]),
-            _share(figure["tuning"]),
+            share_text(figure["tuning"]),
             str(figure["tuning_questions"]),
         )
     out.print(table)
     if write:
         write.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _share(value: float | None) -> str:
-    return "" if value is None else f"{value:.3f}"
 
 
 @db_app.command("upgrade")

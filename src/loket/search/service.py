@@ -157,6 +157,11 @@ class SearchService:
         """Whether `follow_revisions` keeps the index current (for tests and readiness)."""
         return self._following
 
+    @property
+    def revision(self) -> object:
+        """The revision of the index in memory (None before one is built), read without a search."""
+        return self._revision
+
     def _rebuilt(self, wait: bool) -> SearchIndex:
         """The index for the stored revision, rebuilt if it is not that one's; without `wait`, the
         index there is while another thread rebuilds."""

@@ -43,7 +43,7 @@ from loket.web.security import BodyLimit, SecurityHeaders, headers_for
 HERE = Path(__file__).parent
 log = get_logger(__name__)
 # Paths that answer machines: their errors stay JSON. Everything else is a page for people.
-STOP_TRIES = 5  # one second each: how long a stop waits for the index follower
+STOP_SECONDS = 5  # how long a stop waits for the index follower
 MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/auth/demo-persons")
 
 
@@ -107,13 +107,10 @@ async def _following_the_index(app: FastAPI) -> AsyncIterator[None]:
     """While the server runs, it swaps in each new index a sync (in any process) announces."""
     follower = asyncio.create_task(app.state.services.search.follow_revisions())
     yield
-    # Asked again if it has not ended within a second (a cancellation can be lost on the way, as
-    # Python 3.11's wait_for may lose one), but a stop never waits for it for long.
-    for _ in range(STOP_TRIES):
-        follower.cancel()
-        if (await asyncio.wait({follower}, timeout=1))[0]:
-            return
-    log.warning("search.follow_not_stopped")
+    follower.cancel()
+    # A stop never waits for it for long (Python 3.11's wait_for can lose a cancellation).
+    if not (await asyncio.wait({follower}, timeout=STOP_SECONDS))[0]:
+        log.warning("search.follow_not_stopped")
 
 
 def _origin(url: str | None) -> str | None:

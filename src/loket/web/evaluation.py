@@ -106,8 +106,8 @@ def _percent(value: float | None, language: str) -> str:
 def markdown_table(summary: dict) -> str:
     """The summary as the README shows it (a test keeps the two the same)."""
     rows = [
-        f"| `{figure['key']}` | {_plain_share(figure['value'])} | {figure['questions']} "
-        f"| {_plain_share(figure['tuning'])} | {figure['tuning_questions']} |"
+        f"| `{figure['key']}` | {share_text(figure['value'])} | {figure['questions']} "
+        f"| {share_text(figure['tuning'])} | {figure['tuning_questions']} |"
         for figure in summary["figures"]
     ]
     header = [
@@ -120,5 +120,6 @@ def markdown_table(summary: dict) -> str:
     return "\n".join(header + rows)
 
 
-def _plain_share(value: float | None) -> str:
+def share_text(value: float | None) -> str:
+    """A share as the README and `loket eval all` print it."""
     return "–" if value is None else f"{value:.3f}"
