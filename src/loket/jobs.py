@@ -85,10 +85,8 @@ class Jobs:
         @app.task(name=HARVEST_ALL, queueing_lock=HARVEST_ALL)
         async def harvest_every_source(timestamp: int) -> None:
             for source, url in sources.items():
-                try:
-                    await self._configured(HARVEST, f"{HARVEST}:{source}").defer_async(source=source, url=url)
-                except AlreadyEnqueued:
-                    log.info("jobs.already_waiting", task=HARVEST, source=source)
+                one_source = self._configured(HARVEST, f"{HARVEST}:{source}")
+                await _refusing_duplicates(one_source.defer_async(source=source, url=url), HARVEST)
 
         @app.task(name=HARVEST, retry=RETRY)
         def harvest_source(source: str, url: str) -> None:
