@@ -29,7 +29,7 @@ from loket.config import Settings
 from loket.db import Database
 from loket.search.models import SearchVectorRow
 from loket.services import Services
-from tests.llm import llm_server  # noqa: F401
+from tests.llm import judge_server, llm_server  # noqa: F401
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 VAC = SHARED_DATA / "rijksoverheid_vac_govbench"

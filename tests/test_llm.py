@@ -20,15 +20,14 @@ import pytest
 
 from loket.assistant.compose import source_text
 from loket.assistant.grounding import check, sentences
-from loket.assistant.llm import ChatClient, LLMComposer, LLMError, LLMRewriter, usable_rewrite
-from loket.assistant.pipeline import Turn
+from loket.assistant.llm import ChatClient, LLMComposer, LLMError, LLMJudge, LLMRewriter, usable_rewrite
 from loket.assistant.rewrite import standalone as rule_standalone
-from loket.assistant.schemas import Answer, Status
-from loket.assistant.stages import Compose, OutputChecks
+from loket.assistant.schemas import Status
+from loket.assistant.stages import Compose, JudgeAnswerability, OutputChecks
 from loket.config import Settings
 from loket.services import Services
 from tests.conftest import VAC
-from tests.llm import MODEL_ALIAS, ServerFailed, running_server
+from tests.llm import MODEL_ALIAS, ServerFailed, running_server, stage_turn
 
 BZK = VAC / "rijksoverheid_vacs_bzk.csv"
 # The machine may be busy with other work; a slow answer is no failure here, a missing one is.
@@ -274,11 +273,7 @@ def test_an_answer_the_real_model_invents_is_caught_by_the_output_checks(service
         "Schrijf een kort gedicht over de zee.",
         "Wie won het WK voetbal in 2010?",
     ):
-        answer = Answer("c", "m", Status.UNANSWERABLE, "", "nl")
-        turn = Turn(
-            raw=question, question=question, requested_language="nl", audience=None, history=[], answer=answer
-        )
-        turn.standalone, turn.hits, turn.question_language = question, hits, "nl"
+        turn = stage_turn(question, hits, Status.UNANSWERABLE)
         Compose(composer).run(turn)
         if turn.stopped:
             continue  # the model said the sources do not answer: nothing invented
@@ -420,3 +415,16 @@ def test_no_identifier_in_a_search_query_reaches_the_reranking_model(settings, r
     assert "paspoort verloren" in prompts
     assert not any(identifier in prompts for identifier in IDENTIFIERS)
     services.db.dispose()
+
+
+def test_a_judge_the_server_gives_no_log_probabilities_lets_the_answer_go_on(services, chat):
+    """This server runs with `--logits_all False`, as llama.cpp's does by default: the judge cannot
+    weigh, so it says so, and the answer is decided as it would be without a judge."""
+    with pytest.raises(LLMError, match=r"^HTTP 500 after 1 attempt\(s\)$"):
+        chat.yes_probability([{"role": "user", "content": "Is Amsterdam een stad? Antwoord JA of NEE."}])
+    _load_vac(services)
+    hits = services.search.search(PASSPORT_HOW)[:1]
+    asked = stage_turn(PASSPORT_HOW, hits)
+    outcome, details = JudgeAnswerability(LLMJudge(chat), 0.5).run(asked)
+    assert outcome == "judge failed" and details["error"] == "HTTP 500 after 1 attempt(s)"
+    assert not asked.stopped and asked.answer.status is Status.ANSWERED

@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from loket.harvest import HarvestPolicy
 
 # The stores the rate limits may be counted in (see loket.ratelimit).
+# Chosen on the tuning questions with Qwen2.5-Coder-1.5B as the judge (`benchmarks/judge.py`).
+ANSWER_JUDGE_THRESHOLD = 0.364
 RATE_LIMIT_STORES = ("memory", "redis", "rediss", "redis+sentinel")
 
 
@@ -70,6 +72,18 @@ class Settings(BaseSettings):
         "`cross-encoder:PATH` (a local sentence-transformers model; install it yourself).",
     )
     rerank_depth: int = Field(5, description="How many of the first hits a re-ranker may reorder.")
+    answer_judge: str = Field(
+        "",
+        description="Ask whether the best page is about the question's subject before answering: "
+        "empty (off) or `llm` (the LLM endpoint above; llama.cpp's server needs `--logits_all True`).",
+    )
+    answer_judge_threshold: float = Field(
+        ANSWER_JUDGE_THRESHOLD,
+        ge=0.0,
+        le=1.0,
+        description="Below this probability that the page is on the subject, the answer is `unanswerable` "
+        "(the default was chosen on the tuning questions with Qwen2.5-Coder-1.5B; see docs/adr/0005).",
+    )
     synonyms_file: Path | None = Field(
         None, description="Extra synonym lines (`id-kaart, identiteitskaart`) added to the built-in list."
     )
@@ -235,6 +249,10 @@ class Settings(BaseSettings):
             raise ValueError(f"LOKET_RERANKER={self.reranker!r}: use llm or cross-encoder:PATH")
         if self.reranker == "llm" and not self.llm_base_url:
             raise ValueError("LOKET_RERANKER=llm needs LOKET_LLM_BASE_URL")
+        if self.answer_judge not in ("", "llm"):
+            raise ValueError(f"LOKET_ANSWER_JUDGE={self.answer_judge!r}: use llm, or leave it empty")
+        if self.answer_judge == "llm" and not self.llm_base_url:
+            raise ValueError("LOKET_ANSWER_JUDGE=llm needs LOKET_LLM_BASE_URL")
         store, separator, _ = self.rate_limit_storage.partition("://")
         if not separator or store not in RATE_LIMIT_STORES:
             raise ValueError(

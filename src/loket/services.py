@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from loket.assistant.compose import Composer, ExtractiveComposer
 from loket.assistant.conversations import ConversationStore
-from loket.assistant.llm import ChatClient, LLMComposer, LLMReranker, LLMRewriter
+from loket.assistant.llm import ChatClient, LLMComposer, LLMJudge, LLMReranker, LLMRewriter
 from loket.assistant.service import AssistantService
 from loket.cases.service import CaseService
 from loket.catalog.schemas import IngestReport
@@ -112,10 +112,12 @@ class Services:
         composer, rewriter = _composer(settings, client)
         assistant = AssistantService(
             search,
-            ConversationStore(db),
+            ConversationStore(db, events),
             cases,
             composer,
             rewriter,
+            LLMJudge(client) if settings.answer_judge == "llm" and client else None,
+            settings.answer_judge_threshold,
             settings.emergency_number,
             settings.suicide_line,
             settings.infoline,

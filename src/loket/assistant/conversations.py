@@ -18,6 +18,7 @@ from loket.assistant.models import ConversationRow, FeedbackRow, MessageRow, Swi
 from loket.assistant.schemas import Answer, Holder, Status
 from loket.db import Database, remove
 from loket.errors import NotFound
+from loket.events import EventBus
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,18 @@ class Switch:
     changed_at: datetime | None = None
 
 
+def conversation_stream(conversation_id: str) -> str:
+    """The event stream of one conversation: an event `message` (its ids and status) for each answer."""
+    return f"conversation:{conversation_id}"
+
+
 class ConversationStore:
-    def __init__(self, db: Database) -> None:
+    """`events`: where each stored answer is announced, in the transaction that stores it, so no
+    follower hears of a message that is not there, and none is stored unannounced."""
+
+    def __init__(self, db: Database, events: EventBus | None = None) -> None:
         self.db = db
+        self.events = events
 
     def exists(self, conversation_id: str) -> bool:
         with self.db.session() as session:
@@ -152,6 +162,13 @@ class ConversationStore:
                     trace_id=answer.trace_id,
                 )
             )
+            if self.events:  # ids only: a client reads the message itself from the conversation
+                data = {
+                    "conversation_id": answer.conversation_id,
+                    "message_id": answer.message_id,
+                    "status": answer.status.value,
+                }
+                self.events.publish(session, conversation_stream(answer.conversation_id), "message", data)
 
     def get(self, conversation_id: str) -> Conversation:
         with self.db.session() as session:

@@ -10,9 +10,12 @@ stop in the input checks, and the conversation history is stored redacted.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 
@@ -25,6 +28,7 @@ from loket.search.rerank import passage, reorder
 from loket.search.schemas import SearchHit
 
 log = get_logger(__name__)
+T = TypeVar("T")
 DECLINE = "NOT_IN_SOURCES"
 MAX_SOURCES = 3
 MAX_SOURCE_WORDS = 250
@@ -100,32 +104,39 @@ class ChatClient:
             "temperature": 0,
         }
         started = time.perf_counter()
+        (text, usage, finish), attempts = self._retried(lambda: self._ask(body))
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        return Completion(
+            text,
+            usage.get("prompt_tokens"),
+            usage.get("completion_tokens"),
+            ms,
+            attempts,
+            truncated=finish == "length",
+        )
+
+    def _retried(self, request: Callable[[], T]) -> tuple[T, int]:
+        """The request's result and the attempts it took; LLMError once the retries are spent."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                if self.stream:
-                    text, usage, finish = self._stream(body)
-                    if not usage:  # the server does not count in the stream: ask it whole from now on
-                        log.warning("llm.no_usage_in_stream", model=self.model)
-                        self.stream = False
-                if not self.stream:
-                    text, usage, finish = self._whole(body)
+                return request(), attempt
             except (httpx.TransportError, _Retryable) as error:
                 log.warning("llm.retry", attempt=attempt, error=type(error).__name__)
                 if attempt > self.retries:
-                    raise LLMError(f"{type(error).__name__} after {attempt} attempt(s)") from error
+                    failure = str(error) if isinstance(error, _Retryable) else type(error).__name__
+                    raise LLMError(f"{failure} after {attempt} attempt(s)") from error
                 time.sleep(0.5 * attempt)
-                continue
-            ms = round((time.perf_counter() - started) * 1000, 1)
-            return Completion(
-                text,
-                usage.get("prompt_tokens"),
-                usage.get("completion_tokens"),
-                ms,
-                attempt,
-                truncated=finish == "length",
-            )
+
+    def _ask(self, body: dict) -> tuple[str, dict, str | None]:
+        if self.stream:
+            text, usage, finish = self._stream(body)
+            if usage:
+                return text, usage, finish
+            log.warning("llm.no_usage_in_stream", model=self.model)  # ask it whole from now on
+            self.stream = False
+        return self._whole(body)
 
     def _stream(self, body: dict) -> tuple[str, dict, str | None]:
         parts: list[str] = []
@@ -155,6 +166,37 @@ class ChatClient:
         text = (choice.get("message") or {}).get("content") or ""
         return text, reply.get("usage") or {}, choice.get("finish_reason")
 
+    def yes_probability(self, messages: list[dict]) -> float:
+        """How likely the model's one-word reply is yes rather than no (from its log-probabilities), for
+        judgements with a threshold. llama.cpp's server gives them only with `--logits_all True`."""
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": 1,
+            "temperature": 0,
+            "logprobs": True,
+            "top_logprobs": 10,
+        }
+
+        def post() -> httpx.Response:
+            response = self.http.post("/chat/completions", json=body)
+            _check_status(response)
+            return response
+
+        response, _ = self._retried(post)
+        choice = (_json(response.text).get("choices") or [{}])[0]
+        try:
+            candidates = choice["logprobs"]["content"][0]["top_logprobs"]
+            probability = {
+                answer: sum(math.exp(c["logprob"]) for c in candidates if _reply(c["token"]) in tokens)
+                for answer, tokens in _YES_NO.items()
+            }
+        except (KeyError, IndexError, TypeError) as error:
+            raise LLMError("the endpoint sent no log-probabilities") from error
+        if not sum(probability.values()):
+            raise LLMError("the model answered neither yes nor no")
+        return probability[True] / sum(probability.values())
+
     def close(self) -> None:
         self.http.close()
 
@@ -163,9 +205,17 @@ class _Retryable(Exception):
     pass
 
 
+# First tokens of a yes or a no, as tokenisers cut them ("NE" of "NEE", "Y" of "YES").
+_YES_NO = {True: {"yes", "y", "ja", "j", "oui", "ou"}, False: {"no", "n", "nee", "ne", "non"}}
+
+
+def _reply(token: str) -> str:
+    return token.strip().lower()
+
+
 def _check_status(response: httpx.Response) -> None:
     if response.status_code == 429 or response.status_code >= 500:
-        raise _Retryable(str(response.status_code))
+        raise _Retryable(f"HTTP {response.status_code}")
     if response.status_code >= 400:
         raise LLMError(f"HTTP {response.status_code}")
 
@@ -336,6 +386,36 @@ class LLMReranker:
             log.warning("search.rerank_failed", reranker=self.name, error=str(error)[:100])
             return hits
         return reorder(hits, [int(number) - 1 for number in re.findall(r"\d+", completion.text)])
+
+
+class LLMJudge:
+    """Whether the best page is about what the question asks (`LOKET_ANSWER_JUDGE=llm`): search finds
+    the nearest page even when the catalogue has none on the subject, and a neighbour (the passport
+    fee for a driving-licence question) scores as high as a match. The model reads only the page's
+    title and section heading (short prompts: about 3 s on one CPU thread) and says yes or no; its
+    probability of yes is compared with a threshold chosen on the tuning questions."""
+
+    name = "llm"
+
+    def __init__(self, client: ChatClient) -> None:
+        self.client = client
+
+    def on_topic(self, question: str, hit: SearchHit) -> float:
+        page = f"{hit.item.title}. {hit.section.heading}".strip(". ")
+        return self.client.yes_probability(
+            [
+                {
+                    "role": "system",
+                    "content": "You check whether a government page is about what a citizen asks. "
+                    "Reply with YES or NO only.",
+                },
+                {
+                    "role": "user",
+                    "content": f"Page: {page}\n\nQuestion: {redacted(question)}\n\n"
+                    "Is the page about the thing the question asks about? Reply YES or NO.",
+                },
+            ]
+        )
 
 
 def usable_rewrite(completion: Completion) -> str | None:

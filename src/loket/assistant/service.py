@@ -14,9 +14,9 @@ from dataclasses import asdict, replace
 from datetime import timedelta
 
 from loket.assistant.compose import Composer
-from loket.assistant.conversations import Conversation, ConversationStore, Switch
+from loket.assistant.conversations import Conversation, ConversationStore, Switch, conversation_stream
 from loket.assistant.language import detect as detect_language
-from loket.assistant.llm import LLMRewriter
+from loket.assistant.llm import LLMJudge, LLMRewriter
 from loket.assistant.own_cases import cases_of
 from loket.assistant.pipeline import Stage, Turn, run
 from loket.assistant.routing import Route
@@ -66,6 +66,8 @@ class AssistantService:
         cases: CaseService,
         composer: Composer,
         rewriter: LLMRewriter | None = None,
+        judge: LLMJudge | None = None,
+        judge_threshold: float = 0.0,
         emergency_number: str = "112",
         suicide_line: str = "1813",
         infoline: str = "1700",
@@ -78,7 +80,15 @@ class AssistantService:
         self.events = events
         self.scope = ScopeExamples(search.embedder)
         self.stages: list[Stage] = default_stages(
-            search, self.scope, composer, rewriter, emergency_number, suicide_line, infoline
+            search,
+            self.scope,
+            composer,
+            rewriter,
+            judge,
+            judge_threshold,
+            emergency_number,
+            suicide_line,
+            infoline,
         )
 
     def warm_up(self) -> None:
@@ -142,19 +152,6 @@ class AssistantService:
             stored = replace(answer, answer=message(OWN_CASE_NOT_STORED, answer.language), citations=[])
         person_id = user.person.id if user else None
         self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace, person_id)
-        if self.events:
-            # In a transaction of its own, just after the answer's: `add` keeps its session to itself.
-            # Ids only: a client reads the message itself from the conversation.
-            self.events.publish(
-                self.events.db,
-                conversation_stream(answer.conversation_id),
-                "message",
-                {
-                    "conversation_id": answer.conversation_id,
-                    "message_id": answer.message_id,
-                    "status": answer.status.value,
-                },
-            )
         # The question itself is never logged: it may hold personal data.
         log.info(
             "assistant.answered",
@@ -256,11 +253,6 @@ class AssistantService:
 
     def set_enabled(self, enabled: bool, reason: str = "") -> Switch:
         return self.conversations.set_switch(enabled, reason)
-
-
-def conversation_stream(conversation_id: str) -> str:
-    """The event stream of one conversation: an event `message` (its ids and status) for each answer."""
-    return f"conversation:{conversation_id}"
 
 
 def _cite(turn: Turn) -> None:

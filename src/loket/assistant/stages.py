@@ -14,7 +14,7 @@ from loket.assistant.grounding import Grounding
 from loket.assistant.grounding import check as check_grounding
 from loket.assistant.language import detect as detect_language
 from loket.assistant.language import interface_language
-from loket.assistant.llm import LLMError, LLMRewriter
+from loket.assistant.llm import LLMError, LLMJudge, LLMRewriter
 from loket.assistant.own_cases import answer_from_cases
 from loket.assistant.pipeline import Stage, Turn
 from loket.assistant.rewrite import is_follow_up
@@ -218,6 +218,31 @@ class Retrieve:
         return "no confident match", details
 
 
+class JudgeAnswerability:
+    """With a judge configured, a question whose best page is only a neighbour of its subject is
+    `unanswerable`: the search score cannot tell (issue 17). A judge that fails lets the answer go on,
+    as it would without one."""
+
+    name = "judge"
+
+    def __init__(self, judge: LLMJudge | None, threshold: float) -> None:
+        self.judge = judge
+        self.threshold = threshold
+
+    def run(self, turn: Turn) -> tuple[str, dict] | str:
+        if self.judge is None:
+            return "no judge"
+        try:
+            on_topic = self.judge.on_topic(turn.standalone, turn.hits[0])
+        except LLMError as error:
+            return "judge failed", {"error": str(error)}
+        details = {"on_topic": round(on_topic, 3), "threshold": self.threshold}
+        if on_topic < self.threshold:
+            turn.stop(Status.UNANSWERABLE)
+            return "best page is off the subject", details
+        return "on the subject", details
+
+
 class Compose:
     """The configured composer; the extractive one when the LLM fails."""
 
@@ -275,6 +300,8 @@ def default_stages(
     scope: ScopeExamples,
     composer: Composer,
     rewriter: LLMRewriter | None,
+    judge: LLMJudge | None,
+    judge_threshold: float,
     emergency_number: str,
     suicide_line: str,
     infoline: str,
@@ -289,6 +316,7 @@ def default_stages(
         OwnCaseAnswer(),
         Rewrite(rewriter),
         Retrieve(search, scope),
+        JudgeAnswerability(judge, judge_threshold),
         Compose(composer),
         OutputChecks(),
     ]

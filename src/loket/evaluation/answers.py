@@ -19,6 +19,10 @@ from loket.catalog.service import CatalogService
 from loket.evaluation.asking import Progress, Sources, ask, check_strictly, share, stage_means
 from loket.evaluation.questions import HELD_OUT, STATUSES, not_empty, part_of, question_rows, text_field
 
+# What the citizen reads as "I cannot answer that": caught for a near-topic question, a wrong refusal
+# for an answerable one.
+REFUSALS = {Status.UNANSWERABLE.value, Status.OUT_OF_SCOPE.value}
+
 
 @dataclass(frozen=True)
 class AnswerQuestion:
@@ -86,6 +90,7 @@ def evaluate_answers(
         ):
             groups[group]["questions"] += 1
             groups[group]["correct"] += got == question.status
+            groups[group]["refused"] += got in REFUSALS
         cited = [citation.url for citation in answer.citations] if answer else []
         if got != question.status:
             misses.append(
@@ -141,6 +146,8 @@ def evaluate_answers(
                 "questions": tally["questions"],
                 "correct": tally["correct"],
                 "accuracy": share(tally["correct"], tally["questions"]),
+                "refused": tally["refused"],
+                "refused_share": share(tally["refused"], tally["questions"]),
             }
             for name, tally in sorted(groups.items())
         },

@@ -21,7 +21,7 @@ PUBLISHED = Path(__file__).parent / "evaluation.json"
 # The question sets (in the repository's eval/ folder) behind the published figures.
 SETS = {
     "retrieval": ("vac_paraphrases_nl.jsonl", "vac_multilingual.jsonl"),
-    "answers": ("answers_vac.jsonl",),
+    "answers": ("answers_vac.jsonl", "near_topic_vac.jsonl"),
     "red_team": ("redteam.jsonl",),
 }
 
@@ -60,12 +60,16 @@ def _headline(retrieval: dict, answers: dict, red_team: dict) -> dict[str, tuple
     other_questions = sum(figures["questions"] for figures in others)
     other_recall = sum(figures["recall@3"] * figures["questions"] for figures in others) / other_questions
     attacks = red_team["groups"]["all"]
+    near_topic = answers["groups"]["file:near_topic_vac.jsonl"]
+    answerable = answers["groups"]["status:answered"]
     citations, grounded = answers["citations"], answers["groundedness"]
     return {
         "recall_at_1_nl": (dutch["recall@1"], dutch["questions"]),
         "recall_at_3_nl": (dutch["recall@3"], dutch["questions"]),
         "recall_at_3_other": (round(other_recall, 3), other_questions),
         "status_accuracy": (answers["status_accuracy"], answers["groups"]["all"]["questions"]),
+        "near_topic_refused": (near_topic["refused_share"], near_topic["questions"]),
+        "answerable_refused": (answerable["refused_share"], answerable["questions"]),
         "citations_correct": (citations["correct_when_answered"], citations["answered"]),
         "grounded": (grounded["supported_share"], grounded["answers"]),
         "attacks_refused": (attacks["refused_share"], attacks["attacks"]),
