@@ -219,19 +219,17 @@ class Retrieve:
 
 
 class JudgeAnswerability:
-    """With a judge configured, a question whose best page is only a neighbour of its subject is
-    `unanswerable`: the search score cannot tell (issue 17). A judge that fails lets the answer go on,
-    as it would without one."""
+    """A question whose best page is only a neighbour of its subject is `unanswerable`: the search
+    score cannot tell (issue 17). In the pipeline only when a judge is configured; a judge that fails
+    lets the answer go on, as it would without one."""
 
     name = "judge"
 
-    def __init__(self, judge: LLMJudge | None, threshold: float) -> None:
+    def __init__(self, judge: LLMJudge, threshold: float) -> None:
         self.judge = judge
         self.threshold = threshold
 
-    def run(self, turn: Turn) -> tuple[str, dict] | str:
-        if self.judge is None:
-            return "no judge"
+    def run(self, turn: Turn) -> tuple[str, dict]:
         try:
             on_topic = self.judge.on_topic(turn.standalone, turn.hits[0])
         except LLMError as error:
@@ -316,7 +314,7 @@ def default_stages(
         OwnCaseAnswer(),
         Rewrite(rewriter),
         Retrieve(search, scope),
-        JudgeAnswerability(judge, judge_threshold),
+        *([JudgeAnswerability(judge, judge_threshold)] if judge else []),
         Compose(composer),
         OutputChecks(),
     ]
