@@ -1,4 +1,5 @@
-"""The LLM composer and rewriter, for any OpenAI-compatible chat endpoint (`LOKET_LLM_*`).
+"""The LLM composer, rewriter, re-ranker and answerability judge, for any OpenAI-compatible chat
+endpoint (`LOKET_LLM_*`).
 
 The model sees the sources as numbered context and is asked to cite them as [1], [2]. What it writes
 is not trusted: citations are mapped back to the sources it was given and unknown ones dropped, links
@@ -159,9 +160,7 @@ class ChatClient:
         return "".join(parts), usage, finish
 
     def _whole(self, body: dict) -> tuple[str, dict, str | None]:
-        response = self.http.post("/chat/completions", json=body)
-        _check_status(response)
-        reply = _json(response.text)
+        reply = self._reply(body)
         choice = (reply.get("choices") or [{}])[0]
         text = (choice.get("message") or {}).get("content") or ""
         return text, reply.get("usage") or {}, choice.get("finish_reason")
@@ -178,17 +177,12 @@ class ChatClient:
             "top_logprobs": 10,
         }
 
-        def post() -> httpx.Response:
-            response = self.http.post("/chat/completions", json=body)
-            _check_status(response)
-            return response
-
-        response, _ = self._retried(post)
-        choice = (_json(response.text).get("choices") or [{}])[0]
+        reply, _ = self._retried(lambda: self._reply(body))
+        choice = (reply.get("choices") or [{}])[0]
         try:
             candidates = choice["logprobs"]["content"][0]["top_logprobs"]
             probability = {
-                answer: sum(math.exp(c["logprob"]) for c in candidates if _reply(c["token"]) in tokens)
+                answer: sum(math.exp(c["logprob"]) for c in candidates if _word(c["token"]) in tokens)
                 for answer, tokens in _YES_NO.items()
             }
         except (KeyError, IndexError, TypeError) as error:
@@ -196,6 +190,12 @@ class ChatClient:
         if not sum(probability.values()):
             raise LLMError("the model answered neither yes nor no")
         return probability[True] / sum(probability.values())
+
+    def _reply(self, body: dict) -> dict:
+        """One request, not streamed: the whole reply."""
+        response = self.http.post("/chat/completions", json=body)
+        _check_status(response)
+        return _json(response.text)
 
     def close(self) -> None:
         self.http.close()
@@ -209,7 +209,7 @@ class _Retryable(Exception):
 _YES_NO = {True: {"yes", "y", "ja", "j", "oui", "ou"}, False: {"no", "n", "nee", "ne", "non"}}
 
 
-def _reply(token: str) -> str:
+def _word(token: str) -> str:
     return token.strip().lower()
 
 
