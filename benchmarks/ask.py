@@ -18,18 +18,13 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from common import ROOT, database_url
+from common import ROOT, database_url, percentile
 from loket.config import Settings
 from loket.services import Services
 from search import load_catalogue
 
 QUESTION_FILES = ("answers_vac", "vac_paraphrases_nl", "vac_multilingual", "out_of_scope")
 TARGET_P95_MS = 150
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * share) - 1)]
 
 
 def main() -> None:

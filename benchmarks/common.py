@@ -11,6 +11,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+def percentile(values: list[float], share: float) -> float:
+    """The value `share` of the way up the sorted values (nearest rank); NaN for none."""
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * share) - 1)] if ordered else float("nan")
+
+
 def database_url(description: str, workdir: str) -> str:
     """SQLite in `workdir`, or with --postgresql a real PostgreSQL started by pgserver. Quiet logs."""
     configure_logging("WARNING")

@@ -9,37 +9,38 @@ answerable ones (ties: the lower one); the held-out part is only measured with i
 
 Printed, per part: near-topic questions caught (of the near-topic set), all unanswerable caught,
 answerable questions wrongly refused, status accuracy, each with and without the judge, and the
-judge's time per question (p50/p95).
+judge's time per question (p50/p95). `--readme` writes the held-out figures into the README.
 
 Needs an evaluation database with the VAC corpus loaded and indexed (`loket eval all` makes one) in
 LOKET_DATABASE_URL, and an OpenAI-compatible server that returns log-probabilities (llama.cpp's with
 `--logits_all True`):
 
-    .venv/bin/python benchmarks/judge.py --llm http://127.0.0.1:8765/v1 --model qwen
+    .venv/bin/python benchmarks/judge.py --llm http://127.0.0.1:8765/v1 --model qwen [--readme]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import date
 
+from common import ROOT, percentile
 from loket.assistant.compose import ExtractiveComposer
 from loket.assistant.conversations import ConversationStore
 from loket.assistant.llm import ChatClient, LLMJudge
 from loket.assistant.schemas import Status
 from loket.assistant.service import AssistantService
 from loket.config import Settings
-from loket.evaluation.answers import load_answer_questions
+from loket.evaluation.answers import REFUSALS, load_answer_questions
 from loket.evaluation.asking import ask
-from loket.evaluation.questions import PARTS, TUNING
+from loket.evaluation.questions import HELD_OUT, PARTS, TUNING
 from loket.services import Services
+from loket.web.evaluation import NEAR_TOPIC_SET, SETS
 
-ROOT = Path(__file__).resolve().parent.parent
-SETS = ("answers_vac.jsonl", "near_topic_vac.jsonl")
-NEAR_TOPIC = "near_topic_vac.jsonl"
 MOST_WRONGLY_REFUSED = 0.05
-REFUSED = {Status.UNANSWERABLE.value, Status.OUT_OF_SCOPE.value}
+README = ROOT / "README.md"
+README_SECTION = re.compile(r"(<!-- judge:start -->\n).*?(<!-- judge:end -->)", re.DOTALL)
 
 
 @dataclass
@@ -56,6 +57,7 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--llm", required=True, help="the OpenAI-compatible endpoint, e.g. http://host/v1")
     parser.add_argument("--model", default="default", help="the model name it serves")
+    parser.add_argument("--readme", action="store_true", help="write the held-out figures into the README")
     return parser.parse_args()
 
 
@@ -68,7 +70,7 @@ def judged_questions(options: argparse.Namespace) -> list[Judged]:
     )
     questions = [
         question
-        for name in SETS
+        for name in SETS["answers"]
         for question in load_answer_questions(ROOT / "eval" / name)
         if question.status in (Status.ANSWERED, Status.UNANSWERABLE)
     ]
@@ -102,12 +104,12 @@ def status(question: Judged, threshold: float | None) -> str:
 
 
 def figures(questions: list[Judged], threshold: float | None) -> dict[str, tuple[int, int]]:
-    near = [q for q in questions if q.origin == NEAR_TOPIC]
+    near = [q for q in questions if q.origin == NEAR_TOPIC_SET]
     unanswerable = [q for q in questions if q.expected == Status.UNANSWERABLE]
     answerable = [q for q in questions if q.expected == Status.ANSWERED]
 
     def refused(among: list[Judged]) -> tuple[int, int]:
-        return sum(status(q, threshold) in REFUSED for q in among), len(among)
+        return sum(status(q, threshold) in REFUSALS for q in among), len(among)
 
     return {
         "near-topic caught": refused(near),
@@ -121,19 +123,39 @@ def chosen_threshold(tuning: list[Judged]) -> float:
     candidates = sorted({0.0, *(q.on_topic + 1e-6 for q in tuning if q.on_topic is not None)})
     allowed = []
     for threshold in candidates:
-        refused, answerable = figures(tuning, threshold)["answerable wrongly refused"]
+        measured = figures(tuning, threshold)
+        refused, answerable = measured["answerable wrongly refused"]
         if refused <= MOST_WRONGLY_REFUSED * answerable:
-            allowed.append((figures(tuning, threshold)["unanswerable caught"][0], -threshold, threshold))
+            allowed.append((measured["unanswerable caught"][0], -threshold, threshold))
     return max(allowed)[2]
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+def readme_section(held_out: tuple[dict, dict], threshold: float, model: str, times: list[float]) -> str:
+    """The held-out figures as the README shows them."""
+    without, judged = held_out
+    rows = [
+        f"| {name} | {without[name][0]} of {without[name][1]} | {judged[name][0]} of {judged[name][1]} |"
+        for name in without
+    ]
+    return "\n".join(
+        [
+            f"Measured on {date.today().isoformat()} by `benchmarks/judge.py`, model `{model}`, threshold "
+            f"{threshold:.3f} (chosen on the tuning part):",
+            "",
+            "| held out, answers and near-topic sets | without the judge | with the judge |",
+            "|---|---|---|",
+            *rows,
+            "",
+            f"The judge took {percentile(times, 0.5) / 1000:.1f} s a question (p50; p95 "
+            f"{percentile(times, 0.95) / 1000:.1f} s).",
+            "",
+        ]
+    )
 
 
 def main() -> None:
-    questions = judged_questions(parse())
+    options = parse()
+    questions = judged_questions(options)
     by_part = {part: [q for q in questions if q.part == part] for part in PARTS}
     threshold = chosen_threshold(by_part[TUNING])
     print(f"threshold chosen on the tuning part: {threshold:.3f}\n")
@@ -150,6 +172,10 @@ def main() -> None:
         f"\njudge: {len(times)} judgements, p50 {percentile(times, 0.5):.0f} ms, "
         f"p95 {percentile(times, 0.95):.0f} ms a question"
     )
+    if options.readme:
+        section = readme_section(rows[HELD_OUT], threshold, options.model, times)
+        README.write_text(README_SECTION.sub(lambda m: m[1] + section + m[2], README.read_text()))
+        print(f"written into {README.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

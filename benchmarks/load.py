@@ -49,6 +49,7 @@ from pathlib import Path
 
 import httpx
 
+from common import percentile
 from web import CACHED_VECTORS, free_port
 
 LOKET = Path(sys.executable).parent / "loket"
@@ -392,11 +393,6 @@ async def lost(survivor: Replica, ledger: Ledger, agency: tuple[str, str]) -> tu
         )
         cases = await asyncio.gather(*(missing_case(number) for number in ledger.cases))
     return sum(messages), sum(cases)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * share) - 1)] if ordered else float("nan")
 
 
 def report(phases: list[Phase], replicas: list[Replica]) -> None:

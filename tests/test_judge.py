@@ -107,7 +107,10 @@ def test_the_pipeline_with_the_judge_says_unanswerable_where_a_neighbouring_page
     """Without a judge the passport page answers these (its score passes the confidence bar); with the
     judge the same question is `unanswerable`, decided by the judge."""
     plain = Services.build(settings.model_copy(update={"llm_base_url": None, "answer_judge": ""}))
-    assert plain.assistant.ask(question).status is Status.ANSWERED
+    try:
+        assert plain.assistant.ask(question).status is Status.ANSWERED
+    finally:
+        plain.db.dispose()
     answer = bzk_loaded.assistant.ask(question)
     assert answer.status is Status.UNANSWERABLE, (answer.answer, [c.url for c in answer.citations])
     (*_, message) = bzk_loaded.assistant.conversation(answer.conversation_id).messages

@@ -43,8 +43,8 @@ from loket.web.security import BodyLimit, SecurityHeaders, headers_for
 HERE = Path(__file__).parent
 log = get_logger(__name__)
 # Paths that answer machines: their errors stay JSON. Everything else is a page for people.
-STOP_SECONDS = 5  # how long a stop waits for the index follower
 MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/auth/demo-persons")
+STOP_SECONDS = 5  # how long a stop waits for the index follower
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

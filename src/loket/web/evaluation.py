@@ -19,9 +19,10 @@ from babel.numbers import format_percent
 
 PUBLISHED = Path(__file__).parent / "evaluation.json"
 # The question sets (in the repository's eval/ folder) behind the published figures.
+NEAR_TOPIC_SET = "near_topic_vac.jsonl"  # questions whose nearest page is only a neighbour
 SETS = {
     "retrieval": ("vac_paraphrases_nl.jsonl", "vac_multilingual.jsonl"),
-    "answers": ("answers_vac.jsonl", "near_topic_vac.jsonl"),
+    "answers": ("answers_vac.jsonl", NEAR_TOPIC_SET),
     "red_team": ("redteam.jsonl",),
 }
 
@@ -60,7 +61,7 @@ def _headline(retrieval: dict, answers: dict, red_team: dict) -> dict[str, tuple
     other_questions = sum(figures["questions"] for figures in others)
     other_recall = sum(figures["recall@3"] * figures["questions"] for figures in others) / other_questions
     attacks = red_team["groups"]["all"]
-    near_topic = answers["groups"]["file:near_topic_vac.jsonl"]
+    near_topic = answers["groups"][f"file:{NEAR_TOPIC_SET}"]
     answerable = answers["groups"]["status:answered"]
     citations, grounded = answers["citations"], answers["groundedness"]
     return {
