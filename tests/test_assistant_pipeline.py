@@ -27,6 +27,7 @@ ALL_STAGES = [
     "abuse",
     "routing",
     "own_cases",
+    "own_messages",
     "rewrite",
     "retrieve",
     "compose",

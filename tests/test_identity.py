@@ -605,6 +605,10 @@ PUBLIC = {
     "/api/docs",
     "/docs/oauth2-redirect",
     "/static",
+    "/controleer-bericht",
+    "/api/v1/verify",
+    "/api/v1/push/key",
+    "/sw.js",
 }
 # Personal pages send an anonymous browser to the login page instead of a 401.
 LOGIN_FIRST = {
@@ -614,6 +618,9 @@ LOGIN_FIRST = {
     "/volmachten/{mandate_id}/intrekken",
     "/mijn-zaken",
     "/mijn-zaken/{case_id}",
+    "/mijn-berichten",
+    "/mijn-berichten/{message_id}",
+    "/mijn-berichten/{message_id}/archiveren",
 }
 
 
@@ -623,7 +630,7 @@ def test_every_route_is_public_by_decision_or_refuses_anonymous_requests(demo):
     for path, methods in routes:
         if path in PUBLIC:
             continue
-        url = path.replace("{mandate_id}", "x").replace("{case_id}", "x")
+        url = path.replace("{mandate_id}", "x").replace("{case_id}", "x").replace("{message_id}", "x")
         for method in methods:
             if method == "HEAD":
                 continue

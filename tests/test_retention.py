@@ -27,7 +27,8 @@ from loket.identity.models import (
     RoleRow,
     SessionRow,
 )
-from loket.identity.schemas import Login, Role
+from loket.identity.schemas import Login, Party, Role
+from loket.messages.schemas import Draft, Priority
 
 MINUTE, DAY = 60, 86400
 RETENTION = {
@@ -226,6 +227,10 @@ def _two_persons(services) -> dict:
         for name, keys in (("jan", (JAN,)), ("both", (JAN, ELS)), ("els", (ELS,)))
     }
     services.cases.add_status("OMV", "jan", Status("IN_BEHANDELING", at=None))
+    services.cases.add_agency("Omgevingsloket", "OMV")
+    [agency] = services.cases.agencies()
+    for reference, number in (("to-jan", JAN), ("to-els", ELS)):
+        services.messages.receive(agency, _message(reference, number))
     log = services.identity.access_log
     log.record_own_view(jan)
     log.record(els, f"person:{jan.person.id}", "cases", "mandate_use")
@@ -238,6 +243,25 @@ def _two_persons(services) -> dict:
         "kept conversations": (els_conversation, anonymous),
         "cases": cases,
     }
+
+
+def _message(reference: str, number: str) -> Draft:
+    """A message as the API stores it once its signature is checked (the signature is not read again)."""
+    return Draft(
+        source="OMV",
+        reference=reference,
+        recipient_type="person",
+        recipient_key=number,
+        subject="Uw vergunning",
+        body="Uw vergunning is verleend.",
+        priority=Priority.NORMAL,
+        valid_until=None,
+        case_source=None,
+        case_number=None,
+        signed_body="{}",
+        signature="checked..on-receipt",
+        key_id="omv-key",
+    )
 
 
 def _case(services, number: str, keys: tuple[str, ...]) -> str:
@@ -277,6 +301,7 @@ def test_erase_removes_the_person_and_keeps_the_access_log_and_others(services, 
         "cases": ["1", ""],
         "case statuses": ["2", ""],
         "links to cases shared with others": ["1", ""],
+        "messages from agencies": ["1", ""],
         "sessions": ["2", ""],
         "mandates given": ["1", ""],
         "mandates received": ["1", ""],
@@ -302,6 +327,8 @@ def test_erase_removes_the_person_and_keeps_the_access_log_and_others(services, 
     assert _count(services, CaseStatusRow, CaseStatusRow.case_id == made["cases"]["jan"]) == 0
     assert [s.key for s in services.cases.get("OMV", "both").subjects] == [ELS]
     assert [s.key for s in services.cases.get("OMV", "els").subjects] == [ELS]
+    assert services.messages.for_party(Party("person", JAN, "")) == []
+    assert [m.reference for m in services.messages.for_party(Party("person", ELS, ""))] == ["to-els"]
 
     # Els keeps hers, and the access log keeps every read but Jan's of his own data.
     assert _count(services, SessionRow, SessionRow.person_id == made["els"]) == 1

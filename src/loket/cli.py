@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from cryptography.fernet import Fernet
+from py_vapid import Vapid02
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
@@ -31,6 +33,7 @@ from loket.identity import national_number as national_numbers
 from loket.identity.schemas import Role
 from loket.jobs import SYNC_INDEX
 from loket.logging import configure as configure_logging
+from loket.messages.notify import application_server_key
 from loket.search.schemas import SearchFilters
 from loket.services import Services
 
@@ -408,6 +411,128 @@ def agencies_list() -> None:
     """Every agency, its source, and whether it was revoked."""
     for agency in _services(migrate=True).cases.agencies():
         typer.echo(f"{agency.name}\t{agency.source}\t{'revoked' if agency.revoked else 'active'}")
+
+
+keys_app = typer.Typer(help="The Ed25519 keys agencies sign their messages with.", no_args_is_help=True)
+agencies_app.add_typer(keys_app, name="keys")
+hosts_app = typer.Typer(help="The hosts an agency's messages may link to.", no_args_is_help=True)
+agencies_app.add_typer(hosts_app, name="hosts")
+
+
+@keys_app.command("add")
+def agency_keys_add(
+    name: Annotated[str, typer.Argument(help="The agency's name.")],
+    public_key_pem_file: Annotated[
+        Path, typer.Argument(help="Its Ed25519 public key, PEM.", metavar="PUBLIC_KEY_PEM_FILE")
+    ],
+) -> None:
+    """Register a key the agency signs messages with, and print its key id (the JWS `kid`)."""
+    try:
+        pem = public_key_pem_file.read_bytes()
+    except OSError as error:
+        raise typer.BadParameter(
+            f"cannot read {public_key_pem_file}: {error.strerror}", param_hint="PUBLIC_KEY_PEM_FILE"
+        ) from error
+    try:
+        kid = _services(migrate=True).messages.add_key(name, pem)
+    except LoketError as error:
+        raise typer.BadParameter(error.message, param_hint="NAME or PUBLIC_KEY_PEM_FILE") from error
+    typer.echo(kid)
+
+
+@keys_app.command("revoke")
+def agency_keys_revoke(kid: Annotated[str, typer.Argument(help="The key id.")]) -> None:
+    """Stop accepting messages signed with this key, at once."""
+    if not _services(migrate=True).messages.revoke_key(kid):
+        raise typer.BadParameter(f"no active key {kid!r}", param_hint="KID")
+    out.print(f"{kid} revoked", highlight=False)
+
+
+@keys_app.command("list")
+def agency_keys_list() -> None:
+    """Every key: agency, key id, and whether it was revoked."""
+    for agency, kid, revoked in _services(migrate=True).messages.signing_keys():
+        typer.echo(f"{agency}\t{kid}\t{'revoked' if revoked else 'active'}")
+
+
+@hosts_app.command("add")
+def agency_hosts_add(
+    name: Annotated[str, typer.Argument(help="The agency's name.")],
+    host: Annotated[str, typer.Argument(help="A host name such as www.vlaanderen.be (subdomains too).")],
+) -> None:
+    """Let the agency's messages link to this host (https only)."""
+    try:
+        _services(migrate=True).messages.allow_host(name, host)
+    except LoketError as error:
+        raise typer.BadParameter(error.message, param_hint="NAME or HOST") from error
+
+
+@agencies_app.command("callback")
+def agencies_callback(
+    name: Annotated[str, typer.Argument(help="The agency's name.")],
+    url: Annotated[str, typer.Argument(help="The https address that takes its delivery receipts.")],
+    token_file: Annotated[Path, typer.Argument(help="A file holding the bearer token loket is to send.")],
+) -> None:
+    """Where the agency hears that its messages were delivered, read or not read in time."""
+    services = _services(migrate=True)
+    try:
+        services.receipts.set_callback(name, url, token_file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise typer.BadParameter(
+            f"cannot read {token_file}: {error.strerror}", param_hint="TOKEN_FILE"
+        ) from error
+    except LoketError as error:
+        raise typer.BadParameter(error.message, param_hint="NAME or URL") from error
+
+
+phishing_app = typer.Typer(
+    help="Phishing campaigns going round, which the message check recognises.", no_args_is_help=True
+)
+app.add_typer(phishing_app, name="phishing")
+
+
+@phishing_app.command("add")
+def phishing_add(
+    text: Annotated[
+        str, typer.Argument(help="A telling part of the campaign's text (20 characters or more).")
+    ],
+    note: Annotated[str, typer.Option(help="Where it was seen, for the operators.")] = "",
+) -> None:
+    """Add a campaign; prints its number."""
+    try:
+        typer.echo(_services(migrate=True).messages.add_phishing(text, note))
+    except LoketError as error:
+        raise typer.BadParameter(error.message, param_hint="TEXT") from error
+
+
+@phishing_app.command("list")
+def phishing_list() -> None:
+    for number, text, note in _services(migrate=True).messages.phishing():
+        typer.echo(f"{number}\t{text}\t{note}")
+
+
+@phishing_app.command("remove")
+def phishing_remove(number: Annotated[int, typer.Argument(help="The campaign's number.")]) -> None:
+    if not _services(migrate=True).messages.remove_phishing(number):
+        raise typer.BadParameter(f"no campaign {number}", param_hint="NUMBER")
+
+
+@app.command("keys")
+def keys(
+    kind: Annotated[
+        str, typer.Argument(help="`vapid` (LOKET_VAPID_PRIVATE_KEY) or `data` (LOKET_DATA_KEY).")
+    ],
+) -> None:
+    """Print a new key for LOKET_VAPID_PRIVATE_KEY (and its public key on stderr) or LOKET_DATA_KEY."""
+    if kind == "data":
+        typer.echo(Fernet.generate_key().decode())
+    elif kind == "vapid":
+        key = Vapid02()
+        key.generate_keys()
+        typer.echo(key.private_pem().decode().strip())
+        err.print(f"public key (applicationServerKey): {application_server_key(key)}", highlight=False)
+    else:
+        raise typer.BadParameter("give vapid or data", param_hint="KIND")
 
 
 @app.command("ingest-cases")

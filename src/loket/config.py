@@ -8,6 +8,7 @@ from functools import cached_property
 from ipaddress import ip_network
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 from pydantic import Field, SecretStr, model_validator
@@ -133,6 +134,9 @@ class Settings(BaseSettings):
     rate_limit_auth: str = Field(
         "30/minute", description="Logins one client may start or finish (each /auth route counts)."
     )
+    rate_limit_verify: str = Field(
+        "20/minute", description="Checks one client may do of whether a message is really from loket."
+    )
     rate_limit_storage: str = Field(
         "memory://",
         description="Where the limits are counted: `memory://` (this process alone) or a Redis all replicas "
@@ -171,6 +175,34 @@ class Settings(BaseSettings):
         "one (e.g. `openssl rand -base64 32`). Unset: a random one per process, so a form from another "
         "replica or from before a restart is refused and must be sent again.",
     )
+    data_key: SecretStr | None = Field(
+        None,
+        description="The Fernet key (`loket keys data`) that encrypts what loket keeps for others, such as "
+        "the bearer tokens of agencies' delivery callbacks; every replica needs the same one. Unset: in "
+        "development one kept in the data folder; in production, no callbacks can be registered.",
+    )
+    vapid_private_key: SecretStr | None = Field(
+        None,
+        description="The VAPID key (PEM, or the raw P-256 key base64url) that signs Web Push to browsers "
+        "(`loket keys vapid`); every replica needs the same one. Unset: in development one kept in the "
+        "data folder; in production, no push notifications.",
+    )
+    vapid_subject: str = Field(
+        "mailto:loket@example.org",
+        pattern=r"^(mailto:|https://)",
+        description="How push services reach loket's operators (VAPID `sub`): a `mailto:` or `https:` URL.",
+    )
+    push_ttl: int = Field(
+        4 * 24 * 3600,
+        gt=0,
+        description="Seconds a push service keeps a notification for a device that is offline (`TTL`).",
+    )
+    push_hosts: str = Field(
+        "fcm.googleapis.com,updates.push.services.mozilla.com,notify.windows.com,push.apple.com",
+        description="Comma-separated push services (and their subdomains) a browser's subscription may "
+        "point at: loket posts only there. Empty: any (development only).",
+    )
+    timezone: str = Field("Europe/Brussels", description="The time zone of quiet hours and office hours.")
     event_retention_hours: int = Field(
         72,
         gt=0,
@@ -253,6 +285,14 @@ class Settings(BaseSettings):
             raise ValueError(f"LOKET_ANSWER_JUDGE={self.answer_judge!r}: use llm, or leave it empty")
         if self.answer_judge == "llm" and not self.llm_base_url:
             raise ValueError("LOKET_ANSWER_JUDGE=llm needs LOKET_LLM_BASE_URL")
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError) as error:
+            raise ValueError(
+                f"LOKET_TIMEZONE={self.timezone!r} is no time zone, e.g. Europe/Brussels"
+            ) from error
+        if self.production and not self.push_hosts.strip():
+            raise ValueError("LOKET_PUSH_HOSTS cannot be empty in production: name the push services")
         store, separator, _ = self.rate_limit_storage.partition("://")
         if not separator or store not in RATE_LIMIT_STORES:
             raise ValueError(
@@ -263,6 +303,10 @@ class Settings(BaseSettings):
     @property
     def proxies(self) -> list[str]:
         return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+
+    @property
+    def push_services(self) -> tuple[str, ...]:
+        return tuple(part.strip().lower() for part in self.push_hosts.split(",") if part.strip())
 
     @property
     def harvest(self) -> HarvestPolicy:

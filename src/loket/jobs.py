@@ -17,6 +17,7 @@ import contextlib
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import procrastinate
@@ -43,8 +44,20 @@ PURGE = "retention.purge"
 HARVEST = "catalog.harvest"
 HARVEST_ALL = "catalog.harvest.all"
 RETRY_STALLED = "jobs.retry_stalled"
+NOTIFY = "messages.notify"
+MESSAGE_RECEIPT = "messages.receipt"
+MESSAGES_EXPIRED = "messages.expired"
 # A failed job is tried again after 2, 4, 8 and 16 seconds (exponential_wait), then given up.
 RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
+
+
+class TryAgain(Exception):
+    """Raised by a job whose work may succeed later (a peer down, busy or rate-limiting): it is tried
+    again with a growing wait. Any other error fails such a job at once."""
+
+
+# A receipt to an agency: tried again after 2, 4, 8, 16, 32, 64 and 128 seconds, on TryAgain only.
+RETRY_LATER = procrastinate.RetryStrategy(max_attempts=8, exponential_wait=2, retry_exceptions={TryAgain})
 
 
 class Jobs:
@@ -72,12 +85,18 @@ class Jobs:
         harvest: Callable[[str, str], Any],
         sources: dict[str, str],
         harvest_schedule: str,
+        notify: Callable[..., int],
+        receipt: Callable[[str, str, int], str],
+        expired: Callable[[], int],
     ) -> None:
         """Every job loket runs, and when the periodic ones run: the one place to read them.
 
         Each is safe to run twice (a sync finds nothing new, a purge nothing past its time, a harvest
         finds its items unchanged), which is what makes a stalled job's retry after a killed worker
         have its effect once. `harvest(source, url)` ingests one of the `sources` (name: URL).
+        `notify(message_id, person_id, channel)` tells a message's recipient (a second run may notify
+        twice: a notification says only that a message is there), `receipt(message_id, event, attempt)`
+        tells its agency, `expired()` queues the receipts of messages that ran out unread.
         """
         app = self.app
 
@@ -110,6 +129,21 @@ class Jobs:
         @app.task(name=PURGE, queueing_lock=PURGE, retry=RETRY)
         def remove_expired(timestamp: int) -> None:
             log.info("jobs.purged", **{kind.replace(" ", "_"): rows for kind, rows in purge().items()})
+
+        @app.task(name=NOTIFY, retry=RETRY)
+        def notify_recipient(
+            message_id: str, person_id: str | None = None, channel: str | None = None
+        ) -> None:
+            notify(message_id, person_id, channel)
+
+        @app.task(name=MESSAGE_RECEIPT, retry=RETRY_LATER, pass_context=True)
+        def tell_agency(context, message_id: str, event: str) -> None:
+            receipt(message_id, event, context.job.attempts + 1)
+
+        @app.periodic(cron="*/15 * * * *", periodic_id="expired")
+        @app.task(name=MESSAGES_EXPIRED, queueing_lock=MESSAGES_EXPIRED, retry=RETRY)
+        def expired_messages(timestamp: int) -> None:
+            expired()
 
         @app.periodic(cron="* * * * *", periodic_id="stalled")
         @app.task(name=RETRY_STALLED, queueing_lock=RETRY_STALLED)
@@ -146,17 +180,28 @@ class Jobs:
 
         asyncio.run(main())
 
-    def enqueue(self, session: Session, task: str, *, lock: str | None = None, **arguments: Any) -> None:
-        """Queues `task` with the change `session` is making: on its commit, never on its rollback."""
+    def enqueue(
+        self,
+        session: Session,
+        task: str,
+        *,
+        lock: str | None = None,
+        at: datetime | None = None,
+        **arguments: Any,
+    ) -> None:
+        """Queues `task` with the change `session` is making: on its commit, never on its rollback; to
+        run no sooner than `at`, if given."""
         if self.db.embedded:
-            event.listen(session, "after_commit", lambda _: self._hand_over(task, lock, arguments), once=True)
+            event.listen(
+                session, "after_commit", lambda _: self._hand_over(task, lock, arguments, at), once=True
+            )
             return
         # A savepoint: a refused duplicate must not abort the caller's transaction. (Asking for the
         # connection inside it is what makes SQLAlchemy emit the SAVEPOINT.)
         try:
             with session.begin_nested():
                 connection = session.connection().connection.driver_connection
-                job = self._configured(task, lock).make_new_job(**arguments)
+                job = self._configured(task, lock, at).make_new_job(**arguments)
                 self._on_connection.defer_job(job=job, connection=connection)
         except AlreadyEnqueued:
             log.info("jobs.already_waiting", task=task)
@@ -196,17 +241,17 @@ class Jobs:
             oldest = connection.scalar(text(OLDEST_WAITING))
         return counts, oldest
 
-    def _hand_over(self, task: str, lock: str | None, arguments: dict[str, Any]) -> None:
+    def _hand_over(self, task: str, lock: str | None, arguments: dict[str, Any], at: datetime | None) -> None:
         if self._loop is None:
             # A command on SQLite, beside no `loket serve`: the command does the work itself.
             log.info("jobs.not_queued", task=task, reason="no worker in this process")
             return
-        deferred = self._configured(task, lock).defer_async(**arguments)
+        deferred = self._configured(task, lock, at).defer_async(**arguments)
         future = asyncio.run_coroutine_threadsafe(_refusing_duplicates(deferred, task), self._loop)
         future.result(timeout=10)
 
-    def _configured(self, task: str, lock: str | None):
-        return self.app.configure_task(name=task, queueing_lock=lock)
+    def _configured(self, task: str, lock: str | None, at: datetime | None = None):
+        return self.app.configure_task(name=task, queueing_lock=lock, schedule_at=at)
 
 
 async def _refusing_duplicates(deferred, task: str) -> None:

@@ -6,6 +6,7 @@ from loket.assistant import models as assistant_models
 from loket.cases import models as cases_models
 from loket.catalog import models as catalog_models
 from loket.identity import models as identity_models
+from loket.messages import models as messages_models
 from loket.search import models as search_models
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "catalog_models",
     "events",
     "identity_models",
+    "messages_models",
     "search_models",
 ]

@@ -19,6 +19,9 @@ from loket.identity.oidc import OidcClient
 from loket.identity.retention import Erasure
 from loket.identity.service import IdentityService
 from loket.jobs import Jobs
+from loket.messages.notify import EMAIL, SMS, Notifier, Stub, WebPush, application_server_key, vapid_key
+from loket.messages.receipts import Receipts, fernet
+from loket.messages.service import MessageService
 from loket.search.embedders import make_embedder
 from loket.search.rerank import CrossEncoderReranker, Reranker
 from loket.search.service import SearchService
@@ -36,6 +39,9 @@ class Services:
     identity: IdentityService
     oidc: OidcClient | None
     cases: CaseService
+    messages: MessageService
+    notifier: Notifier
+    receipts: Receipts
     jobs: Jobs
     events: EventBus
 
@@ -74,8 +80,10 @@ class Services:
         """`loket persons erase`: each block erases its own rows in its own transaction, identity last:
         should one fail, the person is still found by their number and the command can be run again."""
         person_ids = self.identity.retention.person_ids(national_number)
-        removed = self.assistant.erase_persons(person_ids, dry_run) | self.cases.erase_person(
-            national_number, dry_run
+        removed = (
+            self.assistant.erase_persons(person_ids, dry_run)
+            | self.cases.erase_person(national_number, dry_run)
+            | self.messages.erase_person(national_number, dry_run)
         )
         identity = self.identity.retention.erase(national_number, dry_run)
         return Erasure(removed | identity.removed, identity.kept)
@@ -109,6 +117,15 @@ class Services:
             tuple(settings.oidc_acr_values.split()),
         )
         cases = CaseService(db, identity, settings.harvest)
+        messages = MessageService(db, identity, cases, jobs)
+        receipts = Receipts(
+            db,
+            messages,
+            fernet(_secret(settings.data_key), settings.data_dir, settings.production),
+            settings.production,
+        )
+        messages.has_callback = receipts.has_callback
+        notifier = _notifier(settings, db, messages, identity, jobs)
         composer, rewriter = _composer(settings, client)
         assistant = AssistantService(
             search,
@@ -122,9 +139,22 @@ class Services:
             settings.suicide_line,
             settings.infoline,
             events=events,
+            messages=messages,
         )
         services = cls(
-            settings, db, catalog, search, assistant, identity, _oidc(settings), cases, jobs, events
+            settings,
+            db,
+            catalog,
+            search,
+            assistant,
+            identity,
+            _oidc(settings),
+            cases,
+            messages,
+            notifier,
+            receipts,
+            jobs,
+            events,
         )
         jobs.declare(
             sync_index=search.sync,
@@ -132,8 +162,39 @@ class Services:
             harvest=lambda source, url: catalog.ingest_location(url, source=source),
             sources=settings.harvest_sources,
             harvest_schedule=settings.harvest_schedule,
+            notify=notifier.notify,
+            receipt=receipts.send,
+            expired=messages.queue_failed_receipts,
         )
         return services
+
+
+def _secret(value) -> str | None:
+    return value.get_secret_value() if value else None
+
+
+def _notifier(
+    settings: Settings, db: Database, messages: MessageService, identity: IdentityService, jobs: Jobs
+) -> Notifier:
+    """Web Push when there is a VAPID key, and the e-mail and SMS stubs. A company's messages notify no
+    one yet: loket knows who acts for a company only while they are logged in."""
+    key = vapid_key(_secret(settings.vapid_private_key), settings.data_dir, settings.production)
+    channels = [Stub(EMAIL), Stub(SMS)] + ([WebPush(db, key, settings.vapid_subject)] if key else [])
+
+    def persons_of(kind: str, number: str) -> list[str]:
+        return identity.retention.person_ids(number) if kind == "person" else []
+
+    return Notifier(
+        db,
+        messages,
+        persons_of,
+        jobs,
+        channels,
+        settings.push_ttl,
+        settings.timezone,
+        settings.push_services,
+        application_server_key(key) if key else None,
+    )
 
 
 def _chat_client(settings: Settings) -> ChatClient | None:

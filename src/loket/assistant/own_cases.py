@@ -4,8 +4,9 @@ The assistant never looks a case up by what the question names: it gets the case
 person acts in (read from the cases block, and logged, only when the question is about them) and
 picks among those. A case number from someone else's case therefore finds nothing.
 
-Picking is lexical: a question word matches a word of the case's name or type when they share a long
-beginning or ending ("bouwvergunning" and "omgevingsvergunning" share "vergunning").
+Picking is lexical (`best`, for messages too): a question word matches a word of the case's name
+or type when they share a long beginning or ending ("bouwvergunning" and "omgevingsvergunning" share
+"vergunning").
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from loket.assistant.texts import (
     CASE_ACTION,
@@ -35,6 +37,7 @@ WAITING = re.compile(
     re.IGNORECASE,
 )
 LISTED = 5  # cases named in one answer at most
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def answer_from_cases(question: str, cases: list[OwnCase], language: str) -> Cas
         if not waiting:
             return CaseAnswer(message(NOTHING_TO_DO, language), cases[:LISTED])
         return CaseAnswer(" ".join(_action(case, language) for case in waiting), waiting)
-    chosen = _best(question, cases, language)
+    chosen = best(question, cases, lambda case: f"{case.name} {case.type} {case.number}", language)
     if chosen is None and len(cases) > 1:
         listed = cases[:LISTED]
         lines = [message(YOUR_CASES, language, count=str(len(cases)))]
@@ -125,15 +128,16 @@ def _action(case: OwnCase, language: str) -> str:
     return message(CASE_ACTION, language, name=case.name, action=case.action.rstrip(".") or "?")
 
 
-def _best(question: str, cases: list[OwnCase], language: str) -> OwnCase | None:
+def best(question: str, items: list[T], words_of: Callable[[T], str], language: str) -> T | None:
+    """The item (a case, a message) whose words (`words_of`) the question names most; None if none."""
     asked = set(terms(question, language))
     scored = []
-    for position, case in enumerate(cases):
-        words = set(terms(f"{case.name} {case.type} {case.number}", language))
+    for position, item in enumerate(items):
+        words = set(terms(words_of(item), language))
         score = sum(1 for word in asked if any(_matches(word, other) for other in words))
-        scored.append((-score, position, case))
-    best = min(scored, key=lambda entry: entry[:2])
-    return best[2] if best[0] < 0 else None
+        scored.append((-score, position, item))
+    found = min(scored, key=lambda entry: entry[:2])
+    return found[2] if found[0] < 0 else None
 
 
 def _matches(a: str, b: str) -> bool:

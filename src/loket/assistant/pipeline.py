@@ -14,6 +14,7 @@ from typing import Protocol
 
 from loket.assistant.compose import Composition
 from loket.assistant.own_cases import OwnCase, OwnCases
+from loket.assistant.own_messages import OwnMessage, OwnMessages
 from loket.assistant.schemas import Answer, Status
 from loket.search.schemas import SearchHit
 from loket.tracing import span
@@ -40,6 +41,8 @@ class Turn:
     logged_in: bool = False
     own_cases: OwnCases | None = None  # reads the person's cases, only when the question is about them
     cases_cited: list[OwnCase] = field(default_factory=list)
+    own_messages: OwnMessages | None = None  # reads the person's inbox, only when the question is about it
+    messages_cited: list[OwnMessage] = field(default_factory=list)
     question_language: str | None = None  # detected; may be a language the interface does not speak
     redacted: str = ""  # the question as it may be stored
     personal_data: list[str] = field(default_factory=list)  # kinds of identifiers found, e.g. "iban"

@@ -17,6 +17,7 @@ class Route(StrEnum):
     GREETING = "greeting"
     HANDOFF = "handoff"
     OWN_CASE = "own_case"
+    OWN_MESSAGES = "own_messages"
     OUT_OF_SCOPE = "out_of_scope"
 
 
@@ -70,6 +71,18 @@ OWN_CASE = _rule(
     r"\bmeine (?:daten|nachrichten|briefe|vollmachten)\b|\bmein profil\b|\bmuss ich noch etwas tun\b",
 )
 
+OWN_MESSAGES = _rule(
+    r"\b(?:heb ik|zijn er|kreeg ik|heb ik ooit) (?:nog |al )?(?:nieuwe |ongelezen )?(?:berichten|bericht|brieven|post)\b",
+    r"\bmijn (?:berichten|brieven|inbox|post)\b",
+    r"\bwat (?:heeft|stuurde|schreef) .{1,60}\b(?:mij|me)\b.{0,20}(?:gestuurd|gezonden|geschreven|\?|$)",
+    r"\b(?:do i have|have i got|did i get|are there) (?:any )?(?:new |unread )?(?:messages|letters|mail)\b",
+    r"\bmy (?:messages|letters|inbox)\b|\bwhat did .{1,60} (?:send|write) (?:me|to me)\b",
+    r"\b(?:ai-je|est-ce que j'ai|j'ai) (?:reçu )?(?:de |des )?(?:nouveaux )?(?:messages|courriers)\b",
+    r"\bmes (?:messages|courriers)\b|\bqu'est-ce que .{1,60} m'a (?:envoyé|écrit)\b",
+    r"\bhabe ich (?:neue |ungelesene )?(?:nachrichten|briefe|post)\b|\bmeine (?:nachrichten|briefe)\b",
+    r"\bwas hat .{1,60} mir (?:geschickt|geschrieben)\b",
+)
+
 OUT_OF_SCOPE = _rule(
     # Elections and opinions: a public assistant takes no side.
     r"\b(?:op|voor) welke partij\b|\bop wie (?:moet|zal|kan) ik stemmen\b|\bwie (?:moet|zal) ik stemmen\b",
@@ -100,6 +113,8 @@ def route(question: str) -> Route:
         return Route.GREETING
     if HANDOFF.search(text):
         return Route.HANDOFF
+    if OWN_MESSAGES.search(text):
+        return Route.OWN_MESSAGES
     if OWN_CASE.search(text):
         return Route.OWN_CASE
     if OUT_OF_SCOPE.search(text):

@@ -18,6 +18,7 @@ from loket.assistant.conversations import Conversation, ConversationStore, Switc
 from loket.assistant.language import detect as detect_language
 from loket.assistant.llm import LLMJudge, LLMRewriter
 from loket.assistant.own_cases import cases_of
+from loket.assistant.own_messages import messages_of
 from loket.assistant.pipeline import Stage, Turn, run
 from loket.assistant.routing import Route
 from loket.assistant.schemas import Answer, Citation, Holder, Status
@@ -30,6 +31,7 @@ from loket.assistant.texts import (
     MAINTENANCE,
     OTHER_LANGUAGE,
     OWN_CASE_NOT_STORED,
+    OWN_MESSAGES_NOT_STORED,
     UNANSWERABLE,
     UNKNOWN_CONVERSATION,
 )
@@ -40,6 +42,7 @@ from loket.events import Event, EventBus
 from loket.i18n import language_name, message, negotiate
 from loket.identity.schemas import Kind, SignedIn
 from loket.logging import get_logger
+from loket.messages.service import MessageService
 from loket.personal_data import normalise, redacted
 from loket.search.analysis import primary_language
 from loket.search.schemas import SearchHit
@@ -72,10 +75,12 @@ class AssistantService:
         suicide_line: str = "1813",
         infoline: str = "1700",
         events: EventBus | None = None,
+        messages: MessageService | None = None,
     ) -> None:
         self.search = search
         self.conversations = conversations
         self.cases = cases
+        self.messages = messages
         self.infoline = infoline
         self.events = events
         self.scope = ScopeExamples(search.embedder)
@@ -138,18 +143,27 @@ class AssistantService:
             answer=answer,
             logged_in=user is not None,
             own_cases=cases_of(self.cases, user, answer.language) if user else None,
+            own_messages=messages_of(self.messages, user, answer.language)
+            if user and self.messages
+            else None,
         )
         turn = run(self.stages, turn)
         if turn.cases_cited:
             self._cite_cases(turn)
+        elif turn.messages_cited:
+            answer.citations = [
+                Citation(url=m.url, title=m.subject, snippet=m.sender) for m in turn.messages_cited
+            ]
         elif answer.status is Status.ANSWERED:
             _cite(turn)
         elif not answer.answer:
             answer.answer = message(UNANSWERABLE, answer.language, infoline=self.infoline)
         trace = [asdict(step) for step in turn.trace]
         stored = answer
-        if turn.route == Route.OWN_CASE and user and not self._keeps_cases(user, conversation_id):
-            stored = replace(answer, answer=message(OWN_CASE_NOT_STORED, answer.language), citations=[])
+        personal = turn.route in (Route.OWN_CASE, Route.OWN_MESSAGES)
+        if personal and user and not self._keeps_personal(user, conversation_id):
+            not_kept = OWN_CASE_NOT_STORED if turn.route == Route.OWN_CASE else OWN_MESSAGES_NOT_STORED
+            stored = replace(answer, answer=message(not_kept, answer.language), citations=[])
         person_id = user.person.id if user else None
         self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace, person_id)
         # The question itself is never logged: it may hold personal data.
@@ -219,10 +233,10 @@ class AssistantService:
             reason = redacted(reason)
         self.conversations.give_feedback(message_id, rating, reason)
 
-    def _keeps_cases(self, user: SignedIn, conversation_id: str | None) -> bool:
-        """An answer from cases is kept only where reading it again needs this person's login, and
-        only from their own cases: the right to see a mandator's or a company's cases can end, and a
-        kept answer would outlive it."""
+    def _keeps_personal(self, user: SignedIn, conversation_id: str | None) -> bool:
+        """An answer from cases or messages is kept only where reading it again needs this person's
+        login, and only from their own: the right to see a mandator's or a company's cases and messages
+        can end, and a kept answer would outlive it."""
         if user.active.kind is not Kind.CITIZEN:
             return False
         return conversation_id is None or self.conversations.person(conversation_id) == user.person.id

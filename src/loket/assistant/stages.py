@@ -16,6 +16,7 @@ from loket.assistant.language import detect as detect_language
 from loket.assistant.language import interface_language
 from loket.assistant.llm import LLMError, LLMJudge, LLMRewriter
 from loket.assistant.own_cases import answer_from_cases
+from loket.assistant.own_messages import answer_from_messages
 from loket.assistant.pipeline import Stage, Turn
 from loket.assistant.rewrite import is_follow_up
 from loket.assistant.rewrite import standalone as rule_standalone
@@ -36,7 +37,7 @@ from loket.assistant.texts import (
 )
 from loket.errors import BadRequest
 from loket.i18n import message, negotiate
-from loket.identity.schemas import StrongerLoginNeeded
+from loket.identity.schemas import Forbidden, StrongerLoginNeeded
 from loket.personal_data import find_personal_data, normalise, redacted, strip_invisible
 from loket.search.analysis import primary_language
 from loket.search.schemas import SearchFilters
@@ -142,7 +143,7 @@ class Routing:
             turn.stop(Status.OUT_OF_SCOPE, message(GREETING, turn.language))
         elif kind is Route.HANDOFF:
             turn.stop(Status.HANDOFF, message(HANDOFF, turn.language, infoline=self.infoline))
-        elif kind is Route.OWN_CASE and not turn.logged_in:
+        elif kind in (Route.OWN_CASE, Route.OWN_MESSAGES) and not turn.logged_in:
             turn.stop(Status.NEEDS_LOGIN, message(NEEDS_LOGIN, turn.language))
         elif kind is Route.OUT_OF_SCOPE:
             turn.stop(Status.OUT_OF_SCOPE, message(OUT_OF_SCOPE, turn.language))
@@ -158,15 +159,43 @@ class OwnCaseAnswer:
     def run(self, turn: Turn) -> str:
         if turn.route != Route.OWN_CASE or turn.own_cases is None:
             return "not about own cases"
-        try:
-            cases = turn.own_cases()
-        except StrongerLoginNeeded as refused:
-            turn.stop(Status.NEEDS_LOGIN, refused.message)
-            return "stronger login needed"
+        cases = _read_own(turn, turn.own_cases)
+        if cases is None:
+            return "refused"
         found = answer_from_cases(turn.redacted, cases, turn.language)
         turn.cases_cited = found.cited
         turn.stop(Status.ANSWERED if found.cited else Status.UNANSWERABLE, found.text)
         return f"{len(found.cited)} cases cited"
+
+
+class OwnMessagesAnswer:
+    """A logged-in person's question about their messages, answered from the active profile's inbox
+    alone; a mandate without messages, or a login not strong enough, says so."""
+
+    name = "own_messages"
+
+    def run(self, turn: Turn) -> str:
+        if turn.route != Route.OWN_MESSAGES or turn.own_messages is None:
+            return "not about own messages"
+        inbox = _read_own(turn, turn.own_messages)
+        if inbox is None:
+            return "refused"
+        found = answer_from_messages(turn.redacted, inbox, turn.language)
+        turn.messages_cited = found.cited
+        turn.stop(Status.ANSWERED if found.cited else Status.UNANSWERABLE, found.text)
+        return f"{len(found.cited)} messages cited"
+
+
+def _read_own(turn: Turn, read):
+    """The person's own cases or messages; None, the turn stopped with the reason, when refused: a
+    login not strong enough is asked for a stronger one, a mandate's scope is said as it is."""
+    try:
+        return read()
+    except StrongerLoginNeeded as refused:
+        turn.stop(Status.NEEDS_LOGIN, refused.message)
+    except Forbidden as refused:
+        turn.stop(Status.UNANSWERABLE, refused.message)
+    return None
 
 
 class Rewrite:
@@ -312,6 +341,7 @@ def default_stages(
         AbuseCheck(),
         Routing(infoline),
         OwnCaseAnswer(),
+        OwnMessagesAnswer(),
         Rewrite(rewriter),
         Retrieve(search, scope),
         *([JudgeAnswerability(judge, judge_threshold)] if judge else []),

@@ -10,20 +10,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
+from loket.cases.access import AGENCY_ERRORS, AgencyDep, own_source
 from loket.cases.schemas import CaseDraft, Contact, Status, Subject, SubjectType
-from loket.cases.service import Agency, Case, CaseService, Change
-from loket.deps import component, provided
-from loket.errors import LoketError, NotFound
+from loket.cases.service import Case, CaseService, Change
+from loket.deps import provided
+from loket.errors import NotFound
 from loket.i18n import request_language
 from loket.identity import national_number
 from loket.identity.access import SignedInDep
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
-AGENCY_ERRORS = {401: {"description": "No valid agency token."}, 403: {"description": "Another source."}}
 PERSON_ERRORS = {
     401: {"description": "Not logged in."},
     403: {"description": "The login is not strong enough (`stronger_login_needed`), or a mandate refused."},
@@ -32,25 +32,6 @@ Text = Annotated[str, Field(max_length=2000)]
 Short = Annotated[str, Field(max_length=200)]
 
 
-class AgencyUnauthorised(LoketError):
-    status_code = 401
-    code = "unauthorized"
-
-
-class OtherSource(LoketError):
-    status_code = 403
-    code = "forbidden"
-
-
-def agency(request: Request) -> Agency:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    found = component(request, CaseService).agency_for(token.strip()) if scheme.lower() == "bearer" else None
-    if found is None:
-        raise AgencyUnauthorised("send an agency's token: Authorization: Bearer TOKEN (loket agencies add)")
-    return found
-
-
-AgencyDep = Annotated[Agency, Depends(agency)]
 CasesDep = Annotated[CaseService, provided(CaseService)]
 
 
@@ -209,15 +190,10 @@ def _agency_out(case: Case, change: Change | None = None) -> AgencyCaseOut:
     return AgencyCaseOut(**case_out(case).model_dump(), change=change, subjects=subjects)
 
 
-def _own_source(agency: Agency, source: str) -> None:
-    if agency.source != source:
-        raise OtherSource(f"this token writes the cases of source {agency.source!r} only")
-
-
 @router.put("/cases/{source}/{number}", response_model=AgencyCaseOut, responses=AGENCY_ERRORS)
 def put_case(source: Short, number: Short, body: CaseIn, agency: AgencyDep, cases: CasesDep) -> Response:
     """Create or replace a case of the agency's source (idempotent): 201 when new, else 200."""
-    _own_source(agency, source)
+    own_source(agency, source)
     case, change = cases.upsert(body.draft(source, number))
     status = 201 if change is Change.CREATED else 200
     return JSONResponse(_agency_out(case, change).model_dump(mode="json"), status_code=status)
@@ -230,14 +206,14 @@ def post_status(
     source: Short, number: Short, body: StatusIn, agency: AgencyDep, cases: CasesDep
 ) -> AgencyCaseOut:
     """Append a status to a case's timeline."""
-    _own_source(agency, source)
+    own_source(agency, source)
     return _agency_out(cases.add_status(source, number, body.status()))
 
 
 @router.get("/cases/{source}/{number}", response_model=AgencyCaseOut, responses=AGENCY_ERRORS)
 def get_case(source: Short, number: Short, agency: AgencyDep, cases: CasesDep) -> AgencyCaseOut:
     """A case of the agency's own source, as loket holds it."""
-    _own_source(agency, source)
+    own_source(agency, source)
     case = cases.get(source, number)
     if case is None:
         raise NotFound(f"no case {number!r} of source {source!r}")

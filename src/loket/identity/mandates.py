@@ -48,6 +48,7 @@ class Mandates:
         starts_on: date,
         ends_on: date | None,
         language: str,
+        messages: bool = False,
     ) -> Mandate:
         _require_self(signed_in, language)
         number = national_number.compact(mandatary)
@@ -67,6 +68,7 @@ class Mandates:
             mandatary_national_number=number,
             mandatary_name=name,
             case_types=types,
+            messages=messages,
             starts_on=starts_on,
             ends_on=ends_on,
             created_at=clock.now(),
@@ -124,17 +126,18 @@ class Mandates:
         require_assurance(signed_in, language)
         profile = signed_in.active
         if profile.kind is Kind.MANDATE:
-            number = self._check(signed_in, language)
+            number, messages = self._check(signed_in, language)
             if not number:
                 return None
-            return Party("person", number, profile.subject, profile.case_types, under_mandate=True)
+            return Party("person", number, profile.subject, profile.case_types, True, messages)
         if profile.kind is Kind.CITIZEN:
             number = signed_in.person.national_number
             return Party("person", number, profile.subject) if number else None
         return Party("company", profile.subject.removeprefix("organisation:"), profile.subject)
 
-    def _check(self, signed_in: SignedIn, language: str) -> str | None:
-        """The active mandate's mandator's national number, once the mandate is found valid today."""
+    def _check(self, signed_in: SignedIn, language: str) -> tuple[str | None, bool]:
+        """The active mandate's mandator's national number, and whether it includes their messages,
+        once the mandate is found valid today."""
         with self.db.session() as session:
             row = session.get(MandateRow, signed_in.active.id.removeprefix("mandate:"))
             valid = row is not None and _mandate(row, "").valid_on(clock.now().date())
@@ -142,7 +145,7 @@ class Mandates:
         if not valid:
             log.warning("identity.mandate_refused", person=signed_in.person.id, reason="period")
             raise Forbidden(message(MANDATE_NOT_VALID, language))
-        return number
+        return number, row.messages
 
 
 def received_by(session, person: Person, day: date) -> list[Mandate]:
@@ -190,4 +193,5 @@ def _mandate(row: MandateRow, mandator_name: str) -> Mandate:
         row.starts_on,
         row.ends_on,
         row.revoked_at,
+        row.messages,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loket.db import Base, JsonType, UtcDateTime
@@ -63,7 +63,8 @@ class LoginAttemptRow(Base):
 
 
 class MandateRow(Base):
-    """A person lets another act for them: for everything (`case_types` empty) or some case types."""
+    """A person lets another act for them: for everything (`case_types` empty) or some case types, and
+    for their messages too or not."""
 
     __tablename__ = "identity_mandates"
 
@@ -74,6 +75,7 @@ class MandateRow(Base):
     mandatary_national_number: Mapped[str] = mapped_column(String(11), index=True)
     mandatary_name: Mapped[str] = mapped_column(Text)
     case_types: Mapped[list] = mapped_column(JsonType)
+    messages: Mapped[bool] = mapped_column(Boolean, server_default=false())
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

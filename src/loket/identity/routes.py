@@ -34,6 +34,7 @@ class MandateRequest(BaseModel):
     )
     starts_on: date | None = Field(None, description="Default: today.")
     ends_on: date | None = None
+    messages: bool = Field(False, description="Whether they may read your messages too.")
 
 
 class MandateOut(BaseModel):
@@ -44,6 +45,7 @@ class MandateOut(BaseModel):
     starts_on: date
     ends_on: date | None
     revoked: bool
+    messages: bool
 
 
 class MandatesOut(BaseModel):
@@ -73,6 +75,7 @@ def mandate_out(mandate: Mandate) -> MandateOut:
         starts_on=mandate.starts_on,
         ends_on=mandate.ends_on,
         revoked=mandate.revoked_at is not None,
+        messages=mandate.messages,
     )
 
 
@@ -106,6 +109,7 @@ def grant_mandate(
         body.starts_on or date.today(),
         body.ends_on,
         request_language(request),
+        body.messages,
     )
     return mandate_out(mandate)
 

@@ -119,6 +119,7 @@ class Party:
     subject: str  # as the access log names it
     case_types: tuple[str, ...] = ()  # a mandate's scope; empty: everything
     under_mandate: bool = False
+    messages: bool = True  # a mandate's scope may leave out the mandator's messages
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class Mandate:
     starts_on: date
     ends_on: date | None
     revoked_at: datetime | None
+    messages: bool = False
 
     def valid_on(self, day: date) -> bool:
         started = self.starts_on <= day

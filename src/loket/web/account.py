@@ -268,7 +268,7 @@ def stronger_login(request: Request, text: str) -> Response:
     return render(request, "stronger_login.html", language, status_code=403, text=text, return_to=here)
 
 
-async def _form_for(request: Request) -> tuple[SignedIn | None, dict[str, str], str]:
+async def form_for(request: Request) -> tuple[SignedIn | None, dict[str, str], str]:
     language = request_language(request)
     form = await read_form(request, language)
     check_csrf(request, form, expired(language))
@@ -281,7 +281,7 @@ def _back(request: Request, form: dict[str, str], language: str) -> Response:
 
 @router.post("/profiel")
 async def switch(request: Request, identity: IdentityDep) -> Response:
-    user, form, language = await _form_for(request)
+    user, form, language = await form_for(request)
     if user is None:
         return _account_or_login(request)
     identity.sessions.switch(user, form.get("profile", ""), language)
@@ -290,7 +290,7 @@ async def switch(request: Request, identity: IdentityDep) -> Response:
 
 @router.post("/volmachten")
 async def grant(request: Request, identity: IdentityDep) -> Response:
-    user, form, language = await _form_for(request)
+    user, form, language = await form_for(request)
     if user is None:
         return _account_or_login(request)
     try:
@@ -301,7 +301,14 @@ async def grant(request: Request, identity: IdentityDep) -> Response:
     case_types = [t for t in form.get("case_types", "").split(",") if t.strip()]
     try:
         identity.mandates.grant(
-            user, form.get("mandatary", ""), form.get("name", ""), case_types, starts_on, ends_on, language
+            user,
+            form.get("mandatary", ""),
+            form.get("name", ""),
+            case_types,
+            starts_on,
+            ends_on,
+            language,
+            messages=form.get("messages") == "on",
         )
     except LoketError as problem:
         return _error(request, problem.status_code, problem.message)
@@ -310,7 +317,7 @@ async def grant(request: Request, identity: IdentityDep) -> Response:
 
 @router.post("/volmachten/{mandate_id}/intrekken")
 async def revoke(mandate_id: str, request: Request, identity: IdentityDep) -> Response:
-    user, form, language = await _form_for(request)
+    user, form, language = await form_for(request)
     if user is None:
         return _account_or_login(request)
     identity.mandates.revoke(user, mandate_id[:36], language)

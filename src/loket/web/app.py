@@ -30,11 +30,12 @@ from loket.i18n import plain, request_language
 from loket.identity import routes as identity_routes
 from loket.identity.schemas import StrongerLoginNeeded
 from loket.logging import get_logger
+from loket.messages import routes as messages_routes
 from loket.ratelimit import RateLimits
 from loket.search import routes as search_routes
 from loket.services import Services
 from loket.tracing import configure_tracing
-from loket.web import account, cases, chat, health, pages, widget
+from loket.web import account, cases, chat, health, messages, pages, widget
 from loket.web.metrics import Metrics
 from loket.web.observability import REQUEST_ID_HEADER, RequestIds, request_id, telemetry
 from loket.web.render import render
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         search=settings.rate_limit_search,
         feedback=settings.rate_limit_feedback,
         auth=settings.rate_limit_auth,
+        verify=settings.rate_limit_verify,
     )
     provide(app, *services.parts(), limits)
     app.middleware("http")(metrics.middleware)
@@ -93,11 +95,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(assistant_routes.router)
     app.include_router(identity_routes.router)
     app.include_router(cases_routes.router)
+    app.include_router(messages_routes.router)
     app.include_router(pages.router)
     app.include_router(chat.router)
     app.include_router(widget.router)
     app.include_router(account.router)
     app.include_router(cases.router)
+    app.include_router(messages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
 

@@ -19,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 CASES_PAGE = "/mijn-zaken"
 
 
-def _login_first(request: Request, here: str) -> Response:
+def login_first(request: Request, here: str) -> Response:
     return RedirectResponse(
         href_for(request_language(request))("/aanmelden", return_to=here), status_code=303
     )
@@ -29,7 +29,7 @@ def _login_first(request: Request, here: str) -> Response:
 def cases(request: Request, cases_: CasesDep) -> Response:
     user = signed_in(request)
     if user is None:
-        return _login_first(request, CASES_PAGE)
+        return login_first(request, CASES_PAGE)
     language = request_language(request)
     found = cases_.read_cases(user, language)
     waiting = [case for case in found if case.action_needed]
@@ -40,7 +40,7 @@ def cases(request: Request, cases_: CasesDep) -> Response:
 def case(case_id: str, request: Request, cases_: CasesDep) -> Response:
     user = signed_in(request)
     if user is None:
-        return _login_first(request, f"{CASES_PAGE}/{case_id[:32]}")
+        return login_first(request, f"{CASES_PAGE}/{case_id[:32]}")
     language = request_language(request)
     found = cases_.read_case(user, case_id, language)
     return render(request, "case.html", language, page="cases", case=found)

@@ -12,6 +12,8 @@ from loket.db import Database
 from loket.deps import provided
 from loket.identity.oidc import OidcClient
 from loket.identity.service import IdentityService
+from loket.messages.notify import Notifier
+from loket.messages.service import MessageService
 from loket.search.service import SearchService
 
 SettingsDep = Annotated[Settings, provided(Settings)]
@@ -22,3 +24,5 @@ AssistantDep = Annotated[AssistantService, provided(AssistantService)]
 IdentityDep = Annotated[IdentityService, provided(IdentityService)]
 OidcDep = Annotated[OidcClient | None, provided(OidcClient, optional=True)]
 CasesDep = Annotated[CaseService, provided(CaseService)]
+MessagesDep = Annotated[MessageService, provided(MessageService)]
+NotifierDep = Annotated[Notifier, provided(Notifier)]

@@ -1,0 +1,102 @@
+"""The inbox in Mijn loket, one message, and the public page "is this message really from us?".
+
+The inbox follows the profile the person acts in, like the API (`MessageService.inbox`); opening a
+message marks it read and is written to the access log. Push is offered on the inbox page by a small
+script (`static/js/push.js`) and delivered by the service worker at `/sw.js`, which shows only what a
+notification carries (the sender and a fixed sentence) and opens the inbox when tapped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+
+from loket.i18n import message, request_language
+from loket.identity.access import signed_in
+from loket.identity.schemas import Forbidden
+from loket.messages import bodies
+from loket.messages.texts import ADVICE
+from loket.ratelimit import limited
+from loket.web.account import form_for
+from loket.web.cases import login_first
+from loket.web.chat import expired, read_form
+from loket.web.deps import MessagesDep, NotifierDep
+from loket.web.render import href_for, render
+from loket.web.security import check_csrf
+
+router = APIRouter(include_in_schema=False)
+INBOX = "/mijn-berichten"
+CHECK = "/controleer-bericht"
+SERVICE_WORKER = (Path(__file__).parent / "static" / "js" / "sw.js").read_text(encoding="utf-8")
+
+
+@router.get(INBOX)
+def inbox(request: Request, messages: MessagesDep, notifier: NotifierDep, archived: bool = False) -> Response:
+    user = signed_in(request)
+    if user is None:
+        return login_first(request, INBOX)
+    language = request_language(request)
+    try:
+        found, refusal = messages.inbox(user, language, archived), None
+    except Forbidden as error:  # a mandate without messages: said on the page, not as an error
+        found, refusal = [], error.message
+    return render(
+        request,
+        "messages.html",
+        language,
+        page="messages",
+        messages=found,
+        archived=archived,
+        refusal=refusal,
+        push_key=notifier.public_key,
+    )
+
+
+@router.get(INBOX + "/{message_id}")
+def one(message_id: str, request: Request, messages: MessagesDep) -> Response:
+    user = signed_in(request)
+    if user is None:
+        return login_first(request, f"{INBOX}/{message_id[:32]}")
+    language = request_language(request)
+    found = messages.mark_read(user, message_id, language)
+    body = Markup(bodies.html(found.body))
+    return render(request, "message.html", language, page="messages", message=found, body=body)
+
+
+@router.post(INBOX + "/{message_id}/archiveren")
+async def archive(message_id: str, request: Request, messages: MessagesDep) -> Response:
+    user, form, language = await form_for(request)
+    if user is None:
+        return login_first(request, INBOX)
+    keep = form.get("archived", "1") == "1"
+    await run_in_threadpool(messages.archive, user, message_id, language, keep)
+    return RedirectResponse(href_for(language)(INBOX), status_code=303)
+
+
+@router.get(CHECK)
+def check_page(request: Request) -> Response:
+    return render(request, "verify.html", request_language(request), page="verify")
+
+
+@router.post(CHECK, dependencies=[limited("verify")])
+async def check(request: Request, messages: MessagesDep) -> Response:
+    language = request_language(request)
+    form = await read_form(request, language)
+    check_csrf(request, form, expired(language))
+    code, text = form.get("code", "").strip()[:40], form.get("text", "").strip()[:5000]
+    user = await run_in_threadpool(signed_in, request)
+    found = await run_in_threadpool(messages.check, code, text, user, language) if code or text else None
+    advice = message(ADVICE[found.verdict], language) if found else None
+    return render(
+        request, "verify.html", language, page="verify", result=found, advice=advice, code=code, text=text
+    )
+
+
+@router.get("/sw.js")
+def service_worker() -> Response:
+    """At the site's root, so it may show notifications for every page; never cached long."""
+    return Response(SERVICE_WORKER, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
