@@ -621,6 +621,7 @@ LOGIN_FIRST = {
     "/mijn-berichten",
     "/mijn-berichten/{message_id}",
     "/mijn-berichten/{message_id}/archiveren",
+    "/mijn-berichten/meldingen",
 }
 
 

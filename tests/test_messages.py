@@ -30,6 +30,7 @@ from loket.messages.schemas import Receipt
 from loket.messages.texts import MANDATE_WITHOUT_MESSAGES
 from loket.web.app import create_app
 from tests.push_service import PushService, Subscriber, vapid_claims
+from tests.web_support import OWN_PAGE, csrf_token
 
 LOKET = str(Path(sys.executable).with_name("loket"))
 AN, JAN, MARIE = "an-peeters", "jan-janssens", "marie-dubois"
@@ -671,3 +672,25 @@ def test_reading_tells_the_agency_once(app, tax):
     app.post(f"/api/v1/me/messages/{sent['id']}/read", json={})
     app.post(f"/api/v1/me/messages/{sent['id']}/read", json={})
     assert queued == [("messages.receipt", {"message_id": sent["id"], "event": Receipt.READ})]
+
+
+def test_the_inbox_page_turns_push_off_and_sets_quiet_hours(app):
+    login(app, AN)
+    page = app.get("/mijn-berichten")
+    assert page.status_code == 200
+    form = {"csrf_token": csrf_token(page.text), "quiet_from": "22:00", "quiet_until": "07:00"}
+    assert app.post("/mijn-berichten/meldingen", data=form, headers=OWN_PAGE).status_code == 303
+    [push] = [
+        p
+        for p in app.get("/api/v1/me/notification-preferences").json()["preferences"]
+        if p["channel"] == "webpush"
+    ]
+    assert push == {
+        "channel": "webpush",
+        "enabled": False,
+        "quiet_from": "22:00:00",
+        "quiet_until": "07:00:00",
+    }
+    form = {"csrf_token": csrf_token(page.text), "push": "on", "quiet_from": "25:00"}
+    assert app.post("/mijn-berichten/meldingen", data=form, headers=OWN_PAGE).status_code == 400
+    assert app.get("/api/v1/me/notification-preferences").json()["preferences"][0] == push

@@ -8,6 +8,7 @@ notification carries (the sender and a fixed sentence) and opens the inbox when 
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -15,10 +16,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
-from loket.i18n import message, request_language
+from loket.errors import BadRequest
+from loket.i18n import message, plain, request_language
 from loket.identity.access import signed_in
-from loket.identity.schemas import Forbidden
+from loket.identity.schemas import Forbidden, StrongerLoginNeeded
 from loket.messages import bodies
+from loket.messages.notify import WEBPUSH, Preference
 from loket.messages.texts import ADVICE
 from loket.ratelimit import limited
 from loket.web.account import form_for
@@ -42,6 +45,8 @@ def inbox(request: Request, messages: MessagesDep, notifier: NotifierDep, archiv
     language = request_language(request)
     try:
         found, refusal = messages.inbox(user, language, archived), None
+    except StrongerLoginNeeded:
+        raise  # the app's error handler asks for a stronger login
     except Forbidden as error:  # a mandate without messages: said on the page, not as an error
         found, refusal = [], error.message
     return render(
@@ -53,6 +58,7 @@ def inbox(request: Request, messages: MessagesDep, notifier: NotifierDep, archiv
         archived=archived,
         refusal=refusal,
         push_key=notifier.public_key,
+        push=next(p for p in notifier.preferences(user.person.id) if p.channel == WEBPUSH),
     )
 
 
@@ -74,6 +80,23 @@ async def archive(message_id: str, request: Request, messages: MessagesDep) -> R
         return login_first(request, INBOX)
     keep = form.get("archived", "1") == "1"
     await run_in_threadpool(messages.archive, user, message_id, language, keep)
+    return RedirectResponse(href_for(language)(INBOX), status_code=303)
+
+
+@router.post(INBOX + "/meldingen")
+async def notifications(request: Request, notifier: NotifierDep) -> Response:
+    """Push on or off, and quiet hours, from the inbox page's form."""
+    user, form, language = await form_for(request)
+    if user is None:
+        return login_first(request, INBOX)
+    try:
+        quiet = [time.fromisoformat(form[f]) if form.get(f) else None for f in ("quiet_from", "quiet_until")]
+    except ValueError as error:
+        raise BadRequest(
+            plain(language, "Give the quiet hours as hours and minutes, such as 22:00.")
+        ) from error
+    preference = Preference(WEBPUSH, form.get("push") == "on", *quiet)
+    await run_in_threadpool(notifier.set_preference, user.person.id, preference)
     return RedirectResponse(href_for(language)(INBOX), status_code=303)
 
 

@@ -21,7 +21,8 @@ async function subscribe() {
   const subscription =
     (await registration.pushManager.getSubscription()) ||
     (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key(section.dataset.key) }));
-  const response = await fetch("/api/v1/me/push-subscriptions", {
+  // The page's language: the notification's fixed sentence is said in it.
+  const response = await fetch(`/api/v1/me/push-subscriptions?lang=${document.documentElement.lang}`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(subscription.toJSON()),
