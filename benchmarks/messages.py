@@ -19,7 +19,7 @@ another: the `messages.notify` job's body as one worker runs it. Each notificati
 subscription (RFC 8291, aes128gcm), signed with loket's VAPID key (RFC 8292), sent as one HTTP request
 and its attempt stored.
 
-Run: `.venv/bin/python benchmarks/messages.py [--postgresql]` (about 35 s on SQLite, XX s with
+Run: `.venv/bin/python benchmarks/messages.py [--postgresql]` (about 40 s on SQLite, 45 s with
 PostgreSQL, its start by pgserver included).
 """
 
@@ -238,11 +238,12 @@ def main() -> None:
             measure_accept(client, sender, figures)
             measure_inbox(client, services, sender, figures)
         measure_push(services, sender, figures)
+        figures["jobs waiting for a worker"] = f"{services.jobs.figures()[0].get('todo', 0):,}"
         services.db.dispose()
         seconds = time.perf_counter() - started
 
     print(
-        f"database: {url.split(':', 1)[0]}, measured in {seconds:.0f} s\n"
+        f"database: {url.split(':', 1)[0].split('+')[0]}, measured in {seconds:.0f} s\n"
         f"machine: {os.cpu_count()} cores, shared with other work: figures vary between runs\n"
         f"data: 1 person with {OWN_MESSAGES:,} messages (a third read), plus "
         f"{ACCEPTED + OTHER_PERSONS * OTHER_MESSAGES_EACH:,} messages of {OTHER_PERSONS:,} other persons; "
