@@ -45,6 +45,8 @@ FAKE_SECRETS = {
     "POSTGRES_PASSWORD": "0123456789abcdef",
     "LOKET_SECRET_KEY": "not-a-secret-just-a-test",
     "LOKET_OIDC_CLIENT_SECRET": "not-a-secret-either",
+    "LOKET_VAPID_PRIVATE_KEY": "not-a-vapid-key",
+    "LOKET_DATA_KEY": "not-a-fernet-key",
 }
 KUBERNETES_OLDEST = "1.25.0"  # Chart.yaml's kubeVersion
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from joserfc import jws
 from joserfc.jwk import OKPKey
@@ -25,7 +26,7 @@ from loket import clock
 from loket.config import Settings
 from loket.i18n import message
 from loket.jobs import RETRY_LATER, TryAgain
-from loket.messages.notify import Preference
+from loket.messages.notify import Preference, application_server_key, vapid_key
 from loket.messages.schemas import Receipt
 from loket.messages.texts import MANDATE_WITHOUT_MESSAGES
 from loket.web.app import create_app
@@ -218,6 +219,7 @@ def test_a_replay_with_another_body_is_refused_and_the_original_kept(app, tax):
         ({"body": "[Lees](http://eservices.financien.example/)"}, "may link only to https addresses"),
         ({"recipient": {"type": "person", "key": "12345678901"}}, "not a valid national number"),
         ({"valid_until": "2020-01-01T00:00:00+00:00"}, "in the future"),
+        ({"valid_until": "2020-01-01T00:00:00"}, "in the future"),
         ({"case": {"source": "FIN", "number": "NO-SUCH-CASE"}}, "is not a case of source"),
     ],
 )
@@ -377,6 +379,11 @@ def test_loket_agencies_keys_add_prints_the_key_id(settings, tmp_path):
     assert "private key" in refused.stderr
     unknown = run("agencies", "keys", "add", "Nobody", str(pem))
     assert unknown.returncode == 2 and "no active agency" in unknown.stderr
+    vapid = run("keys", "vapid")
+    public = vapid.stderr.strip().rsplit(" ", 1)[-1]
+    assert application_server_key(vapid_key(vapid.stdout.strip(), tmp_path, production=True)) == public
+    sealing = Fernet(run("keys", "data").stdout.strip().encode())
+    assert sealing.decrypt(sealing.encrypt(b"a callback token")) == b"a callback token"
 
 
 def test_expired_messages_fail_to_their_agency_once(app, tax, monkeypatch):

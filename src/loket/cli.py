@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from cryptography.fernet import Fernet
-from py_vapid import Vapid02
+from py_vapid import Vapid02, b64urlencode
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
@@ -529,8 +529,13 @@ def keys(
     elif kind == "vapid":
         key = Vapid02()
         key.generate_keys()
-        typer.echo(key.private_pem().decode().strip())
-        err.print(f"public key (applicationServerKey): {application_server_key(key)}", highlight=False)
+        # The raw key, base64url: one line, as an .env file or a Secret holds it.
+        typer.echo(b64urlencode(key.private_key.private_numbers().private_value.to_bytes(32, "big")))
+        err.print(
+            f"public key (applicationServerKey): {application_server_key(key)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     else:
         raise typer.BadParameter("give vapid or data", param_hint="KIND")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
@@ -32,6 +33,7 @@ router = APIRouter(prefix="/api/v1", tags=["messages"])
 MessagesDep = Annotated[MessageService, provided(MessageService)]
 NotifierDep = Annotated[Notifier, provided(Notifier)]
 MAX_MESSAGE_BYTES = 64 * 1024
+BRUSSELS = ZoneInfo("Europe/Brussels")
 PERSON_ERRORS = {401: {"description": "Not logged in."}, 403: {"description": "Not in this profile."}}
 
 
@@ -81,8 +83,10 @@ class MessageIn(Strict):
     @field_validator("valid_until")
     @classmethod
     def _future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and (value.tzinfo is None or value <= clock.now()):
-            raise ValueError("valid_until must be a time in the future, with its offset")
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=BRUSSELS)  # as MAGDA reads a time without an offset
+        if value is not None and value <= clock.now():
+            raise ValueError("valid_until must be a time in the future")
         return value
 
 
