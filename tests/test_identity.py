@@ -609,6 +609,10 @@ PUBLIC = {
     "/api/v1/verify",
     "/api/v1/push/key",
     "/sw.js",
+    "/api/v1/handoff",
+    "/api/v1/handoff/{conversation_id}",
+    "/api/v1/handoff/{conversation_id}/messages",
+    "/api/v1/handoff/{conversation_id}/code",
 }
 # Personal pages send an anonymous browser to the login page instead of a 401.
 LOGIN_FIRST = {

@@ -14,7 +14,7 @@ import grimp
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 START, END = "<!-- blocks:start (make architecture) -->", "<!-- blocks:end -->"
-BLOCKS = ("catalog", "search", "identity", "cases", "messages", "assistant")
+BLOCKS = ("catalog", "search", "identity", "cases", "messages", "assistant", "handoff")
 # Above the blocks: what uses them. Below: plumbing.
 USERS = ("__main__", "cli", "web", "evaluation", "services", "models")
 PLUMBING = (
@@ -33,6 +33,7 @@ PLUMBING = (
     "jobs",
     "events",
     "personal_data",
+    "business_hours",
 )
 
 

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from loket.business_hours import OfficeHours
 from loket.harvest import HarvestPolicy
 
 # The stores the rate limits may be counted in (see loket.ratelimit).
@@ -134,6 +135,9 @@ class Settings(BaseSettings):
     rate_limit_auth: str = Field(
         "30/minute", description="Logins one client may start or finish (each /auth route counts)."
     )
+    rate_limit_continuation: str = Field(
+        "10/minute", description="Continuation codes one client (an agent) may try."
+    )
     rate_limit_verify: str = Field(
         "20/minute", description="Checks one client may do of whether a message is really from loket."
     )
@@ -203,6 +207,27 @@ class Settings(BaseSettings):
         "point at: loket posts only there. Empty: any (development only).",
     )
     timezone: str = Field("Europe/Brussels", description="The time zone of quiet hours and office hours.")
+    office_hours: str = Field(
+        "mon-fri 09:00-17:00",
+        description="When agents take over conversations: `mon-fri 09:00-17:00`, several separated by `;` "
+        "(`mon-thu 09:00-17:00; fri 09:00-12:00`), or `always`. Outside them, and on holidays, a person "
+        "asking for a human gets the contact form instead of a place in the queue.",
+    )
+    holiday_calendar: str = Field(
+        "BE",
+        description="The public holidays agents are off: a country, or a country and region (`BE`, `DE-BY`), "
+        "as the `holidays` package names them.",
+    )
+    extra_holidays: str = Field(
+        "",
+        description="Comma-separated further dates the organisation is closed, e.g. `2026-12-24,2026-12-31`.",
+    )
+    handoff_seconds_per_conversation: int = Field(
+        300, gt=0, description="How long an agent takes per conversation on average: the estimated wait."
+    )
+    handoff_idle_minutes: int = Field(
+        30, gt=0, description="A hand-off with nothing said for this long ends as “left, unknown”."
+    )
     event_retention_hours: int = Field(
         72,
         gt=0,
@@ -291,6 +316,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"LOKET_TIMEZONE={self.timezone!r} is no time zone, e.g. Europe/Brussels"
             ) from error
+        try:
+            OfficeHours.parse(self.office_hours, self.timezone, self.holiday_calendar, self.extra_holidays)
+        except ValueError as error:
+            raise ValueError(
+                f"LOKET_OFFICE_HOURS, LOKET_HOLIDAY_CALENDAR or LOKET_EXTRA_HOLIDAYS: {error}"
+            ) from error
         if self.production and not self.push_hosts.strip():
             raise ValueError("LOKET_PUSH_HOSTS cannot be empty in production: name the push services")
         store, separator, _ = self.rate_limit_storage.partition("://")
@@ -303,6 +334,10 @@ class Settings(BaseSettings):
     @property
     def proxies(self) -> list[str]:
         return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+
+    @property
+    def hours(self) -> OfficeHours:
+        return OfficeHours.parse(self.office_hours, self.timezone, self.holiday_calendar, self.extra_holidays)
 
     @property
     def push_services(self) -> tuple[str, ...]:

@@ -47,6 +47,7 @@ RETRY_STALLED = "jobs.retry_stalled"
 NOTIFY = "messages.notify"
 MESSAGE_RECEIPT = "messages.receipt"
 MESSAGES_EXPIRED = "messages.expired"
+HANDOFF_IDLE = "handoff.idle"
 # A failed job is tried again after 2, 4, 8 and 16 seconds (exponential_wait), then given up.
 RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
 
@@ -88,6 +89,7 @@ class Jobs:
         notify: Callable[..., int],
         receipt: Callable[[str, str, int], str],
         expired: Callable[[], int],
+        idle: Callable[[], int],
     ) -> None:
         """Every job loket runs, and when the periodic ones run: the one place to read them.
 
@@ -96,7 +98,8 @@ class Jobs:
         have its effect once. `harvest(source, url)` ingests one of the `sources` (name: URL).
         `notify(message_id, person_id, channel)` tells a message's recipient (a second run may notify
         twice: a notification says only that a message is there), `receipt(message_id, event, attempt)`
-        tells its agency, `expired()` queues the receipts of messages that ran out unread.
+        tells its agency, `expired()` queues the receipts of messages that ran out unread, `idle()` ends
+        the hand-offs nobody said anything in for too long.
         """
         app = self.app
 
@@ -144,6 +147,11 @@ class Jobs:
         @app.task(name=MESSAGES_EXPIRED, queueing_lock=MESSAGES_EXPIRED, retry=RETRY)
         def expired_messages(timestamp: int) -> None:
             expired()
+
+        @app.periodic(cron="* * * * *", periodic_id="idle")
+        @app.task(name=HANDOFF_IDLE, queueing_lock=HANDOFF_IDLE, retry=RETRY)
+        def idle_handoffs(timestamp: int) -> None:
+            idle()
 
         @app.periodic(cron="* * * * *", periodic_id="stalled")
         @app.task(name=RETRY_STALLED, queueing_lock=RETRY_STALLED)

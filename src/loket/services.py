@@ -15,6 +15,7 @@ from loket.catalog.service import CatalogService
 from loket.config import Settings
 from loket.db import Database
 from loket.events import EventBus
+from loket.handoff.service import HandoffService
 from loket.identity.oidc import OidcClient
 from loket.identity.retention import Erasure
 from loket.identity.service import IdentityService
@@ -42,6 +43,7 @@ class Services:
     messages: MessageService
     notifier: Notifier
     receipts: Receipts
+    handoff: HandoffService
     jobs: Jobs
     events: EventBus
 
@@ -141,6 +143,16 @@ class Services:
             events=events,
             messages=messages,
         )
+        handoff = HandoffService(
+            db,
+            events,
+            assistant,
+            identity,
+            settings.hours,
+            settings.handoff_seconds_per_conversation,
+            settings.handoff_idle_minutes,
+        )
+        assistant.human = handoff
         services = cls(
             settings,
             db,
@@ -153,6 +165,7 @@ class Services:
             messages,
             notifier,
             receipts,
+            handoff,
             jobs,
             events,
         )
@@ -165,6 +178,7 @@ class Services:
             notify=notifier.notify,
             receipt=receipts.send,
             expired=messages.queue_failed_receipts,
+            idle=handoff.end_idle,
         )
         return services
 

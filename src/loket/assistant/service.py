@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import asdict, replace
 from datetime import timedelta
+from typing import Protocol
 
 from loket.assistant.compose import Composer
 from loket.assistant.conversations import Conversation, ConversationStore, Switch, conversation_stream
@@ -32,6 +33,7 @@ from loket.assistant.texts import (
     OTHER_LANGUAGE,
     OWN_CASE_NOT_STORED,
     OWN_MESSAGES_NOT_STORED,
+    PASSED_TO_AGENT,
     UNANSWERABLE,
     UNKNOWN_CONVERSATION,
 )
@@ -48,6 +50,15 @@ from loket.search.analysis import primary_language
 from loket.search.schemas import SearchHit
 from loket.search.service import SearchService
 from loket.tracing import current_trace_id
+
+
+class HumanTakeover(Protocol):
+    """What the assistant asks of the handoff block (which is built on top of it)."""
+
+    def holds(self, conversation_id: str) -> bool: ...
+
+    def say(self, conversation_id: str, text: str) -> object: ...
+
 
 log = get_logger(__name__)
 RATINGS = ("up", "down")
@@ -77,10 +88,13 @@ class AssistantService:
         events: EventBus | None = None,
         messages: MessageService | None = None,
     ) -> None:
+        """`human`, set once the handoff block is built: whether an agent holds a conversation, and
+        how the person's message reaches them."""
         self.search = search
         self.conversations = conversations
         self.cases = cases
         self.messages = messages
+        self.human: HumanTakeover | None = None
         self.infoline = infoline
         self.events = events
         self.scope = ScopeExamples(search.embedder)
@@ -123,6 +137,18 @@ class AssistantService:
             raise AssistantDisabled(message(MAINTENANCE, negotiate(language), reason=switch.reason))
         if conversation_id and not self._may_use(conversation_id, holder):
             raise NotFound(message(UNKNOWN_CONVERSATION, negotiate(language)))
+        if conversation_id and self.human is not None and self.human.holds(conversation_id):
+            # A person has taken over: the assistant says nothing, the message goes to them.
+            self.human.say(conversation_id, question)
+            return Answer(
+                conversation_token=None,
+                conversation_id=conversation_id,
+                message_id=str(uuid.uuid4()),
+                status=Status.HANDOFF,
+                answer=message(PASSED_TO_AGENT, negotiate(language)),
+                language=negotiate(language),
+                trace_id=current_trace_id() or uuid.uuid4().hex,
+            )
         answer = Answer(
             conversation_token=None if conversation_id else secrets.token_urlsafe(32),
             conversation_id=conversation_id or str(uuid.uuid4()),

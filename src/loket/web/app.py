@@ -26,6 +26,7 @@ from loket.cases import routes as cases_routes
 from loket.config import Settings
 from loket.deps import component, provide
 from loket.errors import LoketError
+from loket.handoff import routes as handoff_routes
 from loket.i18n import plain, request_language
 from loket.identity import routes as identity_routes
 from loket.identity.schemas import StrongerLoginNeeded
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         feedback=settings.rate_limit_feedback,
         auth=settings.rate_limit_auth,
         verify=settings.rate_limit_verify,
+        continuation=settings.rate_limit_continuation,
     )
     provide(app, *services.parts(), limits)
     app.middleware("http")(metrics.middleware)
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(identity_routes.router)
     app.include_router(cases_routes.router)
     app.include_router(messages_routes.router)
+    app.include_router(handoff_routes.router)
     app.include_router(pages.router)
     app.include_router(chat.router)
     app.include_router(widget.router)

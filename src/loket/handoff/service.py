@@ -1,0 +1,361 @@
+"""Hand-off: a person asks for a human, waits in a queue, and an agent takes over the same conversation.
+
+Every step is an event in `handoff_events`, numbered per conversation; a conversation's state (bot,
+waiting, assigned, ended) is folded from its events, never stored beside them. Writing step n+1 is
+how a step is taken: the unique (conversation, step) lets exactly one of two agents who claim at once
+succeed, and the other gets a 409, whichever replica each is on. Each step is also published on the
+conversation's event stream (ids and kinds only), so the person's chat and the agent's console hear
+of it at once, across replicas. Out of office hours there is no queue: a contact form instead.
+
+While an agent holds a conversation the assistant sends nothing: the person's messages go to the
+agent (the assistant asks `holds`, then `say`). An agent reading a logged-in person's conversation
+is written to that person's access log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from loket import clock
+from loket.assistant.conversations import conversation_stream
+from loket.assistant.service import AssistantService
+from loket.business_hours import OfficeHours
+from loket.db import Database
+from loket.errors import BadRequest, LoketError, NotFound
+from loket.events import EventBus
+from loket.handoff.models import AgentRow, ContinuationRow, HandoffEventRow
+from loket.identity.schemas import Forbidden, SignedIn
+from loket.identity.service import IdentityService
+from loket.logging import get_logger
+from loket.personal_data import normalise, redacted
+
+log = get_logger(__name__)
+CONTACT_FORM = "/contact"
+CODE_MINUTES = 30
+MAX_TEXT = 2000
+RECENT = timedelta(days=2)  # how far back the queue looks for open hand-offs
+
+
+class State(StrEnum):
+    BOT = "bot"
+    WAITING = "waiting"
+    ASSIGNED = "assigned"
+    ENDED = "ended"
+
+
+class Presence(StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class EndReason(StrEnum):
+    """How a hand-off ended: a fixed list, so the figures add up."""
+
+    ANSWERED = "answered"
+    REFERRED = "referred"
+    CALLBACK = "callback_planned"
+    NO_REPLY_NEEDED = "no_reply_needed"
+    LEFT = "left_unknown"
+    ABUSE = "abusive"
+
+
+class Conflict(LoketError):
+    status_code = 409
+    code = "conflict"
+
+
+@dataclass
+class Handoff:
+    """A conversation's hand-off as its events tell it."""
+
+    conversation_id: str
+    state: State = State.BOT
+    team: str = ""
+    agent: str | None = None
+    requested_at: datetime | None = None
+    queued_as: int = 0  # the request's event id: who asked first, when two ask in the same instant
+    claimed_at: datetime | None = None
+    last_at: datetime | None = None
+    step: int = 0
+    messages: list[dict] = field(default_factory=list)  # {"from", "text", "at"}
+    profile: str = ""
+
+
+@dataclass(frozen=True)
+class Request:
+    state: State
+    position: int | None = None
+    estimated_wait_seconds: int | None = None
+    contact_form: str | None = None
+
+
+class HandoffService:
+    def __init__(
+        self,
+        db: Database,
+        events: EventBus,
+        assistant: AssistantService,
+        identity: IdentityService,
+        hours: OfficeHours,
+        seconds_per_conversation: int = 300,
+        idle_minutes: int = 30,
+    ) -> None:
+        self.db = db
+        self.events = events
+        self.assistant = assistant
+        self.identity = identity
+        self.hours = hours
+        self.seconds_per_conversation = seconds_per_conversation
+        self.idle = timedelta(minutes=idle_minutes)
+
+    # The person's side
+
+    def request(self, conversation_id: str, user: SignedIn | None = None, team: str = "general") -> Request:
+        """Queues the conversation, or, out of office hours, offers the contact form (no queue entry)."""
+        current = self.get(conversation_id)
+        if current.state in (State.WAITING, State.ASSIGNED):
+            return self._queued(current)
+        if not self.hours.is_open(clock.now()):
+            self._append(current, "closed_offered", "citizen", {})
+            return Request(State.ENDED, contact_form=CONTACT_FORM)
+        profile = user.active.name if user else ""
+        self._append(current, "requested", "citizen", {"team": team, "profile": profile})
+        return self._queued(self.get(conversation_id))
+
+    def say(self, conversation_id: str, text: str) -> Handoff:
+        """The person's message while a human holds the conversation (redacted like a question)."""
+        current = self.get(conversation_id)
+        if current.state not in (State.WAITING, State.ASSIGNED):
+            raise Conflict("no one is waiting for or handling this conversation")
+        self._append(current, "citizen_message", "citizen", {"text": _text(text, redact=True)})
+        return self.get(conversation_id)
+
+    def holds(self, conversation_id: str) -> bool:
+        """Whether an agent holds the conversation (then the assistant stays silent)."""
+        return self.get(conversation_id).state is State.ASSIGNED
+
+    def continuation_code(self, conversation_id: str) -> str:
+        """A six-digit code for the phone infoline, valid CODE_MINUTES."""
+        code = f"{secrets.randbelow(10**6):06d}"
+        with self.db.session() as session:
+            session.add(
+                ContinuationRow(
+                    code_hash=_hash(code),
+                    conversation_id=conversation_id,
+                    expires_at=clock.now() + timedelta(minutes=CODE_MINUTES),
+                )
+            )
+        return f"{code[:3]}-{code[3:]}"
+
+    # The agent's side
+
+    def queue(self, team: str | None = None) -> list[Handoff]:
+        """Waiting conversations, longest waiting first."""
+        waiting = [h for h in self._open() if h.state is State.WAITING and (team is None or h.team == team)]
+        return sorted(waiting, key=lambda h: (h.requested_at, h.queued_as))
+
+    def claim(self, conversation_id: str, agent: SignedIn) -> Handoff:
+        """Exactly one agent wins; the others get Conflict."""
+        current = self.get(conversation_id)
+        if current.state is not State.WAITING:
+            raise Conflict("this conversation is not waiting (any more): another agent may have it")
+        self._append(current, "claimed", agent.person.id, {"name": agent.person.name})
+        log.info("handoff.claimed", conversation=conversation_id, agent=agent.person.id)
+        return self.get(conversation_id)
+
+    def read(self, conversation_id: str, agent: SignedIn) -> tuple[Handoff, object]:
+        """The hand-off and the conversation with the assistant, as stored (redacted); a logged-in
+        person's conversation goes in their access log."""
+        current = self.get(conversation_id)
+        if current.state is State.BOT:
+            raise NotFound("no hand-off for this conversation")
+        conversation = self.assistant.conversation(conversation_id)
+        person = self.assistant.conversations.person(conversation_id)
+        if person:
+            self.identity.access_log.record(
+                agent, f"person:{person}", f"conversation:{conversation_id}", "handoff"
+            )
+        return current, conversation
+
+    def reply(self, conversation_id: str, agent: SignedIn, text: str) -> Handoff:
+        current = self._held_by(conversation_id, agent)
+        self._append(current, "agent_message", agent.person.id, {"text": _text(text)})
+        return self.get(conversation_id)
+
+    def transfer(
+        self, conversation_id: str, agent: SignedIn, team: str | None, to_agent: str | None
+    ) -> Handoff:
+        """To another team (back in its queue) or to an agent who is online; from, to and by recorded."""
+        current = self._held_by(conversation_id, agent)
+        if bool(team) == bool(to_agent):
+            raise BadRequest("transfer to a team or to an agent, not both or neither")
+        if to_agent and self.presence(to_agent) is not Presence.ONLINE:
+            raise Conflict("that agent is not online: transfer to a team, or to an agent who is")
+        data = {"from": agent.person.id, "to_team": team, "to_agent": to_agent}
+        self._append(current, "transferred", agent.person.id, data)
+        return self.get(conversation_id)
+
+    def end(
+        self, conversation_id: str, agent: SignedIn, reason: str, topic: str = "", follow_up: bool = False
+    ) -> Handoff:
+        current = self._held_by(conversation_id, agent)
+        if reason not in set(EndReason):
+            raise BadRequest(f"end with one of: {', '.join(EndReason)}")
+        data = {"reason": reason, "topic": normalise(topic)[:100], "follow_up": follow_up}
+        self._append(current, "ended", agent.person.id, data)
+        return self.get(conversation_id)
+
+    def open_with_code(self, code: str) -> str:
+        """The conversation a continuation code names; NotFound when unknown or expired."""
+        digits = "".join(c for c in code if c.isdigit())
+        with self.db.session() as session:
+            row = session.get(ContinuationRow, _hash(digits)) if len(digits) == 6 else None
+            if row is None or row.expires_at <= clock.now():
+                raise NotFound("this code is unknown or has expired: ask the person for a new one")
+            return row.conversation_id
+
+    def set_presence(self, agent: SignedIn, status: str, teams: list[str] | None = None) -> None:
+        if status not in set(Presence):
+            raise BadRequest(f"status is one of: {', '.join(Presence)}")
+        with self.db.session() as session:
+            row = session.get(AgentRow, agent.person.id)
+            if row is None:
+                row = AgentRow(person_id=agent.person.id, name=agent.person.name, teams=["general"])
+                session.add(row)
+            row.status, row.updated_at = status, clock.now()
+            if teams is not None:
+                row.teams = sorted({t.strip() for t in teams if t.strip()}) or ["general"]
+
+    def presence(self, person_id: str) -> Presence:
+        with self.db.session() as session:
+            row = session.get(AgentRow, person_id)
+            return Presence(row.status) if row else Presence.OFFLINE
+
+    def online_agents(self) -> int:
+        with self.db.session() as session:
+            return session.scalar(
+                select(func.count()).select_from(AgentRow).where(AgentRow.status == Presence.ONLINE)
+            )
+
+    def end_idle(self) -> int:
+        """Ends, as "left, unknown", hand-offs with no step for the idle time; how many (a job)."""
+        ended = 0
+        for current in self._open():
+            if (
+                current.state in (State.WAITING, State.ASSIGNED)
+                and clock.now() - current.last_at >= self.idle
+            ):
+                try:
+                    self._append(
+                        current, "ended", "loket", {"reason": EndReason.LEFT, "topic": "", "follow_up": False}
+                    )
+                    ended += 1
+                except Conflict:
+                    pass  # a step was taken meanwhile: not idle after all
+        return ended
+
+    # Reading the events
+
+    def get(self, conversation_id: str) -> Handoff:
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(HandoffEventRow)
+                .where(HandoffEventRow.conversation_id == conversation_id)
+                .order_by(HandoffEventRow.step)
+            ).all()
+            return _fold(conversation_id, rows)
+
+    def _open(self) -> list[Handoff]:
+        since = clock.now() - RECENT
+        with self.db.session() as session:
+            ids = session.scalars(
+                select(HandoffEventRow.conversation_id)
+                .where(HandoffEventRow.kind == "requested", HandoffEventRow.at >= since)
+                .distinct()
+            ).all()
+        return [h for h in (self.get(i) for i in ids) if h.state in (State.WAITING, State.ASSIGNED)]
+
+    def _queued(self, current: Handoff) -> Request:
+        if current.state is State.ASSIGNED:
+            return Request(State.ASSIGNED, position=0, estimated_wait_seconds=0)
+        waiting = [h.conversation_id for h in self.queue(current.team)]
+        position = waiting.index(current.conversation_id) + 1 if current.conversation_id in waiting else 1
+        agents = max(1, self.online_agents())
+        return Request(State.WAITING, position, position * self.seconds_per_conversation // agents)
+
+    def _held_by(self, conversation_id: str, agent: SignedIn) -> Handoff:
+        current = self.get(conversation_id)
+        if current.state is not State.ASSIGNED or current.agent != agent.person.id:
+            raise Forbidden("another agent handles this conversation, or no one does")
+        return current
+
+    def _append(self, current: Handoff, kind: str, actor: str, data: dict) -> None:
+        """Writes step n+1 of the conversation and tells its stream, in one transaction; Conflict when
+        someone else wrote step n+1 first."""
+        step = current.step + 1
+        try:
+            with self.db.session() as session:
+                session.add(
+                    HandoffEventRow(
+                        conversation_id=current.conversation_id,
+                        step=step,
+                        kind=kind,
+                        actor=actor,
+                        data=data,
+                        at=clock.now(),
+                    )
+                )
+                session.flush()
+                self.events.publish(
+                    session,
+                    conversation_stream(current.conversation_id),
+                    "handoff",
+                    {"step": step, "kind": kind},
+                )
+        except IntegrityError as error:
+            raise Conflict("someone else changed this conversation at the same moment: look again") from error
+
+
+def _fold(conversation_id: str, rows) -> Handoff:
+    current = Handoff(conversation_id)
+    for row in rows:
+        current.step, current.last_at = row.step, row.at
+        data = row.data
+        if row.kind == "requested":
+            current.state, current.team, current.agent = State.WAITING, data.get("team", "general"), None
+            current.requested_at, current.claimed_at, current.messages = row.at, None, []
+            current.queued_as = row.id
+            current.profile = data.get("profile", "")
+        elif row.kind == "claimed":
+            current.state, current.agent, current.claimed_at = State.ASSIGNED, row.actor, row.at
+        elif row.kind == "transferred":
+            if data.get("to_agent"):
+                current.state, current.agent = State.ASSIGNED, data["to_agent"]
+            else:
+                current.state, current.agent, current.team = State.WAITING, None, data["to_team"]
+                current.queued_as = row.id
+        elif row.kind in ("agent_message", "citizen_message"):
+            sender = "agent" if row.kind == "agent_message" else "citizen"
+            current.messages.append({"from": sender, "text": data["text"], "at": row.at})
+        elif row.kind in ("ended", "closed_offered"):
+            current.state, current.agent = State.ENDED, None
+    return current
+
+
+def _text(text: str, redact: bool = False) -> str:
+    text = normalise(text)[:MAX_TEXT]
+    if not text:
+        raise BadRequest("an empty message says nothing")
+    return redacted(text) if redact else text
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()

@@ -1,0 +1,264 @@
+"""Hand-off: a person asks for a human, waits in the queue, an agent claims (exactly one of many), they
+talk while the assistant keeps quiet, and it ends with a reason. Office hours with a fixed clock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from loket import clock
+from loket.assistant.texts import PASSED_TO_AGENT
+from loket.config import Settings
+from loket.handoff.service import Conflict, State
+from loket.i18n import message
+from loket.identity.schemas import Login, Role
+from loket.web.app import create_app
+
+AN, LOTTE = "an-peeters", "lotte-maes"
+TOKEN = "Loket-Conversation-Token"
+# Monday 7 December 2026, 10:00 in Brussels: an ordinary working morning.
+WORKING = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def app(settings) -> Iterator[TestClient]:
+    changes = {"demo": True, "office_hours": "mon-fri 09:00-17:00"}
+    application = create_app(Settings(_env_file=None, **(settings.model_dump() | changes)))
+    services = application.state.services
+    services.db.upgrade()
+    services.identity.demo.load()
+    with TestClient(application, follow_redirects=False) as client:
+        yield client
+    services.db.dispose()
+
+
+@pytest.fixture
+def at_work(monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: WORKING)
+
+
+def login(client: TestClient, person: str) -> None:
+    client.cookies.clear()
+    assert client.post("/auth/demo-login", json={"person": person}).status_code == 200
+
+
+def conversation(client: TestClient, question: str = "Hoe vraag ik een parkeerkaart aan?") -> dict[str, str]:
+    """A new conversation, as a browser or app holds it: its id and token."""
+    answer = client.post("/api/v1/ask", json={"question": question}).json()
+    return {"id": answer["conversation_id"], "token": answer["conversation_token"]}
+
+
+def request(client: TestClient, held: dict[str, str]):
+    return client.post(
+        "/api/v1/handoff", json={"conversation_id": held["id"]}, headers={TOKEN: held["token"]}
+    )
+
+
+def agents(services, count: int) -> list:
+    """`count` logged-in agents (made-up test persons, role agent), online."""
+    found = []
+    for number in range(count):
+        national_number = f"9571080{number:02d}"
+        national_number += f"{97 - int(national_number) % 97:02d}"
+        services.identity.roles.grant(national_number, Role.AGENT)
+        token, _ = services.identity.sessions.sign_in(
+            Login(
+                subject=f"test#agent{number}",
+                name=f"Agent {number}",
+                national_number=national_number,
+                method="demo",
+            )
+        )
+        agent = services.identity.sessions.signed_in(token)
+        services.handoff.set_presence(agent, "online")
+        found.append(agent)
+    return found
+
+
+def test_a_request_gets_a_place_in_the_queue_and_the_estimated_wait(app, at_work):
+    first, second = conversation(app), conversation(app)
+    assert request(app, first).json() == {
+        "state": "queued",
+        "position": 1,
+        "estimated_wait_seconds": 300,
+        "contact_form": None,
+    }
+    assert request(app, second).json()["position"] == 2
+    assert request(app, first).json()["position"] == 1  # asking again keeps one's place
+    assert app.post("/api/v1/handoff", json={"conversation_id": first["id"]}).status_code == 404  # not held
+    login(app, LOTTE)
+    queue = app.get("/api/v1/agent/queue").json()["conversations"]
+    assert [c["id"] for c in queue] == [first["id"], second["id"]]
+    assert all(c["state"] == "waiting" for c in queue)
+
+
+@pytest.mark.parametrize(
+    ("moment", "why"),
+    [
+        (datetime(2026, 12, 25, 9, 0, tzinfo=UTC), "Christmas, a Friday"),
+        (datetime(2026, 7, 21, 9, 0, tzinfo=UTC), "the national holiday, a Tuesday"),
+        (datetime(2026, 12, 5, 9, 0, tzinfo=UTC), "a Saturday"),
+        (datetime(2026, 12, 7, 18, 0, tzinfo=UTC), "a Monday evening, 19:00 in Brussels"),
+    ],
+)
+def test_out_of_office_hours_there_is_a_contact_form_and_no_queue(app, monkeypatch, moment, why):
+    held = conversation(app)
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    answer = request(app, held).json()
+    assert answer["state"] == "closed", why
+    assert answer["contact_form"]
+    login(app, LOTTE)
+    assert app.get("/api/v1/agent/queue").json()["conversations"] == []
+
+
+def test_ten_agents_claim_at_once_and_exactly_one_gets_it(app, at_work):
+    services = app.app.state.services
+    held = conversation(app)
+    request(app, held)
+    outcomes, start = [], threading.Barrier(10)
+
+    def claim(agent) -> None:
+        start.wait()
+        try:
+            services.handoff.claim(held["id"], agent)
+            outcomes.append("claimed")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=claim, args=(agent,)) for agent in agents(services, 10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["claimed"] + ["conflict"] * 9
+    with services.db.engine.connect() as connection:
+        claimed = connection.execute(
+            text("SELECT COUNT(*) FROM handoff_events WHERE kind = 'claimed' AND conversation_id = :id"),
+            {"id": held["id"]},
+        ).scalar()
+        announced = connection.execute(
+            text("SELECT data FROM events WHERE stream = :stream AND kind = 'handoff'"),
+            {"stream": f"conversation:{held['id']}"},
+        ).all()
+    assert claimed == 1
+    kinds = [(json.loads(row.data) if isinstance(row.data, str) else row.data)["kind"] for row in announced]
+    assert kinds == ["requested", "claimed"]
+
+
+def test_an_agent_takes_over_and_the_assistant_keeps_quiet(app, at_work):
+    services = app.app.state.services
+    login(app, AN)
+    held = conversation(app, "Ik wil iemand spreken over mijn parkeerkaart")
+    assert request(app, held).json()["state"] == "queued"
+    citizen_cookies = dict(app.cookies)
+
+    login(app, "jan-janssens")
+    assert app.get("/api/v1/agent/queue").status_code == 403  # not an agent
+    login(app, LOTTE)
+    assert app.post(f"/api/v1/agent/conversations/{held['id']}/claim", json={}).status_code == 200
+    assert app.post(f"/api/v1/agent/conversations/{held['id']}/claim", json={}).status_code == 409
+    seen = app.get(f"/api/v1/agent/conversations/{held['id']}").json()
+    assert seen["state"] == "assigned" and seen["profile"] == "An Peeters"
+    assert seen["transcript"][0]["question"] == "Ik wil iemand spreken over mijn parkeerkaart"
+    reply = app.post(
+        f"/api/v1/agent/conversations/{held['id']}/messages", json={"text": "Goedemorgen, ik help u."}
+    )
+    assert reply.status_code == 200
+
+    app.cookies.clear()
+    app.cookies.update(citizen_cookies)
+    answer = app.post(
+        "/api/v1/ask",
+        json={"question": "Mijn IBAN is BE71 0961 2345 6769", "conversation_id": held["id"]},
+        headers={TOKEN: held["token"]},
+    ).json()
+    assert answer["status"] == "handoff"
+    assert answer["answer"] == message(PASSED_TO_AGENT, "nl")
+    state = app.get(f"/api/v1/handoff/{held['id']}", headers={TOKEN: held["token"]}).json()
+    assert [(m["from"], m["text"]) for m in state["messages"]] == [
+        ("agent", "Goedemorgen, ik help u."),
+        ("citizen", state["messages"][1]["text"]),
+    ]
+    assert "BE71" not in state["messages"][1]["text"]  # redacted like any question
+    accesses = app.get("/api/v1/me/access-log").json()
+    assert any(a["why"] == "handoff" and a["what"] == f"conversation:{held['id']}" for a in accesses)
+
+    login(app, LOTTE)
+    offline = agents(services, 1)[0]
+    services.handoff.set_presence(offline, "offline")
+    refused = app.post(
+        f"/api/v1/agent/conversations/{held['id']}/transfer", json={"agent": offline.person.id}
+    )
+    assert refused.status_code == 409
+    assert (
+        app.post(f"/api/v1/agent/conversations/{held['id']}/end", json={"reason": "solved"}).status_code
+        == 422
+    )
+    ended = app.post(
+        f"/api/v1/agent/conversations/{held['id']}/end", json={"reason": "answered", "topic": "parkeren"}
+    )
+    assert ended.json()["state"] == "ended"
+    assert services.handoff.holds(held["id"]) is False
+
+
+def test_a_transfer_to_a_team_puts_it_back_in_that_queue(app, at_work):
+    services = app.app.state.services
+    held = conversation(app)
+    request(app, held)
+    first, second = agents(services, 2)
+    services.handoff.claim(held["id"], first)
+    services.handoff.transfer(held["id"], first, "belastingen", None)
+    assert [h.conversation_id for h in services.handoff.queue("belastingen")] == [held["id"]]
+    assert services.handoff.queue("general") == []
+    services.handoff.claim(held["id"], second)
+    with pytest.raises(Exception, match="another agent"):
+        services.handoff.reply(held["id"], first, "Ik ben er nog")
+
+
+def test_a_continuation_code_opens_the_same_conversation_until_it_expires(app, at_work, monkeypatch):
+    held = conversation(app)
+    code = app.post(f"/api/v1/handoff/{held['id']}/code", headers={TOKEN: held["token"]}).json()["code"]
+    assert len(code) == 7 and code[3] == "-"
+    login(app, LOTTE)
+    assert app.post("/api/v1/agent/continue", json={"code": code}).json() == {"conversation_id": held["id"]}
+    assert (
+        app.post(
+            "/api/v1/agent/continue", json={"code": "000-000" if code != "000-000" else "111-111"}
+        ).status_code
+        == 404
+    )
+    later = WORKING + timedelta(minutes=31)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    login(app, LOTTE)  # the first login has ended meanwhile too
+    assert app.post("/api/v1/agent/continue", json={"code": code}).status_code == 404
+
+
+def test_an_idle_handoff_ends_as_left_unknown(app, at_work, monkeypatch):
+    services = app.app.state.services
+    held = conversation(app)
+    request(app, held)
+    assert services.handoff.end_idle() == 0
+    later = WORKING + timedelta(minutes=31)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert services.handoff.end_idle() == 1
+    assert services.handoff.get(held["id"]).state is State.ENDED
+
+
+def test_business_hours_leave_out_nights_weekends_and_holidays():
+    from loket.business_hours import OfficeHours
+
+    hours = OfficeHours.parse("mon-fri 09:00-17:00", "Europe/Brussels")
+    friday_afternoon = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)  # 16:00 in Brussels
+    monday_morning = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # 10:00
+    assert hours.business_seconds(friday_afternoon, monday_morning) == 2 * 3600
+    christmas_eve = datetime(2026, 12, 24, 15, 0, tzinfo=UTC)  # Thursday 16:00; Friday is Christmas
+    assert hours.business_seconds(christmas_eve, datetime(2026, 12, 28, 9, 0, tzinfo=UTC)) == 2 * 3600
+    with pytest.raises(ValueError, match="mon-fri 09:00-17:00"):
+        OfficeHours.parse("weekdays 9-5", "Europe/Brussels")
