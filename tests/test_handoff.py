@@ -5,6 +5,7 @@ talk while the assistant keeps quiet, and it ends with a reason. Office hours wi
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,9 +18,10 @@ from loket import clock
 from loket.assistant.texts import PASSED_TO_AGENT
 from loket.config import Settings
 from loket.handoff.service import Conflict, State
-from loket.i18n import message
+from loket.i18n import message, plain
 from loket.identity.schemas import Login, Role
 from loket.web.app import create_app
+from tests.web_support import OWN_PAGE, csrf_token
 
 AN, LOTTE = "an-peeters", "lotte-maes"
 TOKEN = "Loket-Conversation-Token"
@@ -262,3 +264,62 @@ def test_business_hours_leave_out_nights_weekends_and_holidays():
     assert hours.business_seconds(christmas_eve, datetime(2026, 12, 28, 9, 0, tzinfo=UTC)) == 2 * 3600
     with pytest.raises(ValueError, match="mon-fri 09:00-17:00"):
         OfficeHours.parse("weekdays 9-5", "Europe/Brussels")
+
+
+# The pages: the person's panel on the chat page, and the agent console
+
+
+def _form(client: TestClient, path: str, fields: dict | None = None, page: str = "/"):
+    token = csrf_token(client.get(page).text)
+    return client.post(path, data={"csrf_token": token, **(fields or {})}, headers=OWN_PAGE)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_chat_page_offers_a_person_and_the_console_takes_over(app, at_work):
+    assert _form(app, "/vraag", {"question": "Ik wil met een medewerker spreken"}).status_code == 303
+    page = app.get("/").text
+    assert "/wachtrij" in page  # the offer, after the assistant's hand-off answer
+    assert _form(app, "/wachtrij").headers["location"].endswith("#handoff")
+    waiting = app.get("/").text
+    assert plain("nl", "Talk to a person") in waiting and 'class="handoff-panel"' in waiting
+    citizen = dict(app.cookies)
+
+    login(app, LOTTE)
+    console = app.get("/balie")
+    assert console.status_code == 200 and "/claim" in console.text
+    [claim_path] = re.findall(r'action="(/balie/[^"]+/claim)[^"]*"', console.text)
+    assert _form(app, claim_path, page="/balie").status_code == 303
+    conversation_page = claim_path.removesuffix("/claim")
+    assert "Ik wil met een medewerker spreken" in app.get(conversation_page).text
+    reply = {"text": "Dag, ik ben Lotte. Waarmee kan ik helpen?"}
+    assert _form(app, conversation_page + "/reply", reply, page=conversation_page).status_code == 303
+    assert _form(app, claim_path, page="/balie").status_code == 409  # taken already
+
+    app.cookies.clear()
+    app.cookies.update(citizen)
+    assert "Dag, ik ben Lotte." in app.get("/").text
+
+    login(app, LOTTE)
+    ended = _form(app, conversation_page + "/end", {"reason": "answered"}, page=conversation_page)
+    assert ended.status_code == 303
+    assert app.get("/api/v1/agent/queue").json()["conversations"] == []
+    login(app, "jan-janssens")
+    assert app.get("/balie").status_code == 403
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_out_of_hours_the_contact_form_takes_a_callback_with_consent(app, monkeypatch):
+    saturday = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+    monkeypatch.setattr(clock, "now", lambda: saturday)
+    _form(app, "/vraag", {"question": "Ik wil met een medewerker spreken"})
+    assert _form(app, "/wachtrij").headers["location"].startswith("/contact")
+    assert app.get("/contact").status_code == 200
+    refused = _form(app, "/contact", {"channel": "phone", "contact": "0470 12 34 56"}, page="/contact")
+    assert refused.status_code == 400  # no consent
+    sent = _form(
+        app, "/contact", {"channel": "phone", "contact": "0470 12 34 56", "consent": "on"}, page="/contact"
+    )
+    assert sent.status_code == 200
+    assert [(c[1], c[2]) for c in app.app.state.services.handoff.contact_requests()] == [
+        ("phone", "0470 12 34 56")
+    ]

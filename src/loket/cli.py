@@ -371,6 +371,8 @@ def purge(
         "login attempts": _amount(settings.login_attempt_retention_minutes, "minute") + " after timing out",
         "access log": _amount(settings.access_log_retention_days, "day"),
         "events": _amount(settings.event_retention_hours, "hour"),
+        "hand-off steps": "as their conversation",
+        "continuation codes": "until they expire",
     }
     removed = services.purge(dry_run)
     table = Table("kind", "kept for", "would be removed" if dry_run else "removed")

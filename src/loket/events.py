@@ -50,6 +50,7 @@ from datetime import datetime, timedelta
 
 import anyio.to_thread
 import psycopg
+from fastapi.sse import format_sse_event
 from sqlalchemy import BigInteger, Index, Integer, String, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -289,3 +290,15 @@ class _Listener:
                 self.listening = False
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_SECONDS[1])
+
+
+async def server_sent(events: AsyncIterator[Event | None]) -> AsyncIterator[bytes]:
+    """A subscription as server-sent events (each with its `id:`, a comment for a heartbeat), for an
+    `EventSourceResponse`; it ends when the client goes, and the subscription is closed with it."""
+    async with contextlib.aclosing(events):
+        async for event in events:
+            if event is None:
+                yield format_sse_event(comment="heartbeat")
+            else:
+                data = json.dumps(event.data, ensure_ascii=False)
+                yield format_sse_event(event=event.kind, id=str(event.id), data_str=data)

@@ -63,6 +63,7 @@ class Services:
                 timedelta(days=settings.access_log_retention_days),
                 dry_run,
             )
+            | self.handoff.remove_expired(timedelta(days=settings.conversation_retention_days), dry_run)
             | {"events": self.events.prune(timedelta(hours=settings.event_retention_hours), dry_run)}
         )
 
@@ -82,8 +83,10 @@ class Services:
         """`loket persons erase`: each block erases its own rows in its own transaction, identity last:
         should one fail, the person is still found by their number and the command can be run again."""
         person_ids = self.identity.retention.person_ids(national_number)
+        conversations = self.assistant.conversations.begun_by(person_ids)
         removed = (
-            self.assistant.erase_persons(person_ids, dry_run)
+            self.handoff.erase_conversations(conversations, dry_run)
+            | self.assistant.erase_persons(person_ids, dry_run)
             | self.cases.erase_person(national_number, dry_run)
             | self.messages.erase_person(national_number, dry_run)
         )

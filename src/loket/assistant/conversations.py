@@ -213,6 +213,13 @@ class ConversationStore:
         with self.db.session() as session:
             return _remove(session, ConversationRow.updated_at < moment - older_than, old_feedback, dry_run)
 
+    def begun_by(self, person_ids: list[str]) -> list[str]:
+        """The ids of the conversations these persons began logged in."""
+        with self.db.session() as session:
+            return list(
+                session.scalars(select(ConversationRow.id).where(ConversationRow.person_id.in_(person_ids)))
+            )
+
     def erase_persons(self, person_ids: list[str], dry_run: bool = False) -> dict[str, int]:
         """The conversations these persons began logged in; those begun anonymously are nobody's."""
         with self.db.session() as session:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Iterator
-from contextlib import aclosing
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
@@ -22,7 +21,7 @@ from loket.assistant.service import AssistantService
 from loket.assistant.stages import MAX_QUESTION_LENGTH, MAX_RAW_QUESTION_LENGTH
 from loket.catalog.schemas import Audience
 from loket.deps import component, provided
-from loket.events import Event
+from loket.events import server_sent
 from loket.i18n import message, negotiate
 from loket.identity.access import signed_in
 from loket.ratelimit import TOO_MANY_REQUESTS, RateLimits, limited
@@ -227,16 +226,5 @@ async def conversation_events(
         HEARTBEAT_SECONDS,
     )
     return EventSourceResponse(
-        _stream(events), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        server_sent(events), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     )
-
-
-async def _stream(events: AsyncGenerator[Event | None]) -> AsyncGenerator[bytes]:
-    """Ends when the client goes: the subscription is closed with it."""
-    async with aclosing(events):
-        async for event in events:
-            if event is None:
-                yield format_sse_event(comment="heartbeat")
-            else:
-                data = json.dumps(event.data, ensure_ascii=False)
-                yield format_sse_event(event=event.kind, id=str(event.id), data_str=data)

@@ -7,13 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.sse import EventSourceResponse
 from pydantic import BaseModel, Field
 
 from loket.assistant import holders
 from loket.assistant.service import AssistantService
 from loket.deps import component, provided
+from loket.events import server_sent
 from loket.handoff.service import EndReason, Handoff, HandoffService, State
 from loket.identity.access import require_role, signed_in
 from loket.identity.schemas import Role, SignedIn
@@ -24,6 +26,7 @@ HandoffDep = Annotated[HandoffService, provided(HandoffService)]
 AgentDep = Annotated[SignedIn, Depends(require_role(Role.AGENT))]
 ConversationId = Annotated[str, Field(max_length=36)]
 NOT_HELD = {404: {"description": "No such conversation, or not held: send its `Loket-Conversation-Token`."}}
+HEARTBEAT_SECONDS = 15.0
 AGENTS_ONLY = {401: {"description": "Not logged in."}, 403: {"description": "Not an agent."}}
 
 
@@ -219,3 +222,33 @@ def presence(body: PresenceIn, agent: AgentDep, handoff: HandoffDep) -> None:
 def open_with_code(body: CodeIn, agent: AgentDep, handoff: HandoffDep) -> dict:
     """The conversation a person's continuation code names (rate-limited; codes expire)."""
     return {"conversation_id": handoff.open_with_code(body.code)}
+
+
+@router.get("/agent/events", response_class=Response, responses=AGENTS_ONLY)
+async def queue_events(
+    agent: AgentDep, handoff: HandoffDep, last_event_id: Annotated[str | None, Header()] = None
+) -> Response:
+    """Every change to the queue (a request, a claim, a transfer, an end), as server-sent events."""
+    return _sse(handoff.follow(None, _resume(last_event_id), HEARTBEAT_SECONDS))
+
+
+@router.get("/agent/events/conversations/{conversation_id}", response_class=Response, responses=AGENTS_ONLY)
+async def conversation_events(
+    conversation_id: ConversationId,
+    agent: AgentDep,
+    handoff: HandoffDep,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The conversation's events (`handoff` for each step, `message` for each answer), for the console."""
+    return _sse(handoff.follow(conversation_id, _resume(last_event_id), HEARTBEAT_SECONDS))
+
+
+def _resume(last_event_id: str | None) -> int:
+    sent = (last_event_id or "").strip()
+    return min(int(sent), 2**63 - 1) if sent.isascii() and sent.isdigit() else 0
+
+
+def _sse(events) -> Response:
+    return EventSourceResponse(
+        server_sent(events), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -27,7 +27,7 @@ from loket import clock
 from loket.assistant.conversations import conversation_stream
 from loket.assistant.service import AssistantService
 from loket.business_hours import OfficeHours
-from loket.db import Database
+from loket.db import Database, remove
 from loket.errors import BadRequest, LoketError, NotFound
 from loket.events import EventBus
 from loket.handoff.models import AgentRow, ContinuationRow, HandoffEventRow
@@ -41,6 +41,8 @@ CONTACT_FORM = "/contact"
 CODE_MINUTES = 30
 MAX_TEXT = 2000
 RECENT = timedelta(days=2)  # how far back the queue looks for open hand-offs
+QUEUE_STREAM = "handoff:queue"  # every change to the queue, for the agents' consoles
+QUEUE_CHANGES = {"requested", "claimed", "transferred", "ended"}
 
 
 class State(StrEnum):
@@ -122,13 +124,13 @@ class HandoffService:
         """Queues the conversation, or, out of office hours, offers the contact form (no queue entry)."""
         current = self.get(conversation_id)
         if current.state in (State.WAITING, State.ASSIGNED):
-            return self._queued(current)
+            return self.place(current)
         if not self.hours.is_open(clock.now()):
             self._append(current, "closed_offered", "citizen", {})
             return Request(State.ENDED, contact_form=CONTACT_FORM)
         profile = user.active.name if user else ""
         self._append(current, "requested", "citizen", {"team": team, "profile": profile})
-        return self._queued(self.get(conversation_id))
+        return self.place(self.get(conversation_id))
 
     def say(self, conversation_id: str, text: str) -> Handoff:
         """The person's message while a human holds the conversation (redacted like a question)."""
@@ -141,6 +143,42 @@ class HandoffService:
     def holds(self, conversation_id: str) -> bool:
         """Whether an agent holds the conversation (then the assistant stays silent)."""
         return self.get(conversation_id).state is State.ASSIGNED
+
+    def ask_contact(self, conversation_id: str, channel: str, contact: str, consent: bool) -> None:
+        """Out of office hours: the person asks to be called back or mailed, and says they agree."""
+        if channel not in ("phone", "email") or not normalise(contact) or not consent:
+            raise BadRequest(
+                "give a phone number or an e-mail address, and agree that we use it to contact you"
+            )
+        data = {"channel": channel, "contact": normalise(contact)[:200]}
+        self._append(self.get(conversation_id), "contact_requested", "citizen", data)
+
+    def contact_requests(self) -> list[tuple[str, str, str, datetime]]:
+        """(conversation, channel, contact, when) of the recent requests to be contacted, newest first."""
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(HandoffEventRow)
+                .where(
+                    HandoffEventRow.kind == "contact_requested", HandoffEventRow.at >= clock.now() - RECENT
+                )
+                .order_by(HandoffEventRow.id.desc())
+            ).all()
+            return [(r.conversation_id, r.data["channel"], r.data["contact"], r.at) for r in rows]
+
+    def remove_expired(self, older_than: timedelta, dry_run: bool = False) -> dict[str, int]:
+        """Hand-offs (what was said, contact details) go with the conversations' retention."""
+        with self.db.session() as session:
+            old = HandoffEventRow.at < clock.now() - older_than
+            expired = remove(session, HandoffEventRow, old, dry_run)
+            codes = remove(session, ContinuationRow, ContinuationRow.expires_at < clock.now(), dry_run)
+        return {"hand-off steps": expired, "continuation codes": codes}
+
+    def erase_conversations(self, conversation_ids: list[str], dry_run: bool = False) -> dict[str, int]:
+        """The hand-offs of these conversations (a person's erasure): what was said, contact details."""
+        with self.db.session() as session:
+            theirs = HandoffEventRow.conversation_id.in_(conversation_ids)
+            remove(session, ContinuationRow, ContinuationRow.conversation_id.in_(conversation_ids), dry_run)
+            return {"hand-off steps": remove(session, HandoffEventRow, theirs, dry_run)}
 
     def continuation_code(self, conversation_id: str) -> str:
         """A six-digit code for the phone infoline, valid CODE_MINUTES."""
@@ -262,6 +300,11 @@ class HandoffService:
                     pass  # a step was taken meanwhile: not idle after all
         return ended
 
+    def follow(self, conversation_id: str | None, after_id: int, idle: float):
+        """The event stream of one conversation, or of the queue (None), for an agent's console."""
+        stream = conversation_stream(conversation_id) if conversation_id else QUEUE_STREAM
+        return self.events.subscribe(stream, after_id, idle)
+
     # Reading the events
 
     def get(self, conversation_id: str) -> Handoff:
@@ -283,7 +326,8 @@ class HandoffService:
             ).all()
         return [h for h in (self.get(i) for i in ids) if h.state in (State.WAITING, State.ASSIGNED)]
 
-    def _queued(self, current: Handoff) -> Request:
+    def place(self, current: Handoff) -> Request:
+        """Where a waiting conversation is in its team's queue, and about how long until its turn."""
         if current.state is State.ASSIGNED:
             return Request(State.ASSIGNED, position=0, estimated_wait_seconds=0)
         waiting = [h.conversation_id for h in self.queue(current.team)]

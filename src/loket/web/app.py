@@ -36,7 +36,7 @@ from loket.ratelimit import RateLimits
 from loket.search import routes as search_routes
 from loket.services import Services
 from loket.tracing import configure_tracing
-from loket.web import account, cases, chat, health, messages, pages, widget
+from loket.web import account, balie, cases, chat, handoff, health, messages, pages, widget
 from loket.web.metrics import Metrics
 from loket.web.observability import REQUEST_ID_HEADER, RequestIds, request_id, telemetry
 from loket.web.render import render
@@ -105,6 +105,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(account.router)
     app.include_router(cases.router)
     app.include_router(messages.router)
+    app.include_router(balie.router)
+    app.include_router(handoff.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
 

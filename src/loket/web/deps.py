@@ -10,6 +10,7 @@ from loket.catalog.service import CatalogService
 from loket.config import Settings
 from loket.db import Database
 from loket.deps import provided
+from loket.handoff.service import HandoffService
 from loket.identity.oidc import OidcClient
 from loket.identity.service import IdentityService
 from loket.messages.notify import Notifier
@@ -26,3 +27,4 @@ OidcDep = Annotated[OidcClient | None, provided(OidcClient, optional=True)]
 CasesDep = Annotated[CaseService, provided(CaseService)]
 MessagesDep = Annotated[MessageService, provided(MessageService)]
 NotifierDep = Annotated[Notifier, provided(Notifier)]
+HandoffDep = Annotated[HandoffService, provided(HandoffService)]

@@ -15,10 +15,11 @@ from loket.assistant.service import AssistantService
 from loket.catalog.schemas import Audience, CatalogItem, ItemStatus
 from loket.catalog.service import CatalogService, service_page_path
 from loket.errors import NotFound
+from loket.handoff.service import State
 from loket.i18n import request_language
 from loket.ratelimit import limited
 from loket.search.schemas import SearchFilters, SearchHit
-from loket.web.deps import AssistantDep, CatalogDep, SearchDep, SettingsDep
+from loket.web.deps import AssistantDep, CatalogDep, HandoffDep, SearchDep, SettingsDep
 from loket.web.evaluation import published
 from loket.web.render import href_for, render
 
@@ -36,6 +37,7 @@ def start(
     request: Request,
     assistant: AssistantDep,
     catalog: CatalogDep,
+    handoff: HandoffDep,
     q: str | None = None,
     audience: str | None = None,
 ) -> Response:
@@ -44,6 +46,7 @@ def start(
         # Asking stores a conversation, and a GET must not change anything: old links with ?q= search.
         return RedirectResponse(href_for(language)("/zoeken", q=q[:1000]), status_code=303)
     conversation_id, messages = stored_conversation(request, assistant, catalog)
+    current = handoff.get(conversation_id) if conversation_id else None
     return render(
         request,
         "start.html",
@@ -52,6 +55,8 @@ def start(
         messages=messages,
         conversation_id=conversation_id,
         audience=audience_of(audience),
+        handoff=current,
+        place=handoff.place(current) if current and current.state is State.WAITING else None,
     )
 
 

@@ -101,6 +101,7 @@ function start(chat) {
       complete(item, null);
       const sources = final.citations.length ? " " + chat.dataset.sources : "";
       announce(`${chat.dataset.answered} ${final.answer}${sources}`);
+      if (final.status === "handoff" && !widget) panel();
     } catch {
       fail(item, chat.dataset.error, question);
     } finally {
@@ -245,6 +246,21 @@ function start(chat) {
       if (busy) missed = true;
       else restore(id, true);
     });
+    follower.addEventListener("handoff", panel);
+  }
+
+  // A person taking over (the offer, the queue, what the agent says): the server renders the panel,
+  // this puts the fresh one in place and says what changed.
+  async function panel() {
+    const response = await fetch(location.pathname + location.search, { headers: { accept: "text/html" } });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html").querySelector(".handoff-panel");
+    const now = chat.querySelector(".handoff-panel");
+    if (now && fresh) now.replaceWith(fresh);
+    else if (fresh) log.after(fresh);
+    else if (now) now.remove();
+    const said = fresh && fresh.querySelector(".talk li:last-child, [role=status]");
+    if (said) announce(said.textContent.trim());
   }
 
   async function rate(rateForm, rating) {
