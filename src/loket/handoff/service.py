@@ -364,6 +364,13 @@ class HandoffService:
                     "handoff",
                     {"step": step, "kind": kind},
                 )
+                if kind in QUEUE_CHANGES:  # the agents' consoles follow the queue
+                    self.events.publish(
+                        session,
+                        QUEUE_STREAM,
+                        "handoff",
+                        {"conversation_id": current.conversation_id, "step": step, "kind": kind},
+                    )
         except IntegrityError as error:
             raise Conflict("someone else changed this conversation at the same moment: look again") from error
 
