@@ -4,8 +4,9 @@ Two `loket serve` replicas on one database, as `load.py` starts them. On replica
 begin a conversation, ask for a person and are queued; on replica B the demo agent (Lotte Maes) claims
 all 50 and follows each conversation's events (`GET /api/v1/agent/events/conversations/{id}`, 50
 server-sent event streams open at once). Then every person sends messages to the agent on replica A
-(`POST /api/v1/handoff/{id}/messages`), the next one as soon as the agent heard the last: the latency
-is from sending on A to the event arriving on B, which crosses the database (PostgreSQL: the row,
+(`POST /api/v1/handoff/{id}/messages`), the next one 1 to 3 seconds (`--think`) after the agent heard
+the last, as people type; `--think 0` sends as fast as it goes (then the figure is mostly queueing).
+The latency is from sending on A to the event arriving on B, which crosses the database (PostgreSQL: the row,
 then NOTIFY to B's listener; SQLite: B's subscribers poll the table every 0.5 s).
 
 Printed: messages, p50/p95/max latency in ms, and messages per second. The load generator runs on the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import subprocess
 import tempfile
@@ -54,11 +56,17 @@ async def follow(agent: httpx.AsyncClient, base: str, conversation: str, heard: 
 
 
 async def talk(
-    client: httpx.AsyncClient, base: str, held: tuple[str, str], heard: asyncio.Queue, rounds: int
+    client: httpx.AsyncClient,
+    base: str,
+    held: tuple[str, str],
+    heard: asyncio.Queue,
+    rounds: int,
+    think: float,
 ) -> list[float]:
     conversation, token = held
     latencies = []
     for number in range(rounds):
+        await asyncio.sleep(random.uniform(think / 2, think * 1.5))
         sent = time.perf_counter()
         response = await client.post(
             f"{base}/api/v1/handoff/{conversation}/messages",
@@ -70,7 +78,7 @@ async def talk(
     return latencies
 
 
-async def measure(a: str, b: str, rounds: int) -> None:
+async def measure(a: str, b: str, rounds: int, think: float) -> None:
     timeout = httpx.Timeout(30, read=None)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with (
@@ -86,7 +94,7 @@ async def measure(a: str, b: str, rounds: int) -> None:
         followers = [asyncio.create_task(follow(agent, b, c, q)) for c, q in queues.items()]
         await asyncio.sleep(2)  # every stream open and listening
         started = time.perf_counter()
-        results = await asyncio.gather(*(talk(people, a, h, queues[h[0]], rounds) for h in held))
+        results = await asyncio.gather(*(talk(people, a, h, queues[h[0]], rounds, think) for h in held))
         elapsed = time.perf_counter() - started
         for follower in followers:
             follower.cancel()
@@ -103,6 +111,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--postgres", action="store_true", help="a real PostgreSQL started by pgserver")
     parser.add_argument("--rounds", type=int, default=10, help="messages per person (10)")
+    parser.add_argument(
+        "--think", type=float, default=2.0, help="seconds between a person's messages, on average (2)"
+    )
     options = parser.parse_args()
     options.database_url = None
     with tempfile.TemporaryDirectory() as workdir:
@@ -111,8 +122,8 @@ def main() -> None:
         subprocess.run([str(LOKET), "db", "upgrade"], env=env, capture_output=True, text=True, check=True)
         replicas = [start_replica(name, env, workdir) for name in ("A", "B")]
         try:
-            print(f"database: {url.split(':', 1)[0]}; replicas: 2")
-            asyncio.run(measure(replicas[0].base, replicas[1].base, options.rounds))
+            print(f"database: {url.split(':', 1)[0]}; replicas: 2; think: {options.think} s")
+            asyncio.run(measure(replicas[0].base, replicas[1].base, options.rounds, options.think))
         finally:
             for replica in replicas:
                 stop(replica.process)
