@@ -323,3 +323,44 @@ def test_out_of_hours_the_contact_form_takes_a_callback_with_consent(app, monkey
     assert [(c[1], c[2]) for c in app.app.state.services.handoff.contact_requests()] == [
         ("phone", "0470 12 34 56")
     ]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_assistant_drafts_a_reply_the_agent_checks_before_sending(app, at_work):
+    services_of(app).catalog.load_demo_if_empty()
+    services_of(app).search.sync()
+    held = conversation(app, "Hoe vraag ik een parkeerkaart aan?")
+    request(app, held)
+    login(app, LOTTE)
+    app.post(f"/api/v1/agent/conversations/{held['id']}/claim", json={})
+    plain_page = app.get(f"/balie/{held['id']}").text
+    assert "draft-note" not in plain_page
+    page = app.get(f"/balie/{held['id']}", params={"suggest": "1"}).text
+    assert (
+        plain("nl", "Drafted by the assistant from the catalogue: check and edit it before you send it.")
+        in page
+    )
+    draft = re.search(r'<textarea id="reply-text"[^>]*>([^<]+)</textarea>', page).group(1)
+    assert "http://testserver/diensten/" in draft
+    assert services_of(app).handoff.get(held["id"]).messages == []  # nothing sent until the agent sends it
+
+
+def services_of(client: TestClient):
+    return client.app.state.services
+
+
+def test_hand_offs_go_with_their_conversations_retention(app, at_work, monkeypatch):
+    services = services_of(app)
+    held = conversation(app)
+    request(app, held)
+    services.handoff.continuation_code(held["id"])
+    kept = timedelta(days=services.settings.conversation_retention_days)
+    assert services.handoff.remove_expired(kept) == {"hand-off steps": 0, "continuation codes": 0}
+    later = WORKING + kept + timedelta(days=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert services.handoff.remove_expired(kept, dry_run=True) == {
+        "hand-off steps": 1,
+        "continuation codes": 1,
+    }
+    assert services.handoff.remove_expired(kept) == {"hand-off steps": 1, "continuation codes": 1}
+    assert services.handoff.get(held["id"]).state is State.BOT

@@ -140,26 +140,48 @@ class AssistantService:
         if conversation_id and self.human is not None and self.human.holds(conversation_id):
             # A person has taken over: the assistant says nothing, the message goes to them.
             self.human.say(conversation_id, question)
-            return Answer(
-                conversation_token=None,
-                conversation_id=conversation_id,
-                message_id=str(uuid.uuid4()),
-                status=Status.HANDOFF,
-                answer=message(PASSED_TO_AGENT, negotiate(language)),
-                language=negotiate(language),
-                trace_id=current_trace_id() or uuid.uuid4().hex,
-            )
-        answer = Answer(
-            conversation_token=None if conversation_id else secrets.token_urlsafe(32),
-            conversation_id=conversation_id or str(uuid.uuid4()),
-            message_id=str(uuid.uuid4()),
-            status=Status.UNANSWERABLE,
-            answer="",
-            language=negotiate(language),
-            # With tracing on, the OpenTelemetry trace's id: the stored answer leads to its spans and logs.
-            trace_id=current_trace_id() or uuid.uuid4().hex,
-        )
+            passed = _blank(language, conversation_id)
+            passed.status, passed.answer = Status.HANDOFF, message(PASSED_TO_AGENT, passed.language)
+            return passed
+        answer = _blank(language, conversation_id or str(uuid.uuid4()))
+        if not conversation_id:
+            answer.conversation_token = secrets.token_urlsafe(32)
         history = self.conversations.history(conversation_id) if conversation_id else []
+        turn = self._answer(question, language, audience, history, user, answer)
+        trace = [asdict(step) for step in turn.trace]
+        stored = answer
+        personal = turn.route in (Route.OWN_CASE, Route.OWN_MESSAGES)
+        if personal and user and not self._keeps_personal(user, conversation_id):
+            not_kept = OWN_CASE_NOT_STORED if turn.route == Route.OWN_CASE else OWN_MESSAGES_NOT_STORED
+            stored = replace(answer, answer=message(not_kept, answer.language), citations=[])
+        person_id = user.person.id if user else None
+        self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace, person_id)
+        # The question itself is never logged: it may hold personal data.
+        log.info(
+            "assistant.answered",
+            trace_id=answer.trace_id,
+            status=answer.status,
+            route=turn.route,
+            citations=len(answer.citations),
+            ms=round(sum(step.ms for step in turn.trace), 1),
+        )
+        return answer
+
+    def draft(self, question: str, language: str | None = None) -> Answer:
+        """An answer from the catalogue that is neither stored nor told anyone: the reply an agent may
+        start from (the console marks it as drafted by the assistant)."""
+        return self._answer(question, language, None, [], None, _blank(language, "")).answer
+
+    def _answer(
+        self,
+        question: str,
+        language: str | None,
+        audience: str | None,
+        history: list[str],
+        user: SignedIn | None,
+        answer: Answer,
+    ) -> Turn:
+        """The pipeline's turn for a question, its answer cited: everything but storing it."""
         turn = Turn(
             raw=question,
             question="",
@@ -184,24 +206,7 @@ class AssistantService:
             _cite(turn)
         elif not answer.answer:
             answer.answer = message(UNANSWERABLE, answer.language, infoline=self.infoline)
-        trace = [asdict(step) for step in turn.trace]
-        stored = answer
-        personal = turn.route in (Route.OWN_CASE, Route.OWN_MESSAGES)
-        if personal and user and not self._keeps_personal(user, conversation_id):
-            not_kept = OWN_CASE_NOT_STORED if turn.route == Route.OWN_CASE else OWN_MESSAGES_NOT_STORED
-            stored = replace(answer, answer=message(not_kept, answer.language), citations=[])
-        person_id = user.person.id if user else None
-        self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace, person_id)
-        # The question itself is never logged: it may hold personal data.
-        log.info(
-            "assistant.answered",
-            trace_id=answer.trace_id,
-            status=answer.status,
-            route=turn.route,
-            citations=len(answer.citations),
-            ms=round(sum(step.ms for step in turn.trace), 1),
-        )
-        return answer
+        return turn
 
     def _cite_cases(self, turn: Turn) -> None:
         """The cases themselves, and for a single case the catalogue's page about that kind of case."""
@@ -293,6 +298,20 @@ class AssistantService:
 
     def set_enabled(self, enabled: bool, reason: str = "") -> Switch:
         return self.conversations.set_switch(enabled, reason)
+
+
+def _blank(language: str | None, conversation_id: str) -> Answer:
+    """An answer not given yet: unanswerable until a stage says otherwise."""
+    return Answer(
+        conversation_token=None,
+        conversation_id=conversation_id,
+        message_id=str(uuid.uuid4()),
+        status=Status.UNANSWERABLE,
+        answer="",
+        language=negotiate(language),
+        # With tracing on, the OpenTelemetry trace's id: the stored answer leads to its spans and logs.
+        trace_id=current_trace_id() or uuid.uuid4().hex,
+    )
 
 
 def _cite(turn: Turn) -> None:

@@ -16,7 +16,7 @@ from loket.identity.access import signed_in
 from loket.identity.schemas import Forbidden, Role, SignedIn
 from loket.web.account import form_for
 from loket.web.cases import login_first
-from loket.web.deps import HandoffDep
+from loket.web.deps import AssistantDep, HandoffDep
 from loket.web.render import href_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -50,21 +50,42 @@ def console(request: Request, handoff: HandoffDep) -> Response:
 
 
 @router.get(CONSOLE + "/{conversation_id}")
-def conversation(conversation_id: str, request: Request, handoff: HandoffDep) -> Response:
+def conversation(
+    conversation_id: str,
+    request: Request,
+    handoff: HandoffDep,
+    assistant: AssistantDep,
+    suggest: bool = False,
+) -> Response:
+    """`suggest`: the assistant drafts a reply from the catalogue to the person's last words, which the
+    agent checks and edits before sending (the page says it is a draft by the assistant)."""
     agent = _agent(request, f"{CONSOLE}/{conversation_id[:36]}")
     if isinstance(agent, Response):
         return agent
+    language = request_language(request)
     current, stored = handoff.read(conversation_id[:36], agent)
+    said = [m["text"] for m in current.messages if m["from"] == "citizen"] or [
+        m.question for m in stored.messages
+    ]
+    draft = assistant.draft(said[-1], language) if suggest and said else None
     return render(
         request,
         "balie_conversation.html",
-        request_language(request),
+        language,
         page="balie",
         handoff=current,
         transcript=stored.messages,
         mine=current.agent == agent.person.id,
         reasons=list(EndReason),
+        draft=_as_reply(draft, str(request.base_url)) if draft and draft.status == "answered" else None,
+        no_draft=suggest and not (draft and draft.status == "answered"),
     )
+
+
+def _as_reply(draft, base: str) -> str:
+    """The drafted answer with its sources as full addresses: the person reads it as plain text."""
+    sources = [f"{c.title}: {base.rstrip('/')}{c.url}" for c in draft.citations]
+    return "\n".join([draft.answer, *sources])
 
 
 @router.post(CONSOLE + "/status")
