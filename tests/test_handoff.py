@@ -364,3 +364,31 @@ def test_hand_offs_go_with_their_conversations_retention(app, at_work, monkeypat
     }
     assert services.handoff.remove_expired(kept) == {"hand-off steps": 1, "continuation codes": 1}
     assert services.handoff.get(held["id"]).state is State.BOT
+
+
+def test_first_response_and_resolution_are_counted_in_office_hours(app, monkeypatch):
+    """Requested on Friday 16:50 in Brussels, answered on Monday 9:05, ended at 9:20: 15 and 30
+    minutes of office hours, not the weekend between."""
+    services = services_of(app)
+    moments = iter(
+        [
+            datetime(2026, 12, 4, 15, 50, tzinfo=UTC),  # request (and its place in the queue)
+            datetime(2026, 12, 7, 8, 0, tzinfo=UTC),  # claim, Monday 9:00
+            datetime(2026, 12, 7, 8, 5, tzinfo=UTC),  # the agent's first reply
+            datetime(2026, 12, 7, 8, 20, tzinfo=UTC),  # end
+        ]
+    )
+    now = {"at": next(moments)}
+    monkeypatch.setattr(clock, "now", lambda: now["at"])
+    held = conversation(app)
+    request(app, held)
+    [agent] = agents(services, 1)
+    for step in (
+        lambda: services.handoff.claim(held["id"], agent),
+        lambda: services.handoff.reply(held["id"], agent, "Goedemorgen"),
+        lambda: services.handoff.end(held["id"], agent, "answered"),
+    ):
+        now["at"] = next(moments)
+        step()
+    [timing] = services.handoff.timings(datetime(2026, 12, 1, tzinfo=UTC))
+    assert (timing.first_response, timing.resolution) == (15 * 60, 30 * 60)

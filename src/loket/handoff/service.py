@@ -91,6 +91,14 @@ class Handoff:
     profile: str = ""
 
 
+@dataclass
+class Timing:
+    conversation_id: str
+    requested_at: datetime
+    first_response: float | None = None  # seconds in office hours
+    resolution: float | None = None
+
+
 @dataclass(frozen=True)
 class Request:
     state: State
@@ -304,6 +312,33 @@ class HandoffService:
         """The event stream of one conversation, or of the queue (None), for an agent's console."""
         stream = conversation_stream(conversation_id) if conversation_id else QUEUE_STREAM
         return self.events.subscribe(stream, after_id, idle)
+
+    def timings(self, since: datetime) -> list[Timing]:
+        """For each hand-off requested since `since`: seconds in office hours until an agent first
+        answered, and until it ended (None while not yet), for the insight block's figures."""
+        with self.db.session() as session:
+            ids = session.scalars(
+                select(HandoffEventRow.conversation_id)
+                .where(HandoffEventRow.kind == "requested", HandoffEventRow.at >= since)
+                .distinct()
+            ).all()
+            rows = session.scalars(
+                select(HandoffEventRow)
+                .where(HandoffEventRow.conversation_id.in_(ids))
+                .order_by(HandoffEventRow.id)
+            ).all()
+        found: dict[str, Timing] = {}
+        for row in rows:
+            if row.kind == "requested":
+                found[row.conversation_id] = Timing(row.conversation_id, row.at)
+            timing = found.get(row.conversation_id)
+            if timing is None:
+                continue
+            if row.kind == "agent_message" and timing.first_response is None:
+                timing.first_response = self.hours.business_seconds(timing.requested_at, row.at)
+            elif row.kind == "ended" and timing.resolution is None:
+                timing.resolution = self.hours.business_seconds(timing.requested_at, row.at)
+        return list(found.values())
 
     # Reading the events
 
