@@ -323,6 +323,8 @@ def test_out_of_hours_the_contact_form_takes_a_callback_with_consent(app, monkey
     assert [(c[1], c[2]) for c in app.app.state.services.handoff.contact_requests()] == [
         ("phone", "0470 12 34 56")
     ]
+    login(app, LOTTE)
+    assert "0470 12 34 56" in app.get("/balie").text  # the agents see whom to call back
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -44,6 +44,7 @@ def console(request: Request, handoff: HandoffDep) -> Response:
         language,
         page="balie",
         queue=handoff.queue(),
+        contacts=handoff.contact_requests(),
         presence=handoff.presence(agent.person.id),
         presences=list(Presence),
     )
