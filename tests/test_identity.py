@@ -613,6 +613,9 @@ PUBLIC = {
     "/api/v1/handoff/{conversation_id}",
     "/api/v1/handoff/{conversation_id}/messages",
     "/api/v1/handoff/{conversation_id}/code",
+    "/wachtrij",
+    "/wachtrij/code",
+    "/contact",
 }
 # Personal pages send an anonymous browser to the login page instead of a 401.
 LOGIN_FIRST = {
@@ -626,6 +629,11 @@ LOGIN_FIRST = {
     "/mijn-berichten/{message_id}",
     "/mijn-berichten/{message_id}/archiveren",
     "/mijn-berichten/meldingen",
+    "/balie",
+    "/balie/{conversation_id}",
+    "/balie/status",
+    "/balie/code",
+    "/balie/{conversation_id}/{action}",
 }
 
 
@@ -635,7 +643,13 @@ def test_every_route_is_public_by_decision_or_refuses_anonymous_requests(demo):
     for path, methods in routes:
         if path in PUBLIC:
             continue
-        url = path.replace("{mandate_id}", "x").replace("{case_id}", "x").replace("{message_id}", "x")
+        url = (
+            path.replace("{mandate_id}", "x")
+            .replace("{case_id}", "x")
+            .replace("{message_id}", "x")
+            .replace("{conversation_id}", "x")
+            .replace("{action}", "claim")
+        )
         for method in methods:
             if method == "HEAD":
                 continue
