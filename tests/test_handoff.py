@@ -394,3 +394,16 @@ def test_first_response_and_resolution_are_counted_in_office_hours(app, monkeypa
         step()
     [timing] = services.handoff.timings(datetime(2026, 12, 1, tzinfo=UTC))
     assert (timing.first_response, timing.resolution) == (15 * 60, 30 * 60)
+
+
+def test_people_waiting_hear_when_the_queue_moves(app, at_work):
+    services = services_of(app)
+    first, second = conversation(app), conversation(app)
+    request(app, first)
+    request(app, second)
+    heard = services.events.latest_id(f"conversation:{second['id']}")
+    [agent] = agents(services, 1)
+    services.handoff.claim(first["id"], agent)
+    moved = services.events.read(f"conversation:{second['id']}", heard)
+    assert [(e.kind, e.data) for e in moved] == [("handoff", {"kind": "queue_moved"})]
+    assert request(app, second).json()["position"] == 1

@@ -380,6 +380,11 @@ class HandoffService:
         """Writes step n+1 of the conversation and tells its stream, in one transaction; Conflict when
         someone else wrote step n+1 first."""
         step = current.step + 1
+        waiting = (
+            [h for h in self.queue() if h.conversation_id != current.conversation_id]
+            if kind in QUEUE_CHANGES
+            else []
+        )
         try:
             with self.db.session() as session:
                 session.add(
@@ -406,6 +411,10 @@ class HandoffService:
                         "handoff",
                         {"conversation_id": current.conversation_id, "step": step, "kind": kind},
                     )
+                    # and everyone waiting sees their place change
+                    for other in waiting:
+                        stream = conversation_stream(other.conversation_id)
+                        self.events.publish(session, stream, "handoff", {"kind": "queue_moved"})
         except IntegrityError as error:
             raise Conflict("someone else changed this conversation at the same moment: look again") from error
 
