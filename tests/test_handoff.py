@@ -407,3 +407,19 @@ def test_people_waiting_hear_when_the_queue_moves(app, at_work):
     moved = services.events.read(f"conversation:{second['id']}", heard)
     assert [(e.kind, e.data) for e in moved] == [("handoff", {"kind": "queue_moved"})]
     assert request(app, second).json()["position"] == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_console_transfers_to_a_colleague_who_is_online(app, at_work):
+    services = services_of(app)
+    held = conversation(app)
+    request(app, held)
+    [colleague] = agents(services, 1)
+    login(app, LOTTE)
+    page = f"/balie/{held['id']}"
+    assert _form(app, page + "/claim", page="/balie").status_code == 303
+    assert f'<option value="{colleague.person.id}">Agent 0</option>' in app.get(page).text
+    assert _form(app, page + "/transfer", {"agent": colleague.person.id}, page=page).status_code == 303
+    assert services.handoff.get(held["id"]).agent == colleague.person.id
+    services.handoff.set_presence(colleague, "offline")
+    assert "transfer-agent" not in app.get(page).text  # no one else online

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from loket import clock
@@ -285,11 +285,15 @@ class HandoffService:
             row = session.get(AgentRow, person_id)
             return Presence(row.status) if row else Presence.OFFLINE
 
-    def online_agents(self) -> int:
+    def online_agents(self) -> list[tuple[str, str]]:
+        """(person id, name) of the agents online now."""
         with self.db.session() as session:
-            return session.scalar(
-                select(func.count()).select_from(AgentRow).where(AgentRow.status == Presence.ONLINE)
-            )
+            rows = session.execute(
+                select(AgentRow.person_id, AgentRow.name)
+                .where(AgentRow.status == Presence.ONLINE)
+                .order_by(AgentRow.name)
+            ).all()
+            return [(row.person_id, row.name) for row in rows]
 
     def end_idle(self) -> int:
         """Ends, as "left, unknown", hand-offs with no step for the idle time; how many (a job)."""
@@ -367,7 +371,7 @@ class HandoffService:
             return Request(State.ASSIGNED, position=0, estimated_wait_seconds=0)
         waiting = [h.conversation_id for h in self.queue(current.team)]
         position = waiting.index(current.conversation_id) + 1 if current.conversation_id in waiting else 1
-        agents = max(1, self.online_agents())
+        agents = max(1, len(self.online_agents()))
         return Request(State.WAITING, position, position * self.seconds_per_conversation // agents)
 
     def _held_by(self, conversation_id: str, agent: SignedIn) -> Handoff:

@@ -77,6 +77,7 @@ def conversation(
         handoff=current,
         transcript=stored.messages,
         mine=current.agent == agent.person.id,
+        colleagues=[(i, name) for i, name in handoff.online_agents() if i != agent.person.id],
         reasons=list(EndReason),
         draft=_as_reply(draft, str(request.base_url)) if draft and draft.status == "answered" else None,
         no_draft=suggest and not (draft and draft.status == "answered"),
