@@ -143,7 +143,7 @@ async def say(
     return _state_out(await run_in_threadpool(handoff.say, conversation_id, body.text))
 
 
-@router.post("/handoff/{conversation_id}/code", responses=NOT_HELD)
+@router.post("/handoff/{conversation_id}/code", responses=NOT_HELD, dependencies=[limited("feedback")])
 async def continuation_code(conversation_id: ConversationId, request: Request, handoff: HandoffDep) -> dict:
     """A short code to read to the phone infoline: the agent opens this same conversation with it."""
     await run_in_threadpool(_held, request, conversation_id)

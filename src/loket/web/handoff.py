@@ -1,7 +1,8 @@
 """The person's side of a hand-off on the chat page: wait for a person here, where one is in the queue,
 what the agent says, a code for the phone; and out of office hours the contact form.
 
-Plain forms, post/redirect/get; chat.js reloads the panel when the conversation's events say a step
+Plain forms, post/redirect/get (what stores something per request, a phone code or contact details, is
+rate-limited like feedback); chat.js reloads the panel when the conversation's events say a step
 was taken (an agent claimed it, replied, ended it).
 """
 
@@ -16,6 +17,7 @@ from loket.errors import NotFound
 from loket.handoff.service import CONTACT_FORM
 from loket.i18n import plain, request_language
 from loket.identity.access import signed_in
+from loket.ratelimit import limited
 from loket.web.chat import expired, read_form
 from loket.web.deps import AssistantDep, HandoffDep, SettingsDep
 from loket.web.render import href_for, render
@@ -44,7 +46,7 @@ async def wait_for_a_person(request: Request, assistant: AssistantDep, handoff: 
     return RedirectResponse(target, status_code=303)
 
 
-@router.post("/wachtrij/code")
+@router.post("/wachtrij/code", dependencies=[limited("feedback")])
 async def phone_code(request: Request, assistant: AssistantDep, handoff: HandoffDep) -> Response:
     """The code to read to the infoline, shown once on the page."""
     conversation_id, _, language = await _held(request, assistant)
@@ -59,7 +61,7 @@ def contact(request: Request, settings: SettingsDep) -> Response:
     )
 
 
-@router.post(CONTACT_FORM)
+@router.post(CONTACT_FORM, dependencies=[limited("feedback")])
 async def contact_me(
     request: Request, assistant: AssistantDep, handoff: HandoffDep, settings: SettingsDep
 ) -> Response:
