@@ -50,7 +50,7 @@ from datetime import datetime, timedelta
 
 import anyio.to_thread
 import psycopg
-from fastapi.sse import format_sse_event
+from fastapi.sse import EventSourceResponse, format_sse_event
 from sqlalchemy import BigInteger, Index, Integer, String, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -290,6 +290,23 @@ class _Listener:
                 self.listening = False
             await asyncio.sleep(delay)
             delay = min(delay * 2, RECONNECT_SECONDS[1])
+
+
+HEARTBEAT_SECONDS = 15.0  # a comment on an event stream this often keeps proxies from closing it
+LAST_EVENT_ID = 2**63 - 1  # event ids are 64-bit
+
+
+def resume_after(last_event_id: str | None, otherwise: int = 0) -> int:
+    """The id a reconnecting client had (`Last-Event-ID`, as EventSource sends it), else `otherwise`."""
+    sent = (last_event_id or "").strip()
+    return min(int(sent), LAST_EVENT_ID) if sent.isascii() and sent.isdigit() else otherwise
+
+
+def event_stream(events: AsyncIterator[Event | None]) -> EventSourceResponse:
+    """A subscription as the response of an SSE route, never cached or buffered by a proxy."""
+    return EventSourceResponse(
+        server_sent(events), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
 
 
 async def server_sent(events: AsyncIterator[Event | None]) -> AsyncIterator[bytes]:

@@ -21,7 +21,7 @@ from loket.assistant.service import AssistantService
 from loket.assistant.stages import MAX_QUESTION_LENGTH, MAX_RAW_QUESTION_LENGTH
 from loket.catalog.schemas import Audience
 from loket.deps import component, provided
-from loket.events import server_sent
+from loket.events import HEARTBEAT_SECONDS, LAST_EVENT_ID, event_stream, resume_after
 from loket.i18n import message, negotiate
 from loket.identity.access import signed_in
 from loket.ratelimit import TOO_MANY_REQUESTS, RateLimits, limited
@@ -30,8 +30,6 @@ router = APIRouter(prefix="/api/v1", tags=["assistant"])
 AssistantDep = Annotated[AssistantService, provided(AssistantService)]
 NOT_HELD = {404: {"description": "No such conversation, or not held: send its `Loket-Conversation-Token`."}}
 # A comment on an event stream this often keeps proxies and load balancers from closing it.
-HEARTBEAT_SECONDS = 15.0
-LAST_EVENT_ID = 2**63 - 1  # event ids are 64-bit
 
 
 class AskRequest(BaseModel):
@@ -216,15 +214,11 @@ async def conversation_events(
     everything after it, nothing twice; without either, every event the conversation still has.
     Only for whoever holds the conversation, as for GET /conversations/{id}."""
     holder = await run_in_threadpool(holders.holder, request)
-    sent = (last_event_id or "").strip()
-    resume = min(int(sent), LAST_EVENT_ID) if sent.isascii() and sent.isdigit() else None
     events = await run_in_threadpool(
         assistant.conversation_events,
         conversation_id[:36],
         holder,
-        after if resume is None else resume,
+        resume_after(last_event_id, after),
         HEARTBEAT_SECONDS,
     )
-    return EventSourceResponse(
-        server_sent(events), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
+    return event_stream(events)

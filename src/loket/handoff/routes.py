@@ -9,13 +9,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.sse import EventSourceResponse
 from pydantic import BaseModel, Field
 
 from loket.assistant import holders
 from loket.assistant.service import AssistantService
 from loket.deps import component, provided
-from loket.events import server_sent
+from loket.events import HEARTBEAT_SECONDS, event_stream, resume_after
 from loket.handoff.service import EndReason, Handoff, HandoffService, State
 from loket.identity.access import require_role, signed_in
 from loket.identity.schemas import Role, SignedIn
@@ -26,7 +25,6 @@ HandoffDep = Annotated[HandoffService, provided(HandoffService)]
 AgentDep = Annotated[SignedIn, Depends(require_role(Role.AGENT))]
 ConversationId = Annotated[str, Field(max_length=36)]
 NOT_HELD = {404: {"description": "No such conversation, or not held: send its `Loket-Conversation-Token`."}}
-HEARTBEAT_SECONDS = 15.0
 AGENTS_ONLY = {401: {"description": "Not logged in."}, 403: {"description": "Not an agent."}}
 
 
@@ -229,7 +227,7 @@ async def queue_events(
     agent: AgentDep, handoff: HandoffDep, last_event_id: Annotated[str | None, Header()] = None
 ) -> Response:
     """Every change to the queue (a request, a claim, a transfer, an end), as server-sent events."""
-    return _sse(handoff.follow(None, _resume(last_event_id), HEARTBEAT_SECONDS))
+    return event_stream(handoff.follow(None, resume_after(last_event_id), HEARTBEAT_SECONDS))
 
 
 @router.get("/agent/events/conversations/{conversation_id}", response_class=Response, responses=AGENTS_ONLY)
@@ -240,15 +238,4 @@ async def conversation_events(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The conversation's events (`handoff` for each step, `message` for each answer), for the console."""
-    return _sse(handoff.follow(conversation_id, _resume(last_event_id), HEARTBEAT_SECONDS))
-
-
-def _resume(last_event_id: str | None) -> int:
-    sent = (last_event_id or "").strip()
-    return min(int(sent), 2**63 - 1) if sent.isascii() and sent.isdigit() else 0
-
-
-def _sse(events) -> Response:
-    return EventSourceResponse(
-        server_sent(events), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
+    return event_stream(handoff.follow(conversation_id, resume_after(last_event_id), HEARTBEAT_SECONDS))

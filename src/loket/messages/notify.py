@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from py_vapid import Vapid02, b64urlencode
 from pywebpush import WebPushException, webpush
 from requests import RequestException
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from loket import clock
 from loket.db import Database, insert_new
@@ -200,11 +200,8 @@ class Notifier:
 
     def subscriptions(self, person_id: str) -> int:
         with self.db.session() as session:
-            return len(
-                session.scalars(
-                    select(PushSubscriptionRow.id).where(PushSubscriptionRow.person_id == person_id)
-                ).all()
-            )
+            mine = PushSubscriptionRow.person_id == person_id
+            return session.scalar(select(func.count()).select_from(PushSubscriptionRow).where(mine))
 
     def preferences(self, person_id: str) -> list[Preference]:
         with self.db.session() as session:
