@@ -212,14 +212,6 @@ class MessageService:
             ).all()
             return [_message(row) for row in rows]
 
-    def unread(self, party: Party) -> int:
-        with self.db.session() as session:
-            return session.scalar(
-                select(func.count())
-                .select_from(MessageRow)
-                .where(*_of(party), MessageRow.read_at.is_(None), MessageRow.archived_at.is_(None))
-            )
-
     def read(self, user: SignedIn, message_id: str, language: str) -> Message:
         """One message of the active profile's, logged; NotFound alike for another's and a missing one."""
         party = self._party(user, language)
