@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from difflib import SequenceMatcher
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, select
 
 from loket import clock
 from loket.cases.service import Agency, CaseService
