@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from loket.logging import configure as configure_logging
@@ -28,3 +29,15 @@ def database_url(description: str, workdir: str) -> str:
 
     server = pgserver.get_server(Path(workdir) / "pg", cleanup_mode="stop")
     return server.get_uri().replace("postgresql://", "postgresql+psycopg://")
+
+
+def print_figures(url: str, seconds: float, data: str, figures: dict[str, str]) -> None:
+    """The run's setting (database, machine, data), then one figure a line."""
+    print(
+        f"database: {url.split(':', 1)[0].split('+')[0]}, measured in {seconds:.0f} s\n"
+        f"machine: {os.cpu_count()} cores, shared with other work: figures vary between runs\n"
+        f"data: {data}\n"
+    )
+    width = max(len(label) for label in figures)
+    for label, value in figures.items():
+        print(f"{label:{width}}  {value}")

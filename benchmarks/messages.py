@@ -26,7 +26,6 @@ PostgreSQL, its start by pgserver included).
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import time
@@ -41,7 +40,7 @@ from sqlalchemy import func, insert, select, update
 from starlette.testclient import TestClient
 
 from cases import spread, test_number, timed
-from common import ROOT, database_url
+from common import ROOT, database_url, print_figures
 from loket import clock
 from loket.config import Settings
 from loket.identity.access import SESSION_COOKIE
@@ -242,16 +241,14 @@ def main() -> None:
         services.db.dispose()
         seconds = time.perf_counter() - started
 
-    print(
-        f"database: {url.split(':', 1)[0].split('+')[0]}, measured in {seconds:.0f} s\n"
-        f"machine: {os.cpu_count()} cores, shared with other work: figures vary between runs\n"
-        f"data: 1 person with {OWN_MESSAGES:,} messages (a third read), plus "
+    print_figures(
+        url,
+        seconds,
+        f"1 person with {OWN_MESSAGES:,} messages (a third read), plus "
         f"{ACCEPTED + OTHER_PERSONS * OTHER_MESSAGES_EACH:,} messages of {OTHER_PERSONS:,} other persons; "
-        f"{REQUESTS} timed requests / calls; {PUSHED} push subscriptions\n"
+        f"{REQUESTS} timed requests / calls; {PUSHED} push subscriptions",
+        figures,
     )
-    width = max(len(label) for label in figures)
-    for label, value in figures.items():
-        print(f"{label:{width}}  {value}")
 
 
 if __name__ == "__main__":

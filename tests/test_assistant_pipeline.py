@@ -28,6 +28,7 @@ ALL_STAGES = [
     "routing",
     "own_cases",
     "own_messages",
+    "entitlements",
     "rewrite",
     "retrieve",
     "compose",

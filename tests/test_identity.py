@@ -616,6 +616,7 @@ PUBLIC = {
     "/wachtrij",
     "/wachtrij/code",
     "/contact",
+    "/api/v1/rules",
 }
 # Personal pages send an anonymous browser to the login page instead of a 401.
 LOGIN_FIRST = {
@@ -629,6 +630,9 @@ LOGIN_FIRST = {
     "/mijn-berichten/{message_id}",
     "/mijn-berichten/{message_id}/archiveren",
     "/mijn-berichten/meldingen",
+    "/voor-u",
+    "/voor-u/{suggestion_id}/niet-relevant",
+    "/voor-u/gebruik",
     "/balie",
     "/balie/{conversation_id}",
     "/balie/status",
@@ -647,6 +651,7 @@ def test_every_route_is_public_by_decision_or_refuses_anonymous_requests(demo):
             path.replace("{mandate_id}", "x")
             .replace("{case_id}", "x")
             .replace("{message_id}", "x")
+            .replace("{suggestion_id}", "x")
             .replace("{conversation_id}", "x")
             .replace("{action}", "claim")
         )

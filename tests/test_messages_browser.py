@@ -76,19 +76,24 @@ def _send(url: str, app, reference: str) -> dict:
     return response.json()
 
 
-def test_push_on_the_inbox_page_a_pushed_message_and_the_check(server, push, chromium):  # noqa: F811
-    url, app = server
+def an_where_notifications_work(chromium, push, url: str):  # noqa: F811
+    """An Peeters logged in, in English, in a browser that allows notifications (the shim delivers them
+    from the test push service) and that watches for CSP refusals and carries axe."""
     subscriber = Subscriber()
     context = chromium.new_context(permissions=["notifications"], viewport={"width": 1024, "height": 768})
     context.add_init_script(WATCH_CSP)
     context.add_init_script(path=str(AXE))
     context.add_init_script(browser_push_shim(subscriber.subscription(push.endpoint("an"))))
     context.set_default_timeout(WAIT)
-    expect = _expect()
     page = context.new_page()
-
     page.goto(f"{url}/aanmelden?lang={EN}")
     page.get_by_role("button", name=plain(EN, "Log in as %(name)s", name="An Peeters")).click()
+    return subscriber, page, _expect()
+
+
+def test_push_on_the_inbox_page_a_pushed_message_and_the_check(server, push, chromium):  # noqa: F811
+    url, app = server
+    subscriber, page, expect = an_where_notifications_work(chromium, push, url)
     page.goto(f"{url}/mijn-berichten?lang={EN}")
     expect(page.locator("h1")).to_have_text(plain(EN, "Your messages"))
     expect(page.locator("main")).to_contain_text(plain(EN, "You have no messages in this profile."))
@@ -130,4 +135,4 @@ def test_push_on_the_inbox_page_a_pushed_message_and_the_check(server, push, chr
     expect(page.get_by_role("link", name=plain(EN, "Read it in your loket"))).to_be_visible()
     assert_accessible(page, "the check page with a verdict")
     assert page.evaluate("window.__blocked") == [], "the Content Security Policy blocked something"
-    context.close()
+    page.context.close()

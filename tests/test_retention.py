@@ -29,6 +29,7 @@ from loket.identity.models import (
 )
 from loket.identity.schemas import Login, Party, Role
 from loket.messages.schemas import Draft, Priority
+from loket.proactive.service import DEMO_SENDER, demo_event
 
 MINUTE, DAY = 60, 86400
 RETENTION = {
@@ -151,6 +152,7 @@ def test_purge_removes_what_is_past_its_retention_and_keeps_the_rest(services, l
         "events": 3,  # every answer's event: on this clock all are older than 72 hours
         "hand-off steps": 0,  # tests/test_handoff.py purges them
         "continuation codes": 0,
+        "life events": 0,  # tests/test_proactive.py purges them
     }
     assert table["sessions"][0] == "1 day after ending"
     after = _snapshot(services)
@@ -233,6 +235,8 @@ def _two_persons(services) -> dict:
     [agency] = services.cases.agencies()
     for reference, number in (("to-jan", JAN), ("to-els", ELS)):
         services.messages.receive(agency, _message(reference, number))
+    lost_job = demo_event("loket.unemployment.started", {"subject": JAN, "since": "2026-11-02"})
+    services.proactive.evaluate_event(services.proactive.receive(DEMO_SENDER, lost_job).id)
     log = services.identity.access_log
     log.record_own_view(jan)
     log.record(els, f"person:{jan.person.id}", "cases", "mandate_use")
@@ -240,6 +244,7 @@ def _two_persons(services) -> dict:
     log.record_own_view(els)
     return {
         "jan": jan.person.id,
+        "jan's logins": services.identity.retention.person_ids(JAN),
         "els": els.person.id,
         "jans": jans.conversation_id,
         "kept conversations": (els_conversation, anonymous),
@@ -304,6 +309,10 @@ def test_erase_removes_the_person_and_keeps_the_access_log_and_others(services, 
         "case statuses": ["2", ""],
         "links to cases shared with others": ["1", ""],
         "messages from agencies": ["1", ""],
+        "life events": ["1", ""],
+        "facts": ["1", ""],  # where the unemployment began
+        "suggestions": ["4", ""],  # its five rules, but for the school allowance: no child known
+        "opt-outs": ["0", ""],
         "hand-off steps": ["0", ""],
         "sessions": ["2", ""],
         "mandates given": ["1", ""],
@@ -312,7 +321,8 @@ def test_erase_removes_the_person_and_keeps_the_access_log_and_others(services, 
         "access log: their own reads": ["1", ""],
         "persons": ["2", ""],
     }
-    assert table["access log: reads by others"] == ["", "1"]
+    # Els's read, and loket's evaluation of four rules for each of Jan's two logins: accountability, kept
+    assert table["access log: reads by others"] == ["", "9"]
     assert table["access log: their reads of others"] == ["", "1"]
 
     # Jan is gone, and what was his.
@@ -343,6 +353,7 @@ def test_erase_removes_the_person_and_keeps_the_access_log_and_others(services, 
         (made["els"], f"person:{made['jan']}"),
         (made["jan"], f"person:{made['els']}"),
         (made["els"], f"person:{made['els']}"),
+        *(("loket", f"person:{login}") for login in made["jan's logins"]),
     }
 
     # Nothing is left to erase.

@@ -34,6 +34,8 @@ from loket.identity.schemas import Role
 from loket.jobs import SYNC_INDEX
 from loket.logging import configure as configure_logging
 from loket.messages.notify import application_server_key
+from loket.proactive.intake import EVENT_TYPES
+from loket.proactive.service import DEMO_SENDER, demo_event
 from loket.search.schemas import SearchFilters
 from loket.services import Services
 
@@ -373,6 +375,7 @@ def purge(
         "events": _amount(settings.event_retention_hours, "hour"),
         "hand-off steps": "as their conversation",
         "continuation codes": "until they expire",
+        "life events": _amount(settings.life_event_retention_days, "day") + " after evaluation",
     }
     removed = services.purge(dry_run)
     table = Table("kind", "kept for", "would be removed" if dry_run else "removed")
@@ -485,6 +488,52 @@ def agencies_callback(
         ) from error
     except LoketError as error:
         raise typer.BadParameter(error.message, param_hint="NAME or URL") from error
+
+
+events_app = typer.Typer(
+    help="Life events from authentic sources, for proactive services.", no_args_is_help=True
+)
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("allow")
+def events_allow(
+    agency: Annotated[str, typer.Argument(help="The agency's name (loket agencies add).")],
+    types: Annotated[list[str], typer.Argument(help="Event types, such as loket.birth.registered.")],
+) -> None:
+    """Let an agency send these life events to POST /api/v1/events."""
+    try:
+        _services(migrate=True).proactive.allow(agency, types)
+    except LoketError as error:
+        raise typer.BadParameter(error.message) from error
+    out.print(f"{agency} may send {', '.join(types)}", highlight=False)
+
+
+@events_app.command("simulate")
+def events_simulate(
+    type_: Annotated[str, typer.Argument(metavar="TYPE", help=f"One of: {', '.join(EVENT_TYPES)}.")],
+    subject: Annotated[str, typer.Option(help="The national number (or enterprise number) it is about.")],
+    data: Annotated[
+        str, typer.Option(help='Its other fields as JSON, e.g. \'{"birth_date": "2026-12-01"}\'.')
+    ] = "{}",
+) -> None:
+    """Send one life event from the demo's authentic source, through the same intake as the API; on
+    SQLite, evaluate it here too (no worker runs beside a command)."""
+    try:
+        fields = json.loads(data)
+    except ValueError as error:
+        raise typer.BadParameter(f"not JSON: {error}", param_hint="--data") from error
+    if not isinstance(fields, dict):
+        raise typer.BadParameter("give a JSON object", param_hint="--data")
+    services = _services(migrate=True)
+    event = demo_event(type_, {**fields, "subject": subject})
+    try:
+        received = services.proactive.receive(DEMO_SENDER, event)
+    except LoketError as error:
+        raise typer.BadParameter(error.message) from error
+    offered = services.proactive.evaluate_event(received.id) if services.db.embedded else None
+    evaluation = "evaluation queued" if offered is None else f"{offered} new offer(s)"
+    typer.echo(f"event {event['id']} ({type_}) received: {evaluation}")
 
 
 phishing_app = typer.Typer(

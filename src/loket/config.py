@@ -228,6 +228,12 @@ class Settings(BaseSettings):
     handoff_idle_minutes: int = Field(
         30, gt=0, description="A hand-off with nothing said for this long ends as “left, unknown”."
     )
+    life_event_retention_days: int = Field(
+        90,
+        gt=0,
+        description="Days a life event an authentic source sent is kept once evaluated; what it said stays "
+        "as the person's facts until they turn suggestions off or are erased.",
+    )
     event_retention_hours: int = Field(
         72,
         gt=0,

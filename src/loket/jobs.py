@@ -48,6 +48,7 @@ NOTIFY = "messages.notify"
 MESSAGE_RECEIPT = "messages.receipt"
 MESSAGES_EXPIRED = "messages.expired"
 HANDOFF_IDLE = "handoff.idle"
+EVALUATE = "proactive.evaluate"
 # A failed job is tried again after 2, 4, 8 and 16 seconds (exponential_wait), then given up.
 RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
 
@@ -90,6 +91,7 @@ class Jobs:
         receipt: Callable[[str, str, int], str],
         expired: Callable[[], int],
         idle: Callable[[], int],
+        evaluate: Callable[[int], int],
     ) -> None:
         """Every job loket runs, and when the periodic ones run: the one place to read them.
 
@@ -99,7 +101,8 @@ class Jobs:
         `notify(message_id, person_id, channel)` tells a message's recipient (a second run may notify
         twice: a notification says only that a message is there), `receipt(message_id, event, attempt)`
         tells its agency, `expired()` queues the receipts of messages that ran out unread, `idle()` ends
-        the hand-offs nobody said anything in for too long.
+        the hand-offs nobody said anything in for too long, `evaluate(event)` runs the rules a life event
+        concerns (a second run finds the event evaluated).
         """
         app = self.app
 
@@ -152,6 +155,10 @@ class Jobs:
         @app.task(name=HANDOFF_IDLE, queueing_lock=HANDOFF_IDLE, retry=RETRY)
         def idle_handoffs(timestamp: int) -> None:
             idle()
+
+        @app.task(name=EVALUATE, retry=RETRY)
+        def evaluate_event(event: int) -> None:
+            evaluate(event)
 
         @app.periodic(cron="* * * * *", periodic_id="stalled")
         @app.task(name=RETRY_STALLED, queueing_lock=RETRY_STALLED)

@@ -8,6 +8,7 @@ from loket.catalog import models as catalog_models
 from loket.handoff import models as handoff_models
 from loket.identity import models as identity_models
 from loket.messages import models as messages_models
+from loket.proactive import models as proactive_models
 from loket.search import models as search_models
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "handoff_models",
     "identity_models",
     "messages_models",
+    "proactive_models",
     "search_models",
 ]

@@ -23,6 +23,8 @@ from loket.jobs import Jobs
 from loket.messages.notify import EMAIL, SMS, Notifier, Stub, WebPush, application_server_key, vapid_key
 from loket.messages.receipts import Receipts, fernet
 from loket.messages.service import MessageService
+from loket.proactive.engine import flanders
+from loket.proactive.service import ProactiveService
 from loket.search.embedders import make_embedder
 from loket.search.rerank import CrossEncoderReranker, Reranker
 from loket.search.service import SearchService
@@ -44,6 +46,7 @@ class Services:
     notifier: Notifier
     receipts: Receipts
     handoff: HandoffService
+    proactive: ProactiveService
     jobs: Jobs
     events: EventBus
 
@@ -64,6 +67,7 @@ class Services:
                 dry_run,
             )
             | self.handoff.remove_expired(timedelta(days=settings.conversation_retention_days), dry_run)
+            | self.proactive.remove_expired(timedelta(days=settings.life_event_retention_days), dry_run)
             | {"events": self.events.prune(timedelta(hours=settings.event_retention_hours), dry_run)}
         )
 
@@ -77,6 +81,7 @@ class Services:
         if self.settings.demo_login:
             self.db.seed_once("demo.persons", self.identity.demo.load)
             self.db.seed_once("demo.cases", self.cases.load_demo)
+            self.db.seed_once("demo.facts", self.proactive.load_demo)
         return report
 
     def erase_person(self, national_number: str, dry_run: bool = False) -> Erasure:
@@ -89,6 +94,7 @@ class Services:
             | self.assistant.erase_persons(person_ids, dry_run)
             | self.cases.erase_person(national_number, dry_run)
             | self.messages.erase_person(national_number, dry_run)
+            | self.proactive.erase_person(national_number, dry_run)
         )
         identity = self.identity.retention.erase(national_number, dry_run)
         return Erasure(removed | identity.removed, identity.kept)
@@ -156,6 +162,8 @@ class Services:
             settings.handoff_idle_minutes,
         )
         assistant.human = handoff
+        proactive = ProactiveService(db, flanders(), identity, catalog, messages, jobs)
+        assistant.proactive = proactive
         services = cls(
             settings,
             db,
@@ -169,6 +177,7 @@ class Services:
             notifier,
             receipts,
             handoff,
+            proactive,
             jobs,
             events,
         )
@@ -182,6 +191,7 @@ class Services:
             receipt=receipts.send,
             expired=messages.queue_failed_receipts,
             idle=handoff.end_idle,
+            evaluate=proactive.evaluate_event,
         )
         return services
 

@@ -13,9 +13,10 @@ from time import perf_counter
 from typing import Protocol
 
 from loket.assistant.compose import Composition
+from loket.assistant.entitlements import Entitlements
 from loket.assistant.own_cases import OwnCase, OwnCases
-from loket.assistant.own_messages import OwnMessage, OwnMessages
-from loket.assistant.schemas import Answer, Status
+from loket.assistant.own_messages import OwnMessages
+from loket.assistant.schemas import Answer, Citation, Status
 from loket.search.schemas import SearchHit
 from loket.tracing import span
 
@@ -42,7 +43,8 @@ class Turn:
     own_cases: OwnCases | None = None  # reads the person's cases, only when the question is about them
     cases_cited: list[OwnCase] = field(default_factory=list)
     own_messages: OwnMessages | None = None  # reads the person's inbox, only when the question is about it
-    messages_cited: list[OwnMessage] = field(default_factory=list)
+    entitlements: Entitlements | None = None  # the proactive rules, and the person's own suggestions
+    cited: list[Citation] = field(default_factory=list)  # the person's own messages or suggestions
     question_language: str | None = None  # detected; may be a language the interface does not speak
     redacted: str = ""  # the question as it may be stored
     personal_data: list[str] = field(default_factory=list)  # kinds of identifiers found, e.g. "iban"

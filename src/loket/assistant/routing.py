@@ -18,6 +18,7 @@ class Route(StrEnum):
     HANDOFF = "handoff"
     OWN_CASE = "own_case"
     OWN_MESSAGES = "own_messages"
+    ENTITLEMENTS = "entitlements"
     OUT_OF_SCOPE = "out_of_scope"
 
 
@@ -83,6 +84,21 @@ OWN_MESSAGES = _rule(
     r"\bwas hat .{1,60} mir (?:geschickt|geschrieben)\b",
 )
 
+# What one is entitled to, in general or after a life event: answered from the proactive rules. A
+# question about one named service ("heb ik recht op de schooltoeslag?") stays an information question.
+_BENEFITS = r"(?:premies?|steun|voordelen|toelagen|toeslagen|uitkeringen|tegemoetkomingen|hulp)"
+ENTITLEMENTS = _rule(
+    r"\bwaar (?:heb|hebben|krijg|krijgen) (?:ik|we|wij|mijn \w+) (?:\w+ ){0,2}(?:recht|aanspraak) op\b",
+    rf"\bop welke {_BENEFITS} (?:heb|hebben) (?:ik|we|wij) (?:\w+ ){{0,2}}recht\b",
+    rf"\bwelke {_BENEFITS} (?:krijg|kan|kunnen|krijgen|mag) (?:ik|we|wij)\b",
+    r"\bwhat (?:am i|are we|is my \w+) (?:\w+ ){0,2}entitled to\b",
+    r"\bwhat (?:benefits|support|allowances|help) (?:can|could|do|may) (?:i|we) (?:get|claim|receive|have)\b",
+    r"\bà quoi (?:ai-je|avons-nous|j'ai|on a|nous avons) (?:\w+ ){0,2}droit\b",
+    r"\bquelles? (?:aides|primes|allocations|prestations) (?:puis-je|pouvons-nous|ai-je|vais-je)\b",
+    r"\bworauf (?:habe ich|haben wir) (?:\w+ ){0,2}anspruch\b",
+    r"\bwelche (?:leistungen|hilfen|zuschüsse|beihilfen) (?:bekomme|kann|können|bekommen) (?:ich|wir)\b",
+)
+
 OUT_OF_SCOPE = _rule(
     # Elections and opinions: a public assistant takes no side.
     r"\b(?:op|voor) welke partij\b|\bop wie (?:moet|zal|kan) ik stemmen\b|\bwie (?:moet|zal) ik stemmen\b",
@@ -113,6 +129,8 @@ def route(question: str) -> Route:
         return Route.GREETING
     if HANDOFF.search(text):
         return Route.HANDOFF
+    if ENTITLEMENTS.search(text):
+        return Route.ENTITLEMENTS
     if OWN_MESSAGES.search(text):
         return Route.OWN_MESSAGES
     if OWN_CASE.search(text):

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from loket.assistant.compose import Composer
 from loket.assistant.conversations import Conversation, ConversationStore, Switch, conversation_stream
+from loket.assistant.entitlements import entitlements_of
 from loket.assistant.language import detect as detect_language
 from loket.assistant.llm import LLMJudge, LLMRewriter
 from loket.assistant.own_cases import cases_of
@@ -28,6 +29,7 @@ from loket.assistant.stages import default_stages
 from loket.assistant.texts import (
     AI_LABEL,
     BAD_RATING,
+    ENTITLEMENTS_NOT_STORED,
     FROM_ORGANISATION,
     MAINTENANCE,
     OTHER_LANGUAGE,
@@ -46,6 +48,7 @@ from loket.identity.schemas import Kind, SignedIn
 from loket.logging import get_logger
 from loket.messages.service import MessageService
 from loket.personal_data import normalise, redacted
+from loket.proactive.service import ProactiveService
 from loket.search.analysis import primary_language
 from loket.search.schemas import SearchHit
 from loket.search.service import SearchService
@@ -61,6 +64,12 @@ class HumanTakeover(Protocol):
 
 
 log = get_logger(__name__)
+# Answers from the person's own data: stored only in a conversation they hold, else this in their place.
+NOT_STORED = {
+    Route.OWN_CASE: OWN_CASE_NOT_STORED,
+    Route.OWN_MESSAGES: OWN_MESSAGES_NOT_STORED,
+    Route.ENTITLEMENTS: ENTITLEMENTS_NOT_STORED,
+}
 RATINGS = ("up", "down")
 MAX_REASON_LENGTH = 1000
 
@@ -87,6 +96,7 @@ class AssistantService:
         infoline: str = "1700",
         events: EventBus | None = None,
         messages: MessageService | None = None,
+        proactive: ProactiveService | None = None,
     ) -> None:
         """`human`, set once the handoff block is built: whether an agent holds a conversation, and
         how the person's message reaches them."""
@@ -94,6 +104,7 @@ class AssistantService:
         self.conversations = conversations
         self.cases = cases
         self.messages = messages
+        self.proactive = proactive
         self.human: HumanTakeover | None = None
         self.infoline = infoline
         self.events = events
@@ -150,9 +161,8 @@ class AssistantService:
         turn = self._answer(question, language, audience, history, user, answer)
         trace = [asdict(step) for step in turn.trace]
         stored = answer
-        personal = turn.route in (Route.OWN_CASE, Route.OWN_MESSAGES)
-        if personal and user and not self._keeps_personal(user, conversation_id):
-            not_kept = OWN_CASE_NOT_STORED if turn.route == Route.OWN_CASE else OWN_MESSAGES_NOT_STORED
+        not_kept = NOT_STORED.get(turn.route)
+        if not_kept and user and not self._keeps_personal(user, conversation_id):
             stored = replace(answer, answer=message(not_kept, answer.language), citations=[])
         person_id = user.person.id if user else None
         self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace, person_id)
@@ -194,14 +204,13 @@ class AssistantService:
             own_messages=messages_of(self.messages, user, answer.language)
             if user and self.messages
             else None,
+            entitlements=entitlements_of(self.proactive, user, answer.language) if self.proactive else None,
         )
         turn = run(self.stages, turn)
         if turn.cases_cited:
             self._cite_cases(turn)
-        elif turn.messages_cited:
-            answer.citations = [
-                Citation(url=m.url, title=m.subject, snippet=m.sender) for m in turn.messages_cited
-            ]
+        elif turn.cited:
+            answer.citations = turn.cited
         elif answer.status is Status.ANSWERED:
             _cite(turn)
         elif not answer.answer:

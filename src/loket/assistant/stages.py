@@ -21,7 +21,7 @@ from loket.assistant.pipeline import Stage, Turn
 from loket.assistant.rewrite import is_follow_up
 from loket.assistant.rewrite import standalone as rule_standalone
 from loket.assistant.routing import Route, route
-from loket.assistant.schemas import Status
+from loket.assistant.schemas import Citation, Status
 from loket.assistant.scope import ScopeExamples
 from loket.assistant.texts import (
     ABUSE,
@@ -181,9 +181,27 @@ class OwnMessagesAnswer:
         if inbox is None:
             return "refused"
         found = answer_from_messages(turn.redacted, inbox, turn.language)
-        turn.messages_cited = found.cited
+        turn.cited = [Citation(url=m.url, title=m.subject, snippet=m.sender) for m in found.cited]
         turn.stop(Status.ANSWERED if found.cited else Status.UNANSWERABLE, found.text)
         return f"{len(found.cited)} messages cited"
+
+
+class EntitlementsAnswer:
+    """What one is entitled to after a life event, from the proactive rules: the person's own
+    suggestions when logged in (and allowed), else the rules explained. The life event is in the
+    details; the question is not."""
+
+    name = "entitlements"
+
+    def run(self, turn: Turn) -> str:
+        if turn.route != Route.ENTITLEMENTS or turn.entitlements is None:
+            return "not about entitlements"
+        found = _read_own(turn, lambda: turn.entitlements(turn.redacted))
+        if found is None:
+            return "refused"
+        turn.cited = found.cited
+        turn.stop(Status.ANSWERED if found.cited else Status.UNANSWERABLE, found.text)
+        return f"{len(found.cited)} services cited"
 
 
 def _read_own(turn: Turn, read):
@@ -342,6 +360,7 @@ def default_stages(
         Routing(infoline),
         OwnCaseAnswer(),
         OwnMessagesAnswer(),
+        EntitlementsAnswer(),
         Rewrite(rewriter),
         Retrieve(search, scope),
         *([JudgeAnswerability(judge, judge_threshold)] if judge else []),

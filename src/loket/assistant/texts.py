@@ -65,4 +65,18 @@ CASE_NO_ACTION = N_("You do not need to do anything at the moment.")
 NOTHING_TO_DO = N_("You do not need to do anything for any of your running cases.")
 OWN_CASE_NOT_STORED = N_("(Answer from your cases: not kept.)")
 OWN_MESSAGES_NOT_STORED = N_("(Answer from your messages: not kept.)")
+ENTITLEMENTS_NOT_STORED = N_("(Answer from what loket knows of you: not kept.)")
+FOR_YOU_INTRO = N_("According to the rules, and what loket knows of you:")
+ENTITLED_ELIGIBLE = N_("%(service)s: you are probably entitled to it; you can apply.")
+ENTITLED_GRANTED = N_("%(service)s: you get it automatically, without applying.")
+ENTITLED_NEED_INFO = N_("%(service)s: perhaps; it depends on this: %(questions)s")
+NOTHING_FOR_YOU_YET = N_(
+    "I see no suggestions for you about this yet. Once an authentic source tells loket, they appear under "
+    '"For you" in your loket.'
+)
+SUGGESTIONS_OFF = N_(
+    "You turned off the use of your data for suggestions, so I only explain the rules. You can turn it "
+    'on again under "For you" in your loket.'
+)
+RULES_INTRO = N_("These services can follow; whether they apply to you depends on the rules:")
 PASSED_TO_AGENT = N_("Your message was passed to the person helping you.")

@@ -77,6 +77,18 @@ def active(session: Session, now: datetime) -> list[CatalogItem]:
     return [to_item(row) for row in rows]
 
 
+def active_by_source_id(session: Session, source_id: str, now: datetime) -> list[CatalogItem]:
+    """The active language versions of one source record, whichever source holds it."""
+    rows = session.scalars(
+        select(CatalogItemRow).where(
+            CatalogItemRow.source_id == source_id,
+            CatalogItemRow.status == ItemStatus.ACTIVE,
+            or_(CatalogItemRow.valid_until.is_(None), CatalogItemRow.valid_until > now),
+        )
+    )
+    return [to_item(row) for row in rows]
+
+
 def versions(session: Session, item_id: str) -> list[CatalogItemVersionRow]:
     return list(
         session.scalars(

@@ -160,6 +160,14 @@ class CatalogService:
         with self.db.session() as session:
             return repository.active(session, clock.now())
 
+    def find(self, source_id: str, language: str) -> CatalogItem | None:
+        """An active item by its record id at the source (as rules name the service they lead to), in
+        `language` when there is such a version, else in Dutch, else any."""
+        with self.db.session() as session:
+            items = repository.active_by_source_id(session, source_id, clock.now())
+        rank = {language: 0, "nl": 1}
+        return min(items, key=lambda item: (rank.get(item.language, 2), item.id), default=None)
+
     def versions(self, item_id: str) -> list[dict]:
         with self.db.session() as session:
             return [

@@ -9,6 +9,8 @@ from loket.db import Database
 from loket.identity.models import AccessRow, PersonRow
 from loket.identity.schemas import Access, Profile, SignedIn
 
+LOKET = "loket"  # the actor when no person reads: loket's own jobs
+
 
 class AccessLog:
     def __init__(self, db: Database) -> None:
@@ -28,6 +30,21 @@ class AccessLog:
                     what=what,
                     why=why,
                 )
+            )
+
+    def record_by_loket(self, national_number: str, what: str, why: str) -> None:
+        """loket itself read a person's data (a job, no one logged in): logged for every login of the
+        person with that number, so each reads it back. A person who never logged in has no log yet."""
+        now = clock.now()
+        with self.db.session() as session:
+            persons = session.scalars(
+                select(PersonRow.id).where(PersonRow.national_number == national_number)
+            )
+            session.add_all(
+                AccessRow(
+                    at=now, actor_id=LOKET, profile=LOKET, subject=f"person:{person}", what=what, why=why
+                )
+                for person in persons
             )
 
     def record_own_view(self, signed_in: SignedIn) -> None:

@@ -49,6 +49,7 @@ class Mandates:
         ends_on: date | None,
         language: str,
         messages: bool = False,
+        suggestions: bool = False,
     ) -> Mandate:
         _require_self(signed_in, language)
         number = national_number.compact(mandatary)
@@ -69,6 +70,7 @@ class Mandates:
             mandatary_name=name,
             case_types=types,
             messages=messages,
+            suggestions=suggestions,
             starts_on=starts_on,
             ends_on=ends_on,
             created_at=clock.now(),
@@ -126,26 +128,35 @@ class Mandates:
         require_assurance(signed_in, language)
         profile = signed_in.active
         if profile.kind is Kind.MANDATE:
-            number, messages = self._check(signed_in, language)
+            number, mandate = self._check(signed_in, language)
             if not number:
                 return None
-            return Party("person", number, profile.subject, profile.case_types, True, messages)
+            return Party(
+                "person",
+                number,
+                profile.subject,
+                profile.case_types,
+                True,
+                mandate.messages,
+                mandate.suggestions,
+            )
         if profile.kind is Kind.CITIZEN:
             number = signed_in.person.national_number
             return Party("person", number, profile.subject) if number else None
         return Party("company", profile.subject.removeprefix("organisation:"), profile.subject)
 
-    def _check(self, signed_in: SignedIn, language: str) -> tuple[str | None, bool]:
-        """The active mandate's mandator's national number, and whether it includes their messages,
-        once the mandate is found valid today."""
+    def _check(self, signed_in: SignedIn, language: str) -> tuple[str | None, Mandate]:
+        """The active mandate's mandator's national number, and the mandate (what it includes), once
+        the mandate is found valid today."""
         with self.db.session() as session:
             row = session.get(MandateRow, signed_in.active.id.removeprefix("mandate:"))
-            valid = row is not None and _mandate(row, "").valid_on(clock.now().date())
+            mandate = _mandate(row, "") if row is not None else None
+            valid = mandate is not None and mandate.valid_on(clock.now().date())
             number = session.get(PersonRow, row.mandator_id).national_number if valid else None
         if not valid:
             log.warning("identity.mandate_refused", person=signed_in.person.id, reason="period")
             raise Forbidden(message(MANDATE_NOT_VALID, language))
-        return number, row.messages
+        return number, mandate
 
 
 def received_by(session, person: Person, day: date) -> list[Mandate]:
@@ -194,4 +205,5 @@ def _mandate(row: MandateRow, mandator_name: str) -> Mandate:
         row.ends_on,
         row.revoked_at,
         row.messages,
+        row.suggestions,
     )

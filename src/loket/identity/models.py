@@ -64,7 +64,7 @@ class LoginAttemptRow(Base):
 
 class MandateRow(Base):
     """A person lets another act for them: for everything (`case_types` empty) or some case types, and
-    for their messages too or not."""
+    for their messages and suggestions too or not."""
 
     __tablename__ = "identity_mandates"
 
@@ -76,6 +76,7 @@ class MandateRow(Base):
     mandatary_name: Mapped[str] = mapped_column(Text)
     case_types: Mapped[list] = mapped_column(JsonType)
     messages: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    suggestions: Mapped[bool] = mapped_column(Boolean, server_default=false())
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

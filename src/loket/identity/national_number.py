@@ -7,6 +7,8 @@ here by the same modulo-97 rule.
 
 from __future__ import annotations
 
+from datetime import date
+
 from stdnum.be import bis, nn
 
 
@@ -26,3 +28,15 @@ def is_valid(value: str) -> bool:
         check = int(number[9:])
         return check in (97 - int(number[:9]) % 97, 97 - int("2" + number[:9]) % 97)
     return nn.is_valid(number) or bis.is_valid(number)
+
+
+def birth_date(number: str) -> date | None:
+    """The birth date a valid national number carries (a test person's month less 60); None when it
+    carries none (a bis number, or a date left unknown). The check digits tell the century."""
+    year, month, day = int(number[:2]), int(number[2:4]), int(number[4:6])
+    month -= 60 if is_test_person(number) else 0
+    century = 2000 if int(number[9:]) == 97 - int("2" + number[:9]) % 97 else 1900
+    try:
+        return date(century + year, month, day)
+    except ValueError:
+        return None

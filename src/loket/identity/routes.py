@@ -35,6 +35,7 @@ class MandateRequest(BaseModel):
     starts_on: date | None = Field(None, description="Default: today.")
     ends_on: date | None = None
     messages: bool = Field(False, description="Whether they may read your messages too.")
+    suggestions: bool = Field(False, description="Whether they may see the services suggested to you.")
 
 
 class MandateOut(BaseModel):
@@ -46,6 +47,7 @@ class MandateOut(BaseModel):
     ends_on: date | None
     revoked: bool
     messages: bool
+    suggestions: bool
 
 
 class MandatesOut(BaseModel):
@@ -76,6 +78,7 @@ def mandate_out(mandate: Mandate) -> MandateOut:
         ends_on=mandate.ends_on,
         revoked=mandate.revoked_at is not None,
         messages=mandate.messages,
+        suggestions=mandate.suggestions,
     )
 
 
@@ -110,6 +113,7 @@ def grant_mandate(
         body.ends_on,
         request_language(request),
         body.messages,
+        body.suggestions,
     )
     return mandate_out(mandate)
 

@@ -120,6 +120,7 @@ class Party:
     case_types: tuple[str, ...] = ()  # a mandate's scope; empty: everything
     under_mandate: bool = False
     messages: bool = True  # a mandate's scope may leave out the mandator's messages
+    suggestions: bool = True  # and the suggestions made for them
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class Mandate:
     ends_on: date | None
     revoked_at: datetime | None
     messages: bool = False
+    suggestions: bool = False
 
     def valid_on(self, day: date) -> bool:
         started = self.starts_on <= day

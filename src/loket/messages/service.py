@@ -39,6 +39,7 @@ log = get_logger(__name__)
 # Reference codes: no 0/O, 1/I/L, so a code read aloud or typed from paper comes out right.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE = re.compile(r"\bLKT[\s-]?([A-Z0-9]{4})[\s-]?([A-Z0-9]{4})\b", re.IGNORECASE)
+LOKET = "loket"  # the sender and source of the messages loket writes itself
 PHISHING_SIMILARITY = 0.85  # of a listed campaign's text found, in order, in a pasted text
 
 
@@ -146,9 +147,35 @@ class MessageService:
             )
         if draft.case_number is not None:
             self._check_case(agency, draft)
+        return self._store(agency.name, draft, self.has_callback(agency.name))
+
+    def send_own(
+        self, recipient: tuple[str, str], reference: str, subject: str, body: str
+    ) -> tuple[Message, bool]:
+        """A message loket itself sends (as sender `loket`, under source `loket`), such as a proactive
+        offer: no agency signs it, so it is stored as written. Idempotent by reference, like an
+        agency's; notified like one."""
+        draft = Draft(
+            source=LOKET,
+            reference=reference,
+            recipient_type=recipient[0],
+            recipient_key=recipient[1],
+            subject=subject,
+            body=body,
+            priority=Priority.NORMAL,
+            valid_until=None,
+            case_source=None,
+            case_number=None,
+            signed_body=body,
+            signature="",
+            key_id=LOKET,
+        )
+        return self._store(LOKET, draft, wants_receipt=False)
+
+    def _store(self, sender: str, draft: Draft, wants_receipt: bool) -> tuple[Message, bool]:
         values = {
             "id": uuid.uuid4().hex,
-            "agency": agency.name,
+            "agency": sender,
             "verification_code": _new_code(),
             "received_at": clock.now(),
             **{k: getattr(draft, k) for k in _DRAFT_COLUMNS},
@@ -167,11 +194,11 @@ class MessageService:
                 )
             if created:
                 self.jobs.enqueue(session, NOTIFY, message_id=row.id)
-                if self.has_callback(agency.name):
+                if wants_receipt:
                     self.jobs.enqueue(session, MESSAGE_RECEIPT, message_id=row.id, event=Receipt.DELIVERED)
             found = _message(row)
         if created:
-            log.info("messages.received", agency=agency.name, message=found.id)
+            log.info("messages.received", agency=sender, message=found.id)
         return found, created
 
     def _check_case(self, agency: Agency, draft: Draft) -> None:

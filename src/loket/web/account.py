@@ -309,6 +309,7 @@ async def grant(request: Request, identity: IdentityDep) -> Response:
             ends_on,
             language,
             messages=form.get("messages") == "on",
+            suggestions=form.get("suggestions") == "on",
         )
     except LoketError as problem:
         return _error(request, problem.status_code, problem.message)

@@ -32,11 +32,12 @@ from loket.identity import routes as identity_routes
 from loket.identity.schemas import StrongerLoginNeeded
 from loket.logging import get_logger
 from loket.messages import routes as messages_routes
+from loket.proactive import routes as proactive_routes
 from loket.ratelimit import RateLimits
 from loket.search import routes as search_routes
 from loket.services import Services
 from loket.tracing import configure_tracing
-from loket.web import account, balie, cases, chat, handoff, health, messages, pages, widget
+from loket.web import account, balie, cases, chat, handoff, health, messages, pages, proactive, widget
 from loket.web.metrics import Metrics
 from loket.web.observability import REQUEST_ID_HEADER, RequestIds, request_id, telemetry
 from loket.web.render import render
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(cases_routes.router)
     app.include_router(messages_routes.router)
     app.include_router(handoff_routes.router)
+    app.include_router(proactive_routes.router)
     app.include_router(pages.router)
     app.include_router(chat.router)
     app.include_router(widget.router)
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(messages.router)
     app.include_router(balie.router)
     app.include_router(handoff.router)
+    app.include_router(proactive.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
 

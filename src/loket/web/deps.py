@@ -15,6 +15,7 @@ from loket.identity.oidc import OidcClient
 from loket.identity.service import IdentityService
 from loket.messages.notify import Notifier
 from loket.messages.service import MessageService
+from loket.proactive.service import ProactiveService
 from loket.search.service import SearchService
 
 SettingsDep = Annotated[Settings, provided(Settings)]
@@ -28,3 +29,4 @@ CasesDep = Annotated[CaseService, provided(CaseService)]
 MessagesDep = Annotated[MessageService, provided(MessageService)]
 NotifierDep = Annotated[Notifier, provided(Notifier)]
 HandoffDep = Annotated[HandoffService, provided(HandoffService)]
+ProactiveDep = Annotated[ProactiveService, provided(ProactiveService)]

@@ -1,0 +1,1 @@
+"""Proactive services: life events and rules as code turned into suggestions."""
