@@ -19,6 +19,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from loket import clock
+from loket.assistant import routing
+from loket.assistant.routing import Route
 from loket.config import Settings
 from loket.i18n import message
 from loket.proactive.models import EventRow, FactRow, SuggestionRow
@@ -321,6 +323,25 @@ def test_the_assistant_answers_from_the_persons_suggestions_or_explains_the_rule
     assert own["status"] == "answered"
     assert {c["url"] for c in own["citations"]} == {"/voor-u"}
     assert "automatisch" in own["answer"]  # the basic amount, granted to her
+
+
+@pytest.mark.parametrize(
+    ("question", "route"),
+    [
+        ("Waar heb ik recht op na de geboorte van mijn dochter?", Route.ENTITLEMENTS),
+        ("Waar heb ik allemaal recht op?", Route.ENTITLEMENTS),
+        ("Welke premies krijg ik als ik verhuis?", Route.ENTITLEMENTS),
+        ("What am I entitled to after my partner died?", Route.ENTITLEMENTS),
+        ("À quoi ai-je droit après la naissance de mon fils ?", Route.ENTITLEMENTS),
+        ("Worauf habe ich Anspruch, seit ich arbeitslos bin?", Route.ENTITLEMENTS),
+        # About one service, or another subject than a life event: the catalogue answers.
+        ("Heb ik recht op de schooltoeslag?", Route.INFORMATION),
+        ("Welke premie krijg ik als ik mijn huis renoveer?", Route.INFORMATION),
+        ("Waar heb ik recht op als ik mijn huis renoveer?", Route.INFORMATION),
+    ],
+)
+def test_entitlement_questions_are_told_from_questions_about_a_service(question, route):
+    assert routing.route(question) is route
 
 
 # The command line

@@ -8,10 +8,10 @@ that decide them. The life event is recognised by words in four languages; none 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from loket.assistant.routing import life_event
 from loket.assistant.schemas import Citation
 from loket.assistant.texts import (
     ENTITLED_ELIGIBLE,
@@ -26,20 +26,6 @@ from loket.i18n import message
 from loket.identity.schemas import SignedIn
 from loket.proactive.service import FOR_YOU, ProactiveService
 
-LIFE_EVENTS = {
-    "loket.birth.registered": r"geboren|geboorte|bevall|baby|pasgebor|born|birth|naissance|\bnée?s?\b"
-    r"|accouch|geburt|entbind",
-    "loket.person.turned-18": r"\b18\b|achttien|meerderjarig|eighteen|dix-huit|majeur|volljährig|achtzehn",
-    "loket.address.changed": r"verhuis|verhuiz|nieuw adres|\bmov(?:e|ed|ing)\b|new address|déménag"
-    r"|nouvelle adresse|umzug|umgezogen|neue adresse",
-    "loket.partner.deceased": r"overl|gestorven|weduw|died|passed away|widow|décéd|décès|veu(?:f|ve)"
-    r"|verstorben|witwe",
-    "loket.enterprise.started": r"onderneming|zelfstandige|zaak (?:starten|begonnen)|eigen zaak|business"
-    r"|company|entreprise|indépendant|unternehmen|selbständig|firma",
-    "loket.unemployment.started": r"werkloos|ontslag|job kwijt|werk kwijt|unemploy|lost my job|chômage"
-    r"|chômeur|licenci|arbeitslos|gekündigt",
-}
-_EVENTS = {event: re.compile(words, re.IGNORECASE) for event, words in LIFE_EVENTS.items()}
 _OUTCOMES = {"eligible": ENTITLED_ELIGIBLE, "granted": ENTITLED_GRANTED, "need_info": ENTITLED_NEED_INFO}
 
 
@@ -50,10 +36,6 @@ class EntitlementAnswer:
 
 
 Entitlements = Callable[[str], EntitlementAnswer]
-
-
-def life_event(question: str) -> str | None:
-    return next((event for event, words in _EVENTS.items() if words.search(question)), None)
 
 
 def entitlements_of(proactive: ProactiveService, user: SignedIn | None, language: str) -> Entitlements:

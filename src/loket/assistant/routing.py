@@ -84,10 +84,11 @@ OWN_MESSAGES = _rule(
     r"\bwas hat .{1,60} mir (?:geschickt|geschrieben)\b",
 )
 
-# What one is entitled to, in general or after a life event: answered from the proactive rules. A
-# question about one named service ("heb ik recht op de schooltoeslag?") stays an information question.
+# What one is entitled to after a life event ("waar heb ik recht op na de geboorte van mijn dochter?"),
+# or in general ("waar heb ik allemaal recht op?"): answered from the proactive rules. With another
+# subject ("welke premie krijg ik als ik mijn huis renoveer?") it stays an information question.
 _BENEFITS = r"(?:premies?|steun|voordelen|toelagen|toeslagen|uitkeringen|tegemoetkomingen|hulp)"
-ENTITLEMENTS = _rule(
+ENTITLED = _rule(
     r"\bwaar (?:heb|hebben|krijg|krijgen) (?:ik|we|wij|mijn \w+) (?:\w+ ){0,2}(?:recht|aanspraak) op\b",
     rf"\bop welke {_BENEFITS} (?:heb|hebben) (?:ik|we|wij) (?:\w+ ){{0,2}}recht\b",
     rf"\bwelke {_BENEFITS} (?:krijg|kan|kunnen|krijgen|mag) (?:ik|we|wij)\b",
@@ -98,6 +99,31 @@ ENTITLEMENTS = _rule(
     r"\bworauf (?:habe ich|haben wir) (?:\w+ ){0,2}anspruch\b",
     r"\bwelche (?:leistungen|hilfen|zuschüsse|beihilfen) (?:bekomme|kann|können|bekommen) (?:ich|wir)\b",
 )
+LIFE_EVENTS = {
+    "loket.birth.registered": r"geboren|geboorte|bevall|baby|pasgebor|born|birth|naissance|\bnée?s?\b"
+    r"|accouch|geburt|entbind",
+    "loket.person.turned-18": r"\b18\b|achttien|meerderjarig|eighteen|dix-huit|majeur|volljährig|achtzehn",
+    "loket.address.changed": r"verhuis|verhuiz|nieuw adres|\bmov(?:e|ed|ing)\b|new address|déménag"
+    r"|nouvelle adresse|umzug|umgezogen|neue adresse",
+    "loket.partner.deceased": r"overl|gestorven|weduw|died|passed away|widow|décéd|décès|veu(?:f|ve)"
+    r"|verstorben|witwe",
+    "loket.enterprise.started": r"onderneming|zelfstandige|zaak (?:starten|begonnen)|eigen zaak|business"
+    r"|company|entreprise|indépendant|unternehmen|selbständig|firma",
+    "loket.unemployment.started": r"werkloos|ontslag|job kwijt|werk kwijt|unemploy|lost my job|chômage"
+    r"|chômeur|licenci|arbeitslos|gekündigt",
+}
+_LIFE_EVENTS = {event: re.compile(words, re.IGNORECASE) for event, words in LIFE_EVENTS.items()}
+
+
+def life_event(question: str) -> str | None:
+    """The life event a question names (its CloudEvents type), if any."""
+    return next((event for event, words in _LIFE_EVENTS.items() if words.search(question)), None)
+
+
+def _about_entitlements(text: str) -> bool:
+    found = ENTITLED.search(text)
+    return bool(found) and (life_event(text) is not None or not text[found.end() :].strip(" ?!.¿"))
+
 
 OUT_OF_SCOPE = _rule(
     # Elections and opinions: a public assistant takes no side.
@@ -129,7 +155,7 @@ def route(question: str) -> Route:
         return Route.GREETING
     if HANDOFF.search(text):
         return Route.HANDOFF
-    if ENTITLEMENTS.search(text):
+    if _about_entitlements(text):
         return Route.ENTITLEMENTS
     if OWN_MESSAGES.search(text):
         return Route.OWN_MESSAGES
