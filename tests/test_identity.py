@@ -617,6 +617,7 @@ PUBLIC = {
     "/wachtrij/code",
     "/contact",
     "/api/v1/rules",
+    "/api/v1/processing",
 }
 # Personal pages send an anonymous browser to the login page instead of a 401.
 LOGIN_FIRST = {

@@ -265,7 +265,7 @@ def test_every_evaluation_of_a_persons_facts_is_in_their_access_log(app, registr
     accesses = app.get("/api/v1/me/access-log").json()
     purposes = {a["why"] for a in accesses if a["by"] == "loket" and a["what"] == "suggestions"}
     rules = {rule.id for rule in app.app.state.services.proactive.rules.for_event(BIRTH)}
-    assert purposes == {f"rule:{rule}" for rule in rules}
+    assert purposes == {f"proactive:{rule}" for rule in rules}
 
 
 @sqlite_only

@@ -14,7 +14,17 @@ import grimp
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 START, END = "<!-- blocks:start (make architecture) -->", "<!-- blocks:end -->"
-BLOCKS = ("catalog", "search", "identity", "cases", "messages", "proactive", "assistant", "handoff")
+BLOCKS = (
+    "catalog",
+    "consent",
+    "search",
+    "identity",
+    "cases",
+    "messages",
+    "proactive",
+    "assistant",
+    "handoff",
+)
 # Above the blocks: what uses them. Below: plumbing.
 USERS = ("__main__", "cli", "web", "evaluation", "services", "models")
 PLUMBING = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from loket import clock
+from loket.consent.processing import register
 from loket.db import Database
 from loket.identity.models import AccessRow, PersonRow
 from loket.identity.schemas import Access, Profile, SignedIn
@@ -19,7 +20,9 @@ class AccessLog:
     def record(
         self, signed_in: SignedIn, subject: str, what: str, why: str, profile: Profile | None = None
     ) -> None:
-        """`subject` is whose data was read; `profile` the one acted in, when not the active one."""
+        """`subject` is whose data was read, `what` which, `why` the registered purpose (else refused);
+        `profile` the one acted in, when not the active one."""
+        register().check(why, what)
         with self.db.session() as session:
             session.add(
                 AccessRow(
@@ -35,6 +38,7 @@ class AccessLog:
     def record_by_loket(self, national_number: str, what: str, why: str) -> None:
         """loket itself read a person's data (a job, no one logged in): logged for every login of the
         person with that number, so each reads it back. A person who never logged in has no log yet."""
+        register().check(why, what)
         now = clock.now()
         with self.db.session() as session:
             persons = session.scalars(

@@ -181,7 +181,9 @@ class ProactiveService:
         ]
         if subject[0] == "person":
             for outcome in outcomes:
-                self.identity.access_log.record_by_loket(subject[1], "suggestions", f"rule:{outcome.rule.id}")
+                self.identity.access_log.record_by_loket(
+                    subject[1], "suggestions", f"proactive:{outcome.rule.id}"
+                )
         offered = []
         with self.db.session() as session:
             for outcome in outcomes:

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from loket.assistant import holders
 from loket.config import Settings
+from loket.consent.processing import register
 from loket.cookies import is_secure
 from loket.deps import component
 from loket.errors import BadRequest, LoketError, NotFound
@@ -256,6 +257,7 @@ def account(request: Request, identity: IdentityDep) -> Response:
         received=received,
         stronger_login=refusal,
         accesses=identity.access_log.accesses(user, limit=20),
+        purposes={p.id: p.said(p.name, language) for p in register().purposes.values()},
         today=date.today().isoformat(),
     )
 

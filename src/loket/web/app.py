@@ -24,6 +24,7 @@ from loket import __version__
 from loket.assistant import routes as assistant_routes
 from loket.cases import routes as cases_routes
 from loket.config import Settings
+from loket.consent import routes as consent_routes
 from loket.deps import component, provide
 from loket.errors import LoketError
 from loket.handoff import routes as handoff_routes
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(messages_routes.router)
     app.include_router(handoff_routes.router)
     app.include_router(proactive_routes.router)
+    app.include_router(consent_routes.router)
     app.include_router(pages.router)
     app.include_router(chat.router)
     app.include_router(widget.router)
