@@ -33,6 +33,7 @@ from loket.cases.models import CaseRow, CaseStatusRow, CaseSubjectRow
 from loket.cases.schemas import CaseDraft, Contact, Status, Subject, SubjectType
 from loket.cases.service import CaseService, Reader
 from loket.config import Settings
+from loket.consent.log import TamperEvidentLog
 from loket.db import Database
 from loket.identity import national_number
 from loket.identity.access import SESSION_COOKIE
@@ -211,7 +212,8 @@ def empty(db: Database) -> None:
 def measure_import(url: str, figures: dict[str, str]) -> None:
     db = Database(url)
     db.upgrade()
-    cases = CaseService(db, IdentityService(db, timedelta(minutes=30), timedelta(hours=8)))
+    identity = IdentityService(db, timedelta(minutes=30), timedelta(hours=8), TamperEvidentLog(db, None))
+    cases = CaseService(db, identity)
     durations = []
     for _ in range(IMPORT_RUNS):
         empty(db)

@@ -47,6 +47,7 @@ FAKE_SECRETS = {
     "LOKET_OIDC_CLIENT_SECRET": "not-a-secret-either",
     "LOKET_VAPID_PRIVATE_KEY": "not-a-vapid-key",
     "LOKET_DATA_KEY": "not-a-fernet-key",
+    "LOKET_LOG_SIGNING_KEY": "not-an-ed25519-key",
 }
 KUBERNETES_OLDEST = "1.25.0"  # Chart.yaml's kubeVersion
 

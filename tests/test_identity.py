@@ -618,6 +618,7 @@ PUBLIC = {
     "/contact",
     "/api/v1/rules",
     "/api/v1/processing",
+    "/.well-known/loket-log-checkpoint",
 }
 # Personal pages send an anonymous browser to the login page instead of a 401.
 LOGIN_FIRST = {

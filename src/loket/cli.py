@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict
 from datetime import date, timedelta
@@ -10,6 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from py_vapid import Vapid02, b64urlencode
 from pydantic import ValidationError
 from rich.console import Console
@@ -27,6 +29,7 @@ from sqlalchemy.exc import OperationalError
 from loket.cases.magda import CaseSourceError
 from loket.catalog.importers import FORMAT_NAMES
 from loket.config import Settings, settings_reference
+from loket.consent.log import Notary
 from loket.db import SchemaBehind, SchemaState
 from loket.errors import LoketError
 from loket.identity import national_number as national_numbers
@@ -37,7 +40,7 @@ from loket.messages.notify import application_server_key
 from loket.proactive.intake import EVENT_TYPES
 from loket.proactive.service import DEMO_SENDER, demo_event
 from loket.search.schemas import SearchFilters
-from loket.services import Services
+from loket.services import Services, log_origin
 
 KEEP_ALIVE_SECONDS = 75  # `loket serve`'s idle connections: longer than a load balancer's (see there)
 app = typer.Typer(help="loket: one digital assistant for a government.", no_args_is_help=True)
@@ -490,6 +493,42 @@ def agencies_callback(
         raise typer.BadParameter(error.message, param_hint="NAME or URL") from error
 
 
+audit_app = typer.Typer(help="The tamper-evident access log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(help="A checkpoint kept elsewhere (a file), which the log must still agree with."),
+    ] = None,
+) -> None:
+    """Check every access record against the log, and every checkpoint against the log's leaves: exit 0
+    when intact, 1 naming the first record or checkpoint that does not match."""
+    services = _services(migrate=True)
+    try:
+        trusted = [path.read_text(encoding="utf-8") for path in checkpoint or []]
+        found = services.audit_log.verify(services.identity.access_log.entries(), trusted)
+    except (OSError, ValueError) as error:
+        err.print(f"not intact: {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from error
+    if found.problem:
+        err.print(f"not intact: {found.problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    typer.echo(f"intact: {found.entries} access records and {found.checkpoints} checkpoints match the log")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the log as it is now (the jobs do it every minute) and print the checkpoint."""
+    signed = _services(migrate=True).audit_log.checkpoint()
+    if signed is None:
+        err.print("no checkpoint: LOKET_LOG_SIGNING_KEY is not set", highlight=False)
+        raise typer.Exit(1)
+    typer.echo(signed.note, nl=False)
+
+
 events_app = typer.Typer(
     help="Life events from authentic sources, for proactive services.", no_args_is_help=True
 )
@@ -571,10 +610,15 @@ def phishing_remove(number: Annotated[int, typer.Argument(help="The campaign's n
 @app.command("keys")
 def keys(
     kind: Annotated[
-        str, typer.Argument(help="`vapid` (LOKET_VAPID_PRIVATE_KEY) or `data` (LOKET_DATA_KEY).")
+        str,
+        typer.Argument(
+            help="`vapid` (LOKET_VAPID_PRIVATE_KEY), `data` (LOKET_DATA_KEY) or `log` "
+            "(LOKET_LOG_SIGNING_KEY)."
+        ),
     ],
 ) -> None:
-    """Print a new key for LOKET_VAPID_PRIVATE_KEY (and its public key on stderr) or LOKET_DATA_KEY."""
+    """Print a new key for LOKET_VAPID_PRIVATE_KEY or LOKET_LOG_SIGNING_KEY (with what verifies it, on
+    stderr) or LOKET_DATA_KEY."""
     if kind == "data":
         typer.echo(Fernet.generate_key().decode())
     elif kind == "vapid":
@@ -587,8 +631,13 @@ def keys(
             highlight=False,
             soft_wrap=True,
         )
+    elif kind == "log":
+        key = Ed25519PrivateKey.generate()
+        typer.echo(base64.urlsafe_b64encode(key.private_bytes_raw()).decode().rstrip("="))
+        verifier = Notary(log_origin(_settings()), key).public_key()
+        err.print(f"verifier key: {verifier}", highlight=False, soft_wrap=True)
     else:
-        raise typer.BadParameter("give vapid or data", param_hint="KIND")
+        raise typer.BadParameter("give vapid, data or log", param_hint="KIND")
 
 
 @app.command("ingest-cases")

@@ -191,6 +191,13 @@ class Settings(BaseSettings):
         "(`loket keys vapid`); every replica needs the same one. Unset: in development one kept in the "
         "data folder; in production, no push notifications.",
     )
+    log_signing_key: SecretStr | None = Field(
+        None,
+        description="The Ed25519 private key (`loket keys log`, or PEM) that signs the access log's "
+        "checkpoints, published at /.well-known/loket-log-checkpoint; every replica needs the same one. "
+        "Unset: in development one kept in the data folder; in production the log is still hashed, but "
+        "no checkpoint is signed.",
+    )
     vapid_subject: str = Field(
         "mailto:loket@example.org",
         pattern=r"^(mailto:|https://)",

@@ -49,6 +49,7 @@ MESSAGE_RECEIPT = "messages.receipt"
 MESSAGES_EXPIRED = "messages.expired"
 HANDOFF_IDLE = "handoff.idle"
 EVALUATE = "proactive.evaluate"
+CHECKPOINT = "consent.checkpoint"
 # A failed job is tried again after 2, 4, 8 and 16 seconds (exponential_wait), then given up.
 RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
 
@@ -92,6 +93,7 @@ class Jobs:
         expired: Callable[[], int],
         idle: Callable[[], int],
         evaluate: Callable[[int], int],
+        checkpoint: Callable[[], object],
     ) -> None:
         """Every job loket runs, and when the periodic ones run: the one place to read them.
 
@@ -102,7 +104,8 @@ class Jobs:
         twice: a notification says only that a message is there), `receipt(message_id, event, attempt)`
         tells its agency, `expired()` queues the receipts of messages that ran out unread, `idle()` ends
         the hand-offs nobody said anything in for too long, `evaluate(event)` runs the rules a life event
-        concerns (a second run finds the event evaluated).
+        concerns (a second run finds the event evaluated), `checkpoint()` signs the access log's new
+        entries every minute.
         """
         app = self.app
 
@@ -159,6 +162,11 @@ class Jobs:
         @app.task(name=EVALUATE, retry=RETRY)
         def evaluate_event(event: int) -> None:
             evaluate(event)
+
+        @app.periodic(cron="* * * * *", periodic_id="checkpoint")
+        @app.task(name=CHECKPOINT, queueing_lock=CHECKPOINT, retry=RETRY)
+        def sign_checkpoint(timestamp: int) -> None:
+            checkpoint()
 
         @app.periodic(cron="* * * * *", periodic_id="stalled")
         @app.task(name=RETRY_STALLED, queueing_lock=RETRY_STALLED)

@@ -5,6 +5,7 @@ from loket import events
 from loket.assistant import models as assistant_models
 from loket.cases import models as cases_models
 from loket.catalog import models as catalog_models
+from loket.consent import models as consent_models
 from loket.handoff import models as handoff_models
 from loket.identity import models as identity_models
 from loket.messages import models as messages_models
@@ -15,6 +16,7 @@ __all__ = [
     "assistant_models",
     "cases_models",
     "catalog_models",
+    "consent_models",
     "events",
     "handoff_models",
     "identity_models",

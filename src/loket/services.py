@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from loket.assistant.compose import Composer, ExtractiveComposer
 from loket.assistant.conversations import ConversationStore
@@ -13,6 +14,7 @@ from loket.cases.service import CaseService
 from loket.catalog.schemas import IngestReport
 from loket.catalog.service import CatalogService
 from loket.config import Settings
+from loket.consent.log import Notary, TamperEvidentLog, new_signing_key
 from loket.db import Database
 from loket.events import EventBus
 from loket.handoff.service import HandoffService
@@ -20,6 +22,8 @@ from loket.identity.oidc import OidcClient
 from loket.identity.retention import Erasure
 from loket.identity.service import IdentityService
 from loket.jobs import Jobs
+from loket.keys import kept_key
+from loket.logging import get_logger
 from loket.messages.notify import EMAIL, SMS, Notifier, Stub, WebPush, application_server_key, vapid_key
 from loket.messages.receipts import Receipts, fernet
 from loket.messages.service import MessageService
@@ -30,6 +34,8 @@ from loket.search.rerank import CrossEncoderReranker, Reranker
 from loket.search.service import SearchService
 from loket.search.synonyms import BUILT_IN as BUILT_IN_SYNONYMS
 from loket.search.synonyms import Synonyms
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -47,6 +53,7 @@ class Services:
     receipts: Receipts
     handoff: HandoffService
     proactive: ProactiveService
+    audit_log: TamperEvidentLog
     jobs: Jobs
     events: EventBus
 
@@ -121,10 +128,12 @@ class Services:
             settings.rerank_depth,
             events,
         )
+        audit_log = TamperEvidentLog(db, _notary(settings))
         identity = IdentityService(
             db,
             timedelta(seconds=settings.session_idle_timeout),
             timedelta(seconds=settings.session_max_age),
+            audit_log,
             tuple(settings.oidc_acr_values.split()),
         )
         cases = CaseService(db, identity, settings.harvest)
@@ -178,6 +187,7 @@ class Services:
             receipts,
             handoff,
             proactive,
+            audit_log,
             jobs,
             events,
         )
@@ -192,12 +202,34 @@ class Services:
             expired=messages.queue_failed_receipts,
             idle=handoff.end_idle,
             evaluate=proactive.evaluate_event,
+            checkpoint=audit_log.checkpoint,
         )
         return services
 
 
 def _secret(value) -> str | None:
     return value.get_secret_value() if value else None
+
+
+def _notary(settings: Settings) -> Notary | None:
+    """Who signs the access log's checkpoints: the log is named after loket's host."""
+    key = kept_key(
+        _secret(settings.log_signing_key), settings.data_dir, "log.pem", new_signing_key, settings.production
+    )
+    if key is None:
+        log.warning("consent.checkpoints_off", reason="LOKET_LOG_SIGNING_KEY is not set")
+        return None
+    try:
+        return Notary.from_key(log_origin(settings), key)
+    except ValueError as error:
+        raise ValueError(
+            f"LOKET_LOG_SIGNING_KEY is not an Ed25519 private key (loket keys log): {error}"
+        ) from error
+
+
+def log_origin(settings: Settings) -> str:
+    """The access log's name in its checkpoints: loket's host, then `/access-log`."""
+    return f"{urlsplit(settings.public_url or 'http://loket.localhost').hostname}/access-log"
 
 
 def _notifier(

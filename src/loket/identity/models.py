@@ -107,3 +107,5 @@ class AccessRow(Base):
     subject: Mapped[str] = mapped_column(String(128), index=True)
     what: Mapped[str] = mapped_column(String(128))
     why: Mapped[str] = mapped_column(Text)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)  # its place in the tamper-evident log
+    salt: Mapped[str] = mapped_column(String(32))  # so its hash cannot be guessed once the row is gone

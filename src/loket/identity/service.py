@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from loket.consent.log import TamperEvidentLog
 from loket.db import Database
 from loket.identity.access_log import AccessLog
 from loket.identity.demo import DemoPersons
@@ -21,10 +22,16 @@ from loket.identity.sessions import Sessions
 
 class IdentityService:
     def __init__(
-        self, db: Database, idle_timeout: timedelta, max_age: timedelta, acr_values: tuple[str, ...] = ()
+        self,
+        db: Database,
+        idle_timeout: timedelta,
+        max_age: timedelta,
+        log: TamperEvidentLog,
+        acr_values: tuple[str, ...] = (),
     ) -> None:
-        """`acr_values`: the login levels that may read personal data, weakest first; empty, any may."""
-        self.access_log = AccessLog(db)
+        """`acr_values`: the login levels that may read personal data, weakest first; empty, any may.
+        `log`: the tamper-evident log every access-log row is also written to."""
+        self.access_log = AccessLog(db, log)
         self.mandates = Mandates(db)
         self.roles = Roles(db)
         self.sessions = Sessions(db, idle_timeout, max_age, self.access_log, acr_values)

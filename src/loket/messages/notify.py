@@ -34,6 +34,7 @@ from loket.db import Database, insert_new
 from loket.errors import BadRequest
 from loket.i18n import message, negotiate
 from loket.jobs import NOTIFY, Jobs
+from loket.keys import kept_key
 from loket.logging import get_logger
 from loket.messages.models import PreferenceRow, PushSubscriptionRow
 from loket.messages.service import MessageService
@@ -275,21 +276,17 @@ class Notifier:
 def vapid_key(value: str | None, data_dir: Path, production: bool) -> Vapid02 | None:
     """The VAPID signing key: configured (PEM, or the raw key base64url), else in development one kept
     in the data folder; None in production without one (no push)."""
-    if value:
-        text = value.strip()
-        return (
-            Vapid02.from_pem(text.encode()) if text.startswith("-----") else Vapid02.from_raw(text.encode())
-        )
-    if production:
+    key = kept_key(value, data_dir, "vapid.pem", _new_vapid_key, production)
+    if key is None:
         log.warning("messages.push_off", reason="LOKET_VAPID_PRIVATE_KEY is not set")
         return None
-    path = data_dir / "vapid.pem"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        key = Vapid02()
-        key.generate_keys()
-        key.save_key(str(path))
-    return Vapid02.from_file(str(path))
+    return Vapid02.from_pem(key) if key.startswith(b"-----") else Vapid02.from_raw(key)
+
+
+def _new_vapid_key() -> bytes:
+    key = Vapid02()
+    key.generate_keys()
+    return key.private_pem()
 
 
 def application_server_key(key: Vapid02) -> str:

@@ -20,6 +20,7 @@ from loket import clock
 from loket.db import Database
 from loket.errors import BadRequest
 from loket.jobs import TryAgain
+from loket.keys import kept_key
 from loket.logging import get_logger
 from loket.messages.models import CallbackRow
 from loket.messages.schemas import Receipt
@@ -108,13 +109,5 @@ class Receipts:
 def fernet(value: str | None, data_dir: Path, production: bool) -> Fernet | None:
     """The key that seals secrets loket keeps for others: configured, else in development one kept in
     the data folder; None in production without one."""
-    if value:
-        return Fernet(value.strip().encode())
-    if production:
-        return None
-    path = data_dir / "data.key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(Fernet.generate_key())
-        path.chmod(0o600)
-    return Fernet(path.read_bytes().strip())
+    key = kept_key(value, data_dir, "data.key", Fernet.generate_key, production)
+    return Fernet(key) if key else None

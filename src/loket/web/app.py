@@ -47,7 +47,15 @@ from loket.web.security import BodyLimit, SecurityHeaders, headers_for
 HERE = Path(__file__).parent
 log = get_logger(__name__)
 # Paths that answer machines: their errors stay JSON. Everything else is a page for people.
-MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/auth/demo-persons")
+MACHINE_PATHS = (
+    "/api/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/auth/demo-persons",
+    "/.well-known/",
+)
 STOP_SECONDS = 5  # how long a stop waits for the index follower
 
 
