@@ -328,3 +328,13 @@ def test_a_mandataries_read_is_in_the_mandators_access_log_and_in_the_tamper_evi
     assert len(seqs) == 2 and None not in seqs
     verification = services.audit_log.verify(identity.access_log.entries())
     assert (verification.entries, verification.problem) == (len(access_rows(services)), None)
+
+
+def test_appends_in_one_transaction_take_the_next_places_whatever_the_autoflush(services):
+    """A batch (several appends before a commit) with autoflush off, as a bulk writer may set it."""
+    log = services.audit_log
+    with services.db.session() as session:
+        session.autoflush = False
+        places = [log.append(session, f"entry {n}".encode()) for n in range(3)]
+    assert places == [places[0], places[0] + 1, places[0] + 2]
+    assert log.verify([]).problem is None

@@ -151,6 +151,7 @@ class TamperEvidentLog:
         """Adds an entry's hash in the caller's transaction; its place. The head row (made by migration
         0015) is written first and so locked until the transaction ends, on SQLite too (a write takes
         the database's lock): concurrent appends take turns, and a rolled-back one leaves no gap."""
+        session.flush()  # an earlier append of this transaction first, whatever the session's autoflush
         session.execute(update(HeadRow).where(HeadRow.id == HEAD).values(size=HeadRow.size))
         head = session.get(HeadRow, HEAD, populate_existing=True)
         leaf = leaf_hash(content)
