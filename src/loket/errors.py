@@ -20,3 +20,10 @@ class BadRequest(LoketError):
 class NotFound(LoketError):
     status_code = 404
     code = "not_found"
+
+
+class TooLarge(LoketError):
+    """A request body over a route's limit: refused before it is read further."""
+
+    status_code = 413
+    code = "too_large"

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from loket import clock
 from loket.cases.access import AGENCY_ERRORS, AgencyDep, own_source
 from loket.deps import provided
-from loket.errors import LoketError
+from loket.errors import TooLarge
 from loket.i18n import message, request_language
 from loket.identity import national_number
 from loket.identity.access import SignedInDep, signed_in
@@ -35,11 +35,6 @@ NotifierDep = Annotated[Notifier, provided(Notifier)]
 MAX_MESSAGE_BYTES = 64 * 1024
 BRUSSELS = ZoneInfo("Europe/Brussels")
 PERSON_ERRORS = {401: {"description": "Not logged in."}, 403: {"description": "Not in this profile."}}
-
-
-class TooLarge(LoketError):
-    status_code = 413
-    code = "too_large"
 
 
 class Strict(BaseModel):

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from loket.cases.access import AGENCY_ERRORS, AgencyDep
 from loket.deps import provided
-from loket.errors import LoketError
+from loket.errors import LoketError, TooLarge
 from loket.i18n import request_language
 from loket.identity.access import SignedInDep
 from loket.proactive.intake import EVENT_TYPES, InvalidEvent
@@ -32,11 +32,6 @@ MAX_EVENT_BYTES = 64 * 1024
 EVENT_MEDIA_TYPES = ("application/cloudevents+json", "application/json")
 PERSON_ERRORS = {401: {"description": "Not logged in."}, 403: {"description": "Not in this profile."}}
 EventType = Literal[tuple(EVENT_TYPES)]  # type: ignore[valid-type]
-
-
-class TooLarge(LoketError):
-    status_code = 413
-    code = "too_large"
 
 
 class UnsupportedMediaType(LoketError):

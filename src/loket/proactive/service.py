@@ -11,6 +11,7 @@ person or company that turned proactive use off is not evaluated and its facts a
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -262,8 +263,6 @@ class ProactiveService:
 
     def load_demo(self) -> None:
         """The demo persons' addresses, as the population register would give them (LOKET_DEMO=1)."""
-        import json
-
         for number, facts in json.loads(DEMO_FACTS.read_text(encoding="utf-8"))["persons"].items():
             self._keep_facts(("person", number), intake.AddressChanged(subject=number, **facts).facts(), None)
 
