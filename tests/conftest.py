@@ -239,6 +239,21 @@ def client(settings) -> Iterator[TestClient]:
     app.state.services.db.dispose()
 
 
+@pytest.fixture
+def demo_app(settings) -> Iterator[TestClient]:
+    """The demo as `make run` seeds it: catalogue, persons, their mandates and cases, where they live.
+    Redirects are not followed, so a test sees where a page sends the browser."""
+    from loket.web.app import create_app
+
+    application = create_app(Settings(_env_file=None, **(settings.model_dump() | {"demo": True})))
+    services = application.state.services
+    services.db.upgrade()
+    services.seed_demo()
+    with TestClient(application, follow_redirects=False) as client:
+        yield client
+    services.db.dispose()
+
+
 @pytest.fixture(autouse=True)
 def _no_loket_environment(monkeypatch) -> None:
     """Tests set what they need; a developer's own LOKET_* variables must not leak in."""

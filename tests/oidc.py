@@ -18,14 +18,11 @@ CI=true and are skipped loudly elsewhere, as the browser tests are.
 from __future__ import annotations
 
 import json
-import os
 import queue
-import shutil
 import subprocess
 import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,11 +34,11 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
-from tests.web_support import free_port
+from tests.web_support import free_port, require_node_package, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "deploy" / "trial-idp" / "provider.mjs"
-PACKAGE = ROOT / "node_modules" / "oidc-provider" / "package.json"
+PACKAGE = "oidc-provider"
 VERSION = "9.13.3"  # as pinned in package.json (and deploy/trial-idp/package.json, for the image)
 START_TIMEOUT = 20  # seconds; it starts in well under one
 
@@ -160,26 +157,6 @@ class Provider:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def _missing() -> str | None:
-    if shutil.which("node") is None:
-        return "node is not installed; the OpenID Connect provider of the login tests runs under Node"
-    if not PACKAGE.exists():
-        return f"oidc-provider is not installed ({PACKAGE.parent}); `make test` runs npm ci"
-    installed = json.loads(PACKAGE.read_text(encoding="utf-8")).get("version")
-    if installed != VERSION:
-        return f"oidc-provider {installed} is installed, package.json pins {VERSION}; run npm ci"
-    return None
-
-
-def require_oidc_provider() -> None:
-    """Fail under CI=true, else skip loudly, when Node or oidc-provider is missing (as the browser tests)."""
-    if reason := _missing():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"OpenID Connect tests cannot run in CI: {reason}")
-        warnings.warn(f"OIDC TESTS SKIPPED: {reason}", stacklevel=2)
-        pytest.skip(f"OIDC TESTS SKIPPED: {reason}")
-
-
 @contextmanager
 def oidc_provider(
     accounts: Iterable[Mapping[str, Any]],
@@ -192,7 +169,7 @@ def oidc_provider(
     that account's ID tokens (without, they carry none); `clients`: oidc-provider client metadata (see
     demo_client). ID tokens live `id_token_ttl` seconds from the token request that issues them.
     """
-    require_oidc_provider()
+    require_node_package(PACKAGE, VERSION, "OpenID Connect")
     settings = {"accounts": list(accounts), "clients": list(clients), "id_token_ttl": id_token_ttl}
     with tempfile.TemporaryDirectory(prefix="loket-oidc-") as folder:
         for attempt in range(3):
@@ -215,17 +192,7 @@ def oidc_provider(
                 yield Provider(issuer=issuer, port=port, log=log)
                 return
             finally:
-                _stop(process)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
+                stop_process(process)
 
 
 def _wait_until_listening(process: subprocess.Popen, log: Path, retry: bool) -> str | None:

@@ -29,6 +29,7 @@ ALL_STAGES = [
     "own_cases",
     "own_messages",
     "entitlements",
+    "access_log",
     "rewrite",
     "retrieve",
     "compose",

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from loket.cli import app as cli
+from loket.clock import now
 from loket.consent.log import EMPTY_ROOT, Notary, appended, leaf_hash, root_of
 from loket.identity.access import SESSION_COOKIE
 from loket.identity.models import AccessRow
@@ -181,7 +182,11 @@ def test_verify_names_the_one_changed_record_and_lets_retention_remove_rows(serv
     assert after_retention.exit_code == 0, after_retention.output
     assert after_retention.stdout.startswith("intact: 4 access records")
 
-    for column, forged in (("why", "mandate_use"), ("subject", "person:someone-else")):
+    for column, forged in (
+        ("why", "mandate_use"),
+        ("subject", "person:someone-else"),
+        ("basis", "gdpr-6.1.a"),
+    ):
         kept = access_rows(services)
         changed_id, changed_seq = kept[1]
         with services.db.session() as session:
@@ -321,6 +326,10 @@ def test_a_mandataries_read_is_in_the_mandators_access_log_and_in_the_tamper_evi
         (f"Person {AN}", "messages", "mandate_use"),
         (f"Person {AN}", "mandate", "mandate_use"),
     ]
+    # Requester and data subject apart, and the mandate as the consent the reads rested on.
+    assert {
+        (a.actor_id, a.profile, a.subject, a.basis, a.for_you) for a in identity.access_log.accesses(jan)
+    } == {(an.person.id, mandate.id, f"person:{jan.person.id}", mandate.id, True)}
     with services.db.session() as session:
         seqs = session.scalars(
             select(AccessRow.seq).where(AccessRow.subject == f"person:{jan.person.id}")
@@ -338,3 +347,28 @@ def test_appends_in_one_transaction_take_the_next_places_whatever_the_autoflush(
         places = [log.append(session, f"entry {n}".encode()) for n in range(3)]
     assert places == [places[0], places[0] + 1, places[0] + 2]
     assert log.verify([]).problem is None
+
+
+def test_a_held_record_stays_hidden_until_disclosed_and_is_still_in_the_log(services, loket, clock):
+    _, an = signed_in(services, AN)
+    services.identity.access_log.record_own_view(an)
+    services.identity.access_log.record_own_view(an)
+    first, second = (row_id for row_id, _ in access_rows(services))
+    until = (now() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S")
+    held = loket("audit", "hide", str(second), "--until", until, "--reason", "Fraudeonderzoek")
+    assert held.exit_code == 0, held.output
+    assert loket("audit", "hide", str(second), "--until", until, "--reason", "again").exit_code == 1
+    assert loket("audit", "hide", "999999", "--until", until, "--reason", "x").exit_code == 2
+    assert [a.record for a in services.identity.access_log.accesses(an)] == [first]
+    assert loket("audit", "verify").exit_code == 0  # held, not changed
+
+    assert loket("audit", "disclose", str(second)).exit_code == 0
+    shown = services.identity.access_log.accesses(an)
+    assert [a.record for a in shown] == [second, first]
+    assert shown[0].held.reason == "Fraudeonderzoek" and shown[0].held.disclosed_at is not None
+    assert loket("audit", "disclose", str(second)).exit_code == 1  # no hold in force any more
+
+    services.identity.access_log.hide(first, now() + timedelta(days=1), "Onderzoek")
+    assert [a.record for a in services.identity.access_log.accesses(an)] == [second]
+    clock.advance(2 * 86400)  # the date passed: shown, with the reason
+    assert [a.held.reason for a in services.identity.access_log.accesses(an)][1] == "Onderzoek"

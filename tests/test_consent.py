@@ -29,7 +29,10 @@ def test_anyone_reads_the_register_in_their_language(client):
     assert "Article 6(1)(e)" in proactive["legal_basis"] and proactive["data_categories"] == ["suggestions"]
     assert next(p for p in dutch if p["id"] == "proactive")["name"].startswith("Nagaan")
     for purpose in english:
-        assert purpose["retention"].startswith("LOKET_") and isinstance(purpose["consent_needed"], bool)
+        assert purpose["retention"].startswith("LOKET_") or purpose["retention"] == "until_withdrawn"
+        assert isinstance(purpose["consent_needed"], bool) and purpose["basis"].startswith("gdpr-")
+        assert purpose["choice"] in (None, "opt_in", "opt_out")
+    assert proactive["choice"] == "opt_out" and proactive["basis"] == "gdpr-6.1.e"
 
 
 @sqlite_only
@@ -38,7 +41,7 @@ def test_anyone_reads_the_register_in_their_language(client):
     [
         ("cases", "marketing", "no registered purpose 'marketing'"),
         ("messages", "proactive:kids-id", "does not cover 'messages'"),
-        ("conversation:abc", "own_view", "does not cover 'conversation'"),
+        ("contact", "own_view", "does not cover 'contact'"),
     ],
 )
 def test_a_read_without_a_registered_purpose_is_refused_and_not_logged(services, what, why, refused):

@@ -423,3 +423,36 @@ def test_the_console_transfers_to_a_colleague_who_is_online(app, at_work):
     assert services.handoff.get(held["id"]).agent == colleague.person.id
     services.handoff.set_presence(colleague, "offline")
     assert "transfer-agent" not in app.get(page).text  # no one else online
+
+
+def test_a_person_who_does_not_share_their_conversation_is_helped_without_it(app, at_work):
+    login(app, AN)
+    held = conversation(app)
+    asked = app.post(
+        "/api/v1/handoff",
+        json={"conversation_id": held["id"], "share_conversation": False},
+        headers={TOKEN: held["token"]},
+    )
+    assert asked.status_code == 200, asked.text
+    assert [(c["purpose"], c["granted"]) for c in app.get("/api/v1/me/choices").json()["choices"]] == [
+        ("handoff", False)
+    ]
+    reads_before = len(app.get("/api/v1/me/access-log").json())
+    login(app, LOTTE)
+    app.post(f"/api/v1/agent/conversations/{held['id']}/claim")
+    seen = app.get(f"/api/v1/agent/conversations/{held['id']}").json()
+    assert seen["transcript"] == [] and seen["transcript_shared"] is False
+    page = app.get(f"/balie/{held['id']}")
+    assert "Hoe vraag ik een parkeerkaart aan?" not in page.text
+    login(app, AN)
+    assert len(app.get("/api/v1/me/access-log").json()) == reads_before  # no agent read it
+    services = app.app.state.services
+    assert not services.handoff.shared(held["id"])
+
+    shared = conversation(app, "Hoe verhuis ik?")
+    request(app, shared)  # sharing is what a person gets unless they say otherwise
+    login(app, LOTTE)
+    app.post(f"/api/v1/agent/conversations/{shared['id']}/claim")
+    assert app.get(f"/api/v1/agent/conversations/{shared['id']}").json()["transcript"][0]["question"] == (
+        "Hoe verhuis ik?"
+    )

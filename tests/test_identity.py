@@ -635,6 +635,7 @@ LOGIN_FIRST = {
     "/voor-u",
     "/voor-u/{suggestion_id}/niet-relevant",
     "/voor-u/gebruik",
+    "/mijn-gegevens",
     "/balie",
     "/balie/{conversation_id}",
     "/balie/status",

@@ -198,9 +198,10 @@ def test_demo_login_a_mandate_and_the_mandators_access_log(with_demo, context): 
 
     _demo_login(page, with_demo, "Jan Janssens")
     page.goto(f"{with_demo}/mijn-profiel?lang={EN}")
-    expect(page.get_by_role("heading", name=plain(EN, "Who looked at your data"))).to_be_visible()
+    page.get_by_role("link", name=plain(EN, "See who used your data")).click()
+    expect(page.get_by_role("heading", name=plain(EN, "Who used my data"))).to_be_visible()
     use = page.locator("table.log tbody tr").filter(has_text="An Peeters")
     expect(use).to_have_count(1)
     expect(use).to_contain_text(plain(EN, "your data, under your mandate"))
     expect(use).to_contain_text(register().purposes["mandate_use"].name[EN])
-    assert_accessible(page, "/mijn-profiel with an access log")
+    assert_accessible(page, "/mijn-gegevens with an access log")

@@ -10,7 +10,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,12 +20,10 @@ from sqlalchemy import func, select
 from loket import clock
 from loket.assistant import routing
 from loket.assistant.routing import Route
-from loket.config import Settings
 from loket.i18n import message
 from loket.proactive.models import EventRow, FactRow, SuggestionRow
 from loket.proactive.service import DEMO_SENDER, demo_event
 from loket.proactive.texts import MANDATE_WITHOUT_SUGGESTIONS, OFFER_SUBJECT
-from loket.web.app import create_app
 from tests.web_support import OWN_PAGE, csrf_token
 
 LOKET = str(Path(sys.executable).with_name("loket"))
@@ -38,15 +35,9 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def app(settings) -> Iterator[TestClient]:
+def app(demo_app: TestClient) -> TestClient:
     """The demo as `make run` seeds it: catalogue, persons, their mandate and cases, where they live."""
-    application = create_app(Settings(_env_file=None, **(settings.model_dump() | {"demo": True})))
-    services = application.state.services
-    services.db.upgrade()
-    services.seed_demo()
-    with TestClient(application, follow_redirects=False) as client:
-        yield client
-    services.db.dispose()
+    return demo_app
 
 
 @pytest.fixture

@@ -312,7 +312,7 @@ def test_erase_removes_the_person_and_keeps_the_access_log_and_others(services, 
         "life events": ["1", ""],
         "facts": ["1", ""],  # where the unemployment began
         "suggestions": ["4", ""],  # its five rules, but for the school allowance: no child known
-        "opt-outs": ["0", ""],
+        "choices": ["0", ""],
         "hand-off steps": ["0", ""],
         "sessions": ["2", ""],
         "mandates given": ["1", ""],

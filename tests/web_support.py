@@ -5,22 +5,28 @@ API as a client uses it (asking, following a conversation's events)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
+import subprocess
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
 from loket.config import Settings
 from loket.web.app import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PAGES = (
     "/",
@@ -179,3 +185,33 @@ def is_message(event: dict, answer: dict) -> bool:
         "message_id": answer["message_id"],
         "status": answer["status"],
     }
+
+
+def require_node_package(package: str, version: str, tests: str) -> None:
+    """Node and an npm package of package.json at its pinned version, for the `tests` that run it:
+    fail under CI=true, else skip loudly (as the browser tests), when either is missing."""
+    manifest = ROOT / "node_modules" / package / "package.json"
+    reason = None
+    if shutil.which("node") is None:
+        reason = f"node is not installed; the {tests} tests run {package} under Node"
+    elif not manifest.exists():
+        reason = f"{package} is not installed ({manifest.parent}); `make test` runs npm ci"
+    elif (installed := json.loads(manifest.read_text(encoding="utf-8")).get("version")) != version:
+        reason = f"{package} {installed} is installed, package.json pins {version}; run npm ci"
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{tests} tests cannot run in CI: {reason}")
+        warnings.warn(f"{tests.upper()} TESTS SKIPPED: {reason}", stacklevel=2)
+        pytest.skip(f"{tests.upper()} TESTS SKIPPED: {reason}")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """A server the tests started: asked to stop, killed after 5 seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()

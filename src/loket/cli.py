@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -529,6 +529,37 @@ def audit_checkpoint() -> None:
     typer.echo(signed.note, nl=False)
 
 
+@audit_app.command("hide")
+def audit_hide(
+    record: Annotated[int, typer.Argument(help="The access record's number (`record` in the access log).")],
+    until: Annotated[datetime, typer.Option(help="Until when (UTC) its subject may not see it.")],
+    reason: Annotated[str, typer.Option(help="Why (an investigation, …); shown to them once it is over.")],
+) -> None:
+    """Keep one access record from its subject's view until a date: the record stays in the log as it
+    was; its subject sees it, with the reason, once the date passes or it is disclosed."""
+    try:
+        until = until.replace(tzinfo=UTC)
+        held = _services(migrate=True).identity.access_log.hide(record, until, reason)
+    except LoketError as error:
+        err.print(f"not held: {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from error
+    if not held:
+        err.print(f"not held: access record {record} is held already", highlight=False)
+        raise typer.Exit(1)
+    typer.echo(f"held: access record {record} until {until.isoformat()}")
+
+
+@audit_app.command("disclose")
+def audit_disclose(
+    record: Annotated[int, typer.Argument(help="The access record's number.")],
+) -> None:
+    """End a hold now: the record's subject sees it from now on, with when and why it was held."""
+    if not _services(migrate=True).identity.access_log.disclose(record):
+        err.print(f"not disclosed: access record {record} is not held", highlight=False)
+        raise typer.Exit(1)
+    typer.echo(f"disclosed: access record {record}")
+
+
 events_app = typer.Typer(
     help="Life events from authentic sources, for proactive services.", no_args_is_help=True
 )
@@ -738,8 +769,9 @@ def persons_erase(
         table.add_row(kind, "", str(rows))
     out.print(table)
     out.print(
-        "Kept: the access log, as the law requires, until LOKET_ACCESS_LOG_RETENTION_DAYS. The agencies "
-        "keep their own cases: ask them to erase theirs, or their next update brings them back. "
+        "Kept: the access log, as the law requires, until LOKET_ACCESS_LOG_RETENTION_DAYS; the "
+        "tamper-evident log keeps only each record's salted hash, which says nothing without it. The "
+        "agencies keep their own cases: ask them to erase theirs, or their next update brings them back. "
         "Conversations begun without logging in are nobody's: they go after their retention.",
         highlight=False,
         soft_wrap=True,

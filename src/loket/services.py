@@ -14,6 +14,7 @@ from loket.cases.service import CaseService
 from loket.catalog.schemas import IngestReport
 from loket.catalog.service import CatalogService
 from loket.config import Settings
+from loket.consent.choices import Choices
 from loket.consent.log import Notary, TamperEvidentLog, new_signing_key
 from loket.db import Database
 from loket.events import EventBus
@@ -54,6 +55,7 @@ class Services:
     handoff: HandoffService
     proactive: ProactiveService
     audit_log: TamperEvidentLog
+    choices: Choices
     jobs: Jobs
     events: EventBus
 
@@ -96,12 +98,18 @@ class Services:
         should one fail, the person is still found by their number and the command can be run again."""
         person_ids = self.identity.retention.person_ids(national_number)
         conversations = self.assistant.conversations.begun_by(person_ids)
+        subjects = [
+            ("person", national_number),
+            *(("login", person) for person in person_ids),
+            *(("conversation", conversation) for conversation in conversations),
+        ]
         removed = (
             self.handoff.erase_conversations(conversations, dry_run)
             | self.assistant.erase_persons(person_ids, dry_run)
             | self.cases.erase_person(national_number, dry_run)
             | self.messages.erase_person(national_number, dry_run)
             | self.proactive.erase_person(national_number, dry_run)
+            | {"choices": self.choices.erase(subjects, dry_run)}
         )
         identity = self.identity.retention.erase(national_number, dry_run)
         return Erasure(removed | identity.removed, identity.kept)
@@ -145,7 +153,8 @@ class Services:
             settings.production,
         )
         messages.has_callback = receipts.has_callback
-        notifier = _notifier(settings, db, messages, identity, jobs)
+        choices = Choices(db)
+        notifier = _notifier(settings, db, messages, identity, jobs, choices)
         composer, rewriter = _composer(settings, client)
         assistant = AssistantService(
             search,
@@ -160,18 +169,21 @@ class Services:
             settings.infoline,
             events=events,
             messages=messages,
+            access_log=identity.access_log,
+            timezone=settings.timezone,
         )
         handoff = HandoffService(
             db,
             events,
             assistant,
             identity,
+            choices,
             settings.hours,
             settings.handoff_seconds_per_conversation,
             settings.handoff_idle_minutes,
         )
         assistant.human = handoff
-        proactive = ProactiveService(db, flanders(), identity, catalog, messages, jobs)
+        proactive = ProactiveService(db, flanders(), identity, catalog, messages, jobs, choices)
         assistant.proactive = proactive
         services = cls(
             settings,
@@ -188,6 +200,7 @@ class Services:
             handoff,
             proactive,
             audit_log,
+            choices,
             jobs,
             events,
         )
@@ -233,7 +246,12 @@ def log_origin(settings: Settings) -> str:
 
 
 def _notifier(
-    settings: Settings, db: Database, messages: MessageService, identity: IdentityService, jobs: Jobs
+    settings: Settings,
+    db: Database,
+    messages: MessageService,
+    identity: IdentityService,
+    jobs: Jobs,
+    choices: Choices,
 ) -> Notifier:
     """Web Push when there is a VAPID key, and the e-mail and SMS stubs. A company's messages notify no
     one yet: loket knows who acts for a company only while they are logged in."""
@@ -253,6 +271,7 @@ def _notifier(
         settings.timezone,
         settings.push_services,
         application_server_key(key) if key else None,
+        choices,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from loket.assistant.compose import Composition
 from loket.assistant.entitlements import Entitlements
+from loket.assistant.own_accesses import OwnAccesses
 from loket.assistant.own_cases import OwnCase, OwnCases
 from loket.assistant.own_messages import OwnMessages
 from loket.assistant.schemas import Answer, Citation, Status
@@ -44,6 +45,7 @@ class Turn:
     cases_cited: list[OwnCase] = field(default_factory=list)
     own_messages: OwnMessages | None = None  # reads the person's inbox, only when the question is about it
     entitlements: Entitlements | None = None  # the proactive rules, and the person's own suggestions
+    accesses: OwnAccesses | None = None  # who used the person's data, only when the question is about it
     cited: list[Citation] = field(default_factory=list)  # the person's own messages or suggestions
     question_language: str | None = None  # detected; may be a language the interface does not speak
     redacted: str = ""  # the question as it may be stored

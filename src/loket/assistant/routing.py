@@ -19,6 +19,7 @@ class Route(StrEnum):
     OWN_CASE = "own_case"
     OWN_MESSAGES = "own_messages"
     ENTITLEMENTS = "entitlements"
+    ACCESS_LOG = "access_log"
     OUT_OF_SCOPE = "out_of_scope"
 
 
@@ -125,6 +126,46 @@ def _about_entitlements(text: str) -> bool:
     return bool(found) and (life_event(text) is not None or not text[found.end() :].strip(" ?!.¿"))
 
 
+# Who used one's data ("wie heeft mijn gegevens bekeken?"): answered from the access log. The reader
+# asked for ("wie", "welke instanties", "qui", "who", "wer") right before a use of one's data; "welke
+# gegevens heb ik nodig", "wie heeft mijn gegevens nodig" and "who do I call if someone used my data"
+# stay questions for the catalogue (and German "wie" is "how").
+_MY_DATA_NL = r"mijn (?:persoons)?(?:gegevens|data|dossier|informatie)"
+_MY_DATA_FR = r"(?:mes|à mes) (?:données|informations|infos|dossiers?)"
+_MY_DATA_EN = r"my (?:personal )?(?:data|details|information|info|records?|file)"
+_MY_DATA_DE = r"(?:meine|meinen|in meine|auf meine) (?:persönlichen )?(?:daten|angaben|akte)"
+_SEEN_NL = (
+    r"bekeken|ingekeken|ingezien|gezien|gekeken|geraadpleegd|opgevraagd|gebruikt|opgezocht|gelezen"
+    r"|bekeek|bekijkt|raadpleegde|raadpleegt|gebruikte|zag|ziet|keek|kijkt|las|leest"
+)
+_SEEN_EN = (
+    r"looked (?:at|into|up)|viewed|accessed|used|seen|read|checked|consulted|opened|requested|had access to"
+    r"|has had access to|is looking at|was looking at"
+)
+_SEEN_FR = r"consulté|vu|regardé|utilisé|accédé|eu accès|lu|demandé|consulte|regarde|utilise|accède"
+_SEEN_DE = (
+    r"eingesehen|angesehen|gesehen|abgerufen|genutzt|verwendet|benutzt|angeschaut|gelesen|zugegriffen"
+    r"|zugriff gehabt|einsicht genommen|sah|sieht|nutzt|liest|verwendet"
+)
+ACCESS_LOG = _rule(
+    rf"\b(?:wie|welke \w+) (?:heeft|hebben|had|hadden)(?: \w+){{0,2}} (?:naar |in )?{_MY_DATA_NL}\b"
+    rf"(?: \w+){{0,3}} (?:{_SEEN_NL})\b",
+    rf"\bwie (?:{_SEEN_NL})(?: er)? (?:naar |in )?{_MY_DATA_NL}\b",
+    rf"\bwie (?:heeft|hebben|had|hadden)(?: er)?(?: \w+)? toegang(?: gehad)? tot {_MY_DATA_NL}\b",
+    rf"\b(?:who|which \w+) (?:has |have |had |is |was )?(?:\w+ )?(?:{_SEEN_EN}) {_MY_DATA_EN}\b",
+    rf"\b(?:qui|quel(?:le)?s? \w+) (?:a|ont|avait|est-ce qui a)(?: \w+)? (?:{_SEEN_FR})\b.{{0,12}}{_MY_DATA_FR}\b",
+    rf"\bqui (?:{_SEEN_FR})\b.{{0,12}}{_MY_DATA_FR}\b",
+    rf"\b(?:wer|welche \w+) (?:hat|haben|hatte|hatten)(?: \w+){{0,2}} {_MY_DATA_DE}\b(?: \w+){{0,3}} (?:{_SEEN_DE})\b",
+    rf"\bwer (?:{_SEEN_DE})\b.{{0,12}}{_MY_DATA_DE}\b",
+    rf"\bwer (?:hat|hatte|hatten)(?: \w+)? (?:einsicht|zugriff) {_MY_DATA_DE}\b",
+    r"\b(?:toegangslog|toegangslogboek|inzagelog|access log|journal des accès|zugriffsprotokoll)\b",
+)
+
+
+def _about_accesses(text: str) -> bool:
+    return bool(ACCESS_LOG.search(text))
+
+
 OUT_OF_SCOPE = _rule(
     # Elections and opinions: a public assistant takes no side.
     r"\b(?:op|voor) welke partij\b|\bop wie (?:moet|zal|kan) ik stemmen\b|\bwie (?:moet|zal) ik stemmen\b",
@@ -157,6 +198,8 @@ def route(question: str) -> Route:
         return Route.HANDOFF
     if _about_entitlements(text):
         return Route.ENTITLEMENTS
+    if _about_accesses(text):
+        return Route.ACCESS_LOG
     if OWN_MESSAGES.search(text):
         return Route.OWN_MESSAGES
     if OWN_CASE.search(text):

@@ -13,12 +13,14 @@ from collections.abc import AsyncGenerator
 from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from loket.assistant.compose import Composer
 from loket.assistant.conversations import Conversation, ConversationStore, Switch, conversation_stream
 from loket.assistant.entitlements import entitlements_of
 from loket.assistant.language import detect as detect_language
 from loket.assistant.llm import LLMJudge, LLMRewriter
+from loket.assistant.own_accesses import accesses_of
 from loket.assistant.own_cases import cases_of
 from loket.assistant.own_messages import messages_of
 from loket.assistant.pipeline import Stage, Turn, run
@@ -27,6 +29,7 @@ from loket.assistant.schemas import Answer, Citation, Holder, Status
 from loket.assistant.scope import ScopeExamples
 from loket.assistant.stages import default_stages
 from loket.assistant.texts import (
+    ACCESS_LOG_NOT_STORED,
     AI_LABEL,
     BAD_RATING,
     ENTITLEMENTS_NOT_STORED,
@@ -44,6 +47,7 @@ from loket.catalog.service import service_page_path
 from loket.errors import BadRequest, LoketError, NotFound
 from loket.events import Event, EventBus
 from loket.i18n import language_name, message, negotiate
+from loket.identity.access_log import AccessLog
 from loket.identity.schemas import Kind, SignedIn
 from loket.logging import get_logger
 from loket.messages.service import MessageService
@@ -69,6 +73,7 @@ NOT_STORED = {
     Route.OWN_CASE: OWN_CASE_NOT_STORED,
     Route.OWN_MESSAGES: OWN_MESSAGES_NOT_STORED,
     Route.ENTITLEMENTS: ENTITLEMENTS_NOT_STORED,
+    Route.ACCESS_LOG: ACCESS_LOG_NOT_STORED,
 }
 RATINGS = ("up", "down")
 MAX_REASON_LENGTH = 1000
@@ -97,14 +102,19 @@ class AssistantService:
         events: EventBus | None = None,
         messages: MessageService | None = None,
         proactive: ProactiveService | None = None,
+        access_log: AccessLog | None = None,
+        timezone: str = "Europe/Brussels",
     ) -> None:
         """`human`, set once the handoff block is built: whether an agent holds a conversation, and
-        how the person's message reaches them."""
+        how the person's message reaches them. `access_log` answers who used the person's data, its
+        times said in `timezone`."""
         self.search = search
         self.conversations = conversations
         self.cases = cases
         self.messages = messages
         self.proactive = proactive
+        self.access_log = access_log
+        self.zone = ZoneInfo(timezone)
         self.human: HumanTakeover | None = None
         self.infoline = infoline
         self.events = events
@@ -205,6 +215,7 @@ class AssistantService:
             if user and self.messages
             else None,
             entitlements=entitlements_of(self.proactive, user, answer.language) if self.proactive else None,
+            accesses=accesses_of(self.access_log, user, self.zone) if user and self.access_log else None,
         )
         turn = run(self.stages, turn)
         if turn.cases_cited:

@@ -15,6 +15,7 @@ from loket.assistant.grounding import check as check_grounding
 from loket.assistant.language import detect as detect_language
 from loket.assistant.language import interface_language
 from loket.assistant.llm import LLMError, LLMJudge, LLMRewriter
+from loket.assistant.own_accesses import MY_DATA
 from loket.assistant.own_cases import answer_from_cases
 from loket.assistant.own_messages import answer_from_messages
 from loket.assistant.pipeline import Stage, Turn
@@ -25,6 +26,8 @@ from loket.assistant.schemas import Citation, Status
 from loket.assistant.scope import ScopeExamples
 from loket.assistant.texts import (
     ABUSE,
+    ACCESS_LOG_NEEDS_LOGIN,
+    ACCESS_LOG_PAGE,
     CRISIS_EMERGENCY,
     CRISIS_SUICIDE,
     EMPTY_QUESTION,
@@ -204,6 +207,30 @@ class EntitlementsAnswer:
         return f"{len(found.cited)} services cited"
 
 
+class AccessLogAnswer:
+    """Who used the person's data, from the access log of the profile they act in, with a link to the
+    page that shows it all; not logged in, they are asked to log in (the log is theirs alone)."""
+
+    name = "access_log"
+
+    def run(self, turn: Turn) -> str:
+        if turn.route != Route.ACCESS_LOG:
+            return "not about the access log"
+        page = Citation(url=MY_DATA, title=message(ACCESS_LOG_PAGE, turn.language), snippet="")
+        if not turn.logged_in:
+            turn.cited = [page]
+            turn.stop(Status.NEEDS_LOGIN, message(ACCESS_LOG_NEEDS_LOGIN, turn.language))
+            return "needs login"
+        if turn.accesses is None:
+            return "no access log"
+        found = _read_own(turn, lambda: turn.accesses(turn.language))
+        if found is None:
+            return "refused"
+        turn.cited = found.cited
+        turn.stop(Status.ANSWERED, found.text)
+        return f"{found.uses} uses named"
+
+
 def _read_own(turn: Turn, read):
     """The person's own cases or messages; None, the turn stopped with the reason, when refused: a
     login not strong enough is asked for a stronger one, a mandate's scope is said as it is."""
@@ -361,6 +388,7 @@ def default_stages(
         OwnCaseAnswer(),
         OwnMessagesAnswer(),
         EntitlementsAnswer(),
+        AccessLogAnswer(),
         Rewrite(rewriter),
         Retrieve(search, scope),
         *([JudgeAnswerability(judge, judge_threshold)] if judge else []),

@@ -80,3 +80,30 @@ SUGGESTIONS_OFF = N_(
 )
 RULES_INTRO = N_("These services can follow; whether they apply to you depends on the rules:")
 PASSED_TO_AGENT = N_("Your message was passed to the person helping you.")
+ACCESS_LOG_NEEDS_LOGIN = N_(
+    'Who used your data is shown only to you. Log in and I can tell you, or see "Who used my data" in '
+    "your loket."
+)
+ACCESS_LOG_INTRO = N_("The latest uses of your data, the newest first:")
+ACCESS_LOG_ORGANISATION_INTRO = N_("The latest uses of the data of %(name)s, the newest first:")
+ACCESS_LOG_LINE = N_("%(date)s: %(who)s; %(what)s; why: %(why)s.")
+ACCESS_LOG_NOTHING = N_(
+    'No one but you has used your data in loket yet. Every use will be shown under "Who used my data".'
+)
+ACCESS_LOG_MORE = N_('All uses, with their legal basis and filters, are under "Who used my data".')
+ACCESS_LOG_PAGE = N_("Who used my data")
+ACCESS_LOG_NOT_STORED = N_("(Answer from who used your data: not kept.)")
+ACCESS_BY_LOKET = N_("loket (automatically)")
+ACCESS_FOR_YOU = N_("%(name)s, acting for you")
+# The access log's data categories (processing.yaml) in plain words.
+ACCESS_WHAT = {
+    "person": N_("your personal details"),
+    "mandate": N_("your data, under your mandate"),
+    "cases": N_("your cases"),
+    "case": N_("one of your cases"),
+    "messages": N_("your messages"),
+    "message": N_("one of your messages"),
+    "suggestions": N_("your facts, to suggest services"),
+    "conversation": N_("your conversation with the assistant"),
+    "contact": N_("your contact details"),
+}

@@ -19,6 +19,7 @@ from loket.errors import LoketError
 from loket.i18n import DEFAULT
 
 REGISTER = Path(__file__).with_name("processing.yaml")
+OPT_IN, OPT_OUT = "opt_in", "opt_out"
 
 
 class UnregisteredUse(LoketError):
@@ -37,6 +38,8 @@ class Purpose:
     data_categories: tuple[str, ...]
     retention: str
     consent_needed: bool
+    basis: str  # what an access record names: the GDPR article, as `gdpr-6.1.e`
+    choice: str | None  # opt_in (off until granted), opt_out (on until withdrawn), or no choice
 
     def said(self, field: dict[str, str], language: str) -> str:
         return field.get(language) or field[DEFAULT]
@@ -56,6 +59,13 @@ class Register:
             raise UnregisteredUse(f"purpose {purpose.id!r} does not cover {category!r} (processing.yaml)")
         return purpose
 
+    def choice(self, purpose: str) -> bool:
+        """Whether a purpose the person may choose for is on before they chose (refused for others)."""
+        found = self.purposes.get(purpose)
+        if found is None or found.choice is None:
+            raise UnregisteredUse(f"no purpose {purpose!r} with a choice (processing.yaml)")
+        return found.choice == OPT_OUT
+
 
 @cache
 def register() -> Register:
@@ -69,6 +79,8 @@ def register() -> Register:
                 tuple(entry["data_categories"]),
                 entry["retention"],
                 entry["consent_needed"],
+                entry["basis"],
+                entry.get("choice"),
             )
             for key, entry in entries.items()
         }

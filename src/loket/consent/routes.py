@@ -30,6 +30,8 @@ class PurposeOut(BaseModel):
     data_categories: list[str]
     retention: str
     consent_needed: bool
+    basis: str  # as access records name it
+    choice: str | None  # opt_in: off until you grant it; opt_out: on until you withdraw it
 
 
 class ProcessingOut(BaseModel):
@@ -49,6 +51,8 @@ def processing(request: Request) -> ProcessingOut:
                 data_categories=list(p.data_categories),
                 retention=p.retention,
                 consent_needed=p.consent_needed,
+                basis=p.basis,
+                choice=p.choice,
             )
             for p in register().purposes.values()
         ]

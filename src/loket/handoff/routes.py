@@ -31,6 +31,11 @@ AGENTS_ONLY = {401: {"description": "Not logged in."}, 403: {"description": "Not
 class HandoffIn(BaseModel):
     conversation_id: ConversationId
     team: Annotated[str, Field(max_length=50)] = "general"
+    share_conversation: bool = Field(
+        True,
+        description="Let the agent read the conversation with the assistant so far (false: only what "
+        "is said next).",
+    )
 
 
 class HandoffOut(BaseModel):
@@ -69,6 +74,7 @@ class QueueOut(BaseModel):
 
 class AgentConversationOut(HandoffStateOut):
     transcript: list[dict] = Field(description="The conversation with the assistant, as stored (redacted).")
+    transcript_shared: bool = Field(True, description="False: the person chose not to share it; empty.")
 
 
 class TransferIn(BaseModel):
@@ -115,7 +121,9 @@ async def request_handoff(body: HandoffIn, request: Request, handoff: HandoffDep
     contact form (and no queue entry)."""
     await run_in_threadpool(_held, request, body.conversation_id)
     user = await run_in_threadpool(signed_in, request)
-    found = await run_in_threadpool(handoff.request, body.conversation_id, user, body.team)
+    found = await run_in_threadpool(
+        handoff.request, body.conversation_id, user, body.team, body.share_conversation
+    )
     if found.contact_form:
         return HandoffOut(state="closed", contact_form=found.contact_form)
     state = "assigned" if found.state is State.ASSIGNED else "queued"
@@ -179,7 +187,11 @@ def conversation(
         {"question": m.question, "answer": m.answer, "status": m.status, "citations": m.citations}
         for m in stored.messages
     ]
-    return AgentConversationOut(**_state_out(current).model_dump(by_alias=True), transcript=transcript)
+    return AgentConversationOut(
+        **_state_out(current).model_dump(by_alias=True),
+        transcript=transcript,
+        transcript_shared=handoff.shared(conversation_id),
+    )
 
 
 @router.post(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -24,9 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from loket import clock
-from loket.assistant.conversations import conversation_stream
+from loket.assistant.conversations import Conversation, conversation_stream
 from loket.assistant.service import AssistantService
 from loket.business_hours import OfficeHours
+from loket.consent.choices import Choices
 from loket.db import Database, remove
 from loket.errors import BadRequest, LoketError, NotFound
 from loket.events import EventBus
@@ -38,6 +39,7 @@ from loket.personal_data import normalise, redacted
 
 log = get_logger(__name__)
 CONTACT_FORM = "/contact"
+HANDOFF = "handoff"  # the purpose in the processing register: an agent reads the conversation
 CODE_MINUTES = 30
 MAX_TEXT = 2000
 RECENT = timedelta(days=2)  # how far back the queue looks for open hand-offs
@@ -114,11 +116,13 @@ class HandoffService:
         events: EventBus,
         assistant: AssistantService,
         identity: IdentityService,
+        choices: Choices,
         hours: OfficeHours,
         seconds_per_conversation: int = 300,
         idle_minutes: int = 30,
     ) -> None:
         self.db = db
+        self.choices = choices
         self.events = events
         self.assistant = assistant
         self.identity = identity
@@ -128,11 +132,17 @@ class HandoffService:
 
     # The person's side
 
-    def request(self, conversation_id: str, user: SignedIn | None = None, team: str = "general") -> Request:
-        """Queues the conversation, or, out of office hours, offers the contact form (no queue entry)."""
+    def request(
+        self, conversation_id: str, user: SignedIn | None = None, team: str = "general", share: bool = True
+    ) -> Request:
+        """Queues the conversation, or, out of office hours, offers the contact form (no queue entry).
+        `share`: whether the agent may read the conversation with the assistant so far; the person's
+        choice, kept by the consent block and asked again when the agent reads it."""
         current = self.get(conversation_id)
         if current.state in (State.WAITING, State.ASSIGNED):
             return self.place(current)
+        if share != self.shared(conversation_id):
+            self.choices.make(_whose(conversation_id), HANDOFF, share, user.person.id if user else "citizen")
         if not self.hours.is_open(clock.now()):
             self._append(current, "closed_offered", "citizen", {})
             return Request(State.ENDED, contact_form=CONTACT_FORM)
@@ -217,13 +227,20 @@ class HandoffService:
         log.info("handoff.claimed", conversation=conversation_id, agent=agent.person.id)
         return self.get(conversation_id)
 
-    def read(self, conversation_id: str, agent: SignedIn) -> tuple[Handoff, object]:
-        """The hand-off and the conversation with the assistant, as stored (redacted); a logged-in
-        person's conversation goes in their access log."""
+    def shared(self, conversation_id: str) -> bool:
+        """Whether the person lets agents read their conversation with the assistant."""
+        return self.choices.allows(_whose(conversation_id), HANDOFF)
+
+    def read(self, conversation_id: str, agent: SignedIn) -> tuple[Handoff, Conversation]:
+        """The hand-off and the conversation with the assistant, as stored (redacted), or without its
+        messages when the person chose not to share them; a logged-in person's conversation, read, goes
+        in their access log."""
         current = self.get(conversation_id)
         if current.state is State.BOT:
             raise NotFound("no hand-off for this conversation")
         conversation = self.assistant.conversation(conversation_id)
+        if not self.shared(conversation_id):
+            return current, replace(conversation, messages=[])
         person = self.assistant.conversations.person(conversation_id)
         if person:
             self.identity.access_log.record(
@@ -458,3 +475,8 @@ def _text(text: str, redact: bool = False) -> str:
 
 def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _whose(conversation_id: str) -> tuple[str, str]:
+    """A conversation's choices are its own, whether or not its person logged in."""
+    return ("conversation", conversation_id)

@@ -12,15 +12,18 @@ import secrets
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from loket import clock
+from loket.consent.holds import Holds
 from loket.consent.log import TamperEvidentLog
 from loket.consent.processing import register
 from loket.db import Database, as_utc
+from loket.errors import NotFound
 from loket.identity.models import AccessRow, PersonRow
-from loket.identity.schemas import Access, Profile, SignedIn
+from loket.identity.schemas import Access, AccessQuery, Kind, Profile, SignedIn
+from loket.tracing import current_trace_id
 
 LOKET = "loket"  # the actor when no person reads: loket's own jobs
 
@@ -29,21 +32,40 @@ class AccessLog:
     def __init__(self, db: Database, log: TamperEvidentLog) -> None:
         self.db = db
         self.log = log
+        self.holds = Holds(db)
 
     def record(
-        self, signed_in: SignedIn, subject: str, what: str, why: str, profile: Profile | None = None
+        self,
+        signed_in: SignedIn,
+        subject: str,
+        what: str,
+        why: str,
+        profile: Profile | None = None,
+        basis: str | None = None,
     ) -> None:
         """`subject` is whose data was read, `what` which, `why` the registered purpose (else refused);
-        `profile` the one acted in, when not the active one."""
-        register().check(why, what)
-        acting = (profile or signed_in.active).id
+        `profile` the one acted in, when not the active one; `basis` a consent's reference, when the
+        read rests on one rather than on the purpose's legal basis."""
+        purpose = register().check(why, what)
+        acting = profile or signed_in.active
+        if acting.kind is Kind.MANDATE:
+            basis = basis or acting.id  # the mandate is the consent the read rests on
         with self.db.session() as session:
-            self._add(session, clock.now(), signed_in.person.id, acting, subject, what, why)
+            self._add(
+                session,
+                clock.now(),
+                signed_in.person.id,
+                acting.id,
+                subject,
+                what,
+                why,
+                basis or purpose.basis,
+            )
 
-    def record_by_loket(self, national_number: str, what: str, why: str) -> None:
+    def record_by_loket(self, national_number: str, what: str, why: str, basis: str | None = None) -> None:
         """loket itself read a person's data (a job, no one logged in): logged for every login of the
         person with that number, so each reads it back. A person who never logged in has no log yet."""
-        register().check(why, what)
+        purpose = register().check(why, what)
         now = clock.now()
         with self.db.session() as session:
             persons = session.scalars(
@@ -51,11 +73,19 @@ class AccessLog:
             ).all()
         with self.db.session() as session:  # a transaction that begins with its write (see `_add`)
             for person in persons:
-                self._add(session, now, LOKET, LOKET, f"person:{person}", what, why)
+                self._add(session, now, LOKET, LOKET, f"person:{person}", what, why, basis or purpose.basis)
 
     def _add(
-        self, session: Session, at: datetime, actor: str, profile: str, subject: str, what: str, why: str
-    ) -> None:
+        self,
+        session: Session,
+        at: datetime,
+        actor: str,
+        profile: str,
+        subject: str,
+        what: str,
+        why: str,
+        basis: str,
+    ) -> AccessRow:
         """One row, and its entry in the tamper-evident log; the log's append is the transaction's first
         write, so that on SQLite it waits for the database's lock instead of failing on it."""
         row = AccessRow(
@@ -66,25 +96,78 @@ class AccessLog:
             what=what,
             why=why,
             salt=secrets.token_hex(16),
+            basis=basis,
+            trace_id=current_trace_id(),
         )
         row.seq = self.log.append(session, _content(row))
         session.add(row)
+        return row
+
+    def hide(self, record: int, until: datetime, reason: str) -> bool:
+        """Keeps one access record (by id) from its subject's view until `until`, for `reason`."""
+        with self.db.session() as session:
+            seq = session.scalar(select(AccessRow.seq).where(AccessRow.id == record))
+        if seq is None:
+            raise NotFound(f"no access record {record}")
+        return self.holds.hide(seq, until, reason)
+
+    def disclose(self, record: int) -> bool:
+        with self.db.session() as session:
+            seq = session.scalar(select(AccessRow.seq).where(AccessRow.id == record))
+        return seq is not None and self.holds.disclose(seq)
 
     def record_own_view(self, signed_in: SignedIn) -> None:
         """The person looked at their own details: logged like any read, so the log is complete."""
-        self.record(signed_in, f"person:{signed_in.person.id}", "person", "own_view")
+        own = next(p for p in signed_in.profiles if p.kind is Kind.CITIZEN)
+        self.record(signed_in, own.subject, "person", "own_view", own)
 
-    def accesses(self, signed_in: SignedIn, limit: int = 100) -> list[Access]:
-        """Who read this person's data, newest first: the log a citizen may see about themself."""
-        subject = f"person:{signed_in.person.id}"
+    def accesses(self, signed_in: SignedIn, query: AccessQuery | None = None) -> list[Access]:
+        """Who used the data of the active profile's subject (one's own, or an organisation's one acts
+        for; under a mandate, still one's own), newest first; records on hold left out."""
+        query = query or AccessQuery()
+        active = signed_in.active
+        subject = f"person:{signed_in.person.id}" if active.kind is Kind.MANDATE else active.subject
+        held = self.holds.in_force()
+        conditions = [AccessRow.subject == subject]
+        if held:
+            conditions.append(AccessRow.seq.not_in(held))
+        if query.since:
+            conditions.append(AccessRow.at >= query.since)
+        if query.until:
+            conditions.append(AccessRow.at < query.until)
+        if query.purpose:
+            conditions.append(
+                or_(AccessRow.why == query.purpose, AccessRow.why.startswith(f"{query.purpose}:"))
+            )
+        if query.by:
+            conditions.append(AccessRow.actor_id == query.by)
         with self.db.session() as session:
-            query = (
+            rows = session.execute(
                 select(AccessRow, PersonRow.name)
                 .outerjoin(PersonRow, PersonRow.id == AccessRow.actor_id)
-                .where(AccessRow.subject == subject)
+                .where(*conditions)
+                .order_by(AccessRow.id.desc())
+                .limit(query.limit)
+            ).all()
+        ended = self.holds.ended([row.seq for row, _ in rows])
+        return [
+            Access(
+                at=row.at,
+                actor=name or row.actor_id,
+                actor_id=row.actor_id,
+                profile=row.profile,
+                subject=row.subject,
+                what=row.what,
+                why=row.why,
+                basis=row.basis,
+                trace_id=row.trace_id,
+                record=row.id,
+                for_you=row.actor_id not in (signed_in.person.id, LOKET)
+                and row.profile.startswith("mandate:"),
+                held=ended.get(row.seq),
             )
-            rows = session.execute(query.order_by(AccessRow.id.desc()).limit(limit)).all()
-            return [Access(r.at, name or r.actor_id, r.profile, r.subject, r.what, r.why) for r, name in rows]
+            for row, name in rows
+        ]
 
     def entries(self) -> Iterator[tuple[int, str, bytes]]:
         """The rows in the tamper-evident log, as `TamperEvidentLog.verify` checks them."""
@@ -95,12 +178,25 @@ class AccessLog:
 
 
 def _content(row: AccessRow) -> bytes:
-    return canonical(row.at, row.actor_id, row.profile, row.subject, row.what, row.why, row.salt)
+    return canonical(
+        row.at, row.actor_id, row.profile, row.subject, row.what, row.why, row.salt, row.basis, row.trace_id
+    )
 
 
-def canonical(at: datetime, actor: str, profile: str, subject: str, what: str, why: str, salt: str) -> bytes:
+def canonical(
+    at: datetime,
+    actor: str,
+    profile: str,
+    subject: str,
+    what: str,
+    why: str,
+    salt: str,
+    basis: str | None = None,
+    trace_id: str | None = None,
+) -> bytes:
     """What the log hashes of a row: every field but its id and place, canonically (migration 0015
-    chains the rows written before it with this too)."""
+    chains the rows written before it with this too). Fields added since are hashed when set, so the
+    rows before them hash as they did."""
     fields = {
         "at": as_utc(at).isoformat(),
         "actor": actor,
@@ -109,5 +205,8 @@ def canonical(at: datetime, actor: str, profile: str, subject: str, what: str, w
         "what": what,
         "why": why,
         "salt": salt,
+        "basis": basis,
+        "trace_id": trace_id,
     }
-    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+    present = {key: value for key, value in fields.items() if value is not None}
+    return json.dumps(present, sort_keys=True, separators=(",", ":")).encode()

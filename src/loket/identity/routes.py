@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from loket.deps import provided
 from loket.i18n import request_language
 from loket.identity.access import SignedInDep, require_role
-from loket.identity.schemas import Mandate, MeOut, Role, me_out
+from loket.identity.schemas import AccessQuery, Mandate, MeOut, Role, me_out
 from loket.identity.service import IdentityService
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
@@ -56,11 +56,24 @@ class MandatesOut(BaseModel):
 
 
 class AccessOut(BaseModel):
+    """`by` the reader's name, `requester` their id (or loket), `acting_as` the profile they acted in,
+    `subject` whose data; `what` (the data category) and `why` (the purpose, `purpose:detail`) as in
+    GET /api/v1/processing; `basis` the legal basis (`gdpr-6.1.e`) or the consent it rested on
+    (`mandate:ID`, `consent:ID`); `held_until`/`held_reason` when it was kept from view for a while."""
+
     at: datetime
     by: str
     acting_as: str
     what: str
     why: str
+    record: int
+    requester: str
+    subject: str
+    acting_for_you: bool
+    basis: str | None
+    trace_id: str | None
+    held_until: datetime | None = None
+    held_reason: str | None = None
 
 
 class RoleOut(BaseModel):
@@ -125,11 +138,35 @@ def revoke_mandate(mandate_id: str, request: Request, user: SignedInDep, identit
 
 
 @router.get("/me/access-log", response_model=list[AccessOut], responses=UNAUTHORISED)
-def access_log(user: SignedInDep, identity: IdentityDep) -> list[AccessOut]:
-    """Who read my data, acting as whom, what and why: newest first."""
+def access_log(
+    user: SignedInDep,
+    identity: IdentityDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    purpose: Annotated[str | None, Query(max_length=32)] = None,
+    by: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AccessOut]:
+    """Who used my data (or that of the organisation I act for), acting as whom, what and why: newest
+    first; filtered by period (`since`, `until`), purpose and reader (`by`, a `requester`)."""
+    query = AccessQuery(since, until, purpose, by, limit)
     return [
-        AccessOut(at=a.at, by=a.actor, acting_as=a.profile, what=a.what, why=a.why)
-        for a in identity.access_log.accesses(user)
+        AccessOut(
+            at=a.at,
+            by=a.actor,
+            acting_as=a.profile,
+            what=a.what,
+            why=a.why,
+            record=a.record,
+            requester=a.actor_id,
+            subject=a.subject,
+            acting_for_you=a.for_you,
+            basis=a.basis,
+            trace_id=a.trace_id,
+            held_until=a.held.until if a.held else None,
+            held_reason=a.held.reason if a.held else None,
+        )
+        for a in identity.access_log.accesses(user, query)
     ]
 
 

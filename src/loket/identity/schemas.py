@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from loket.catalog.schemas import Audience
+from loket.consent.holds import Hold
 from loket.errors import LoketError
 
 
@@ -152,12 +153,33 @@ class Mandate:
 
 @dataclass(frozen=True)
 class Access:
+    """One use of someone's data as its subject sees it: `actor` the reader's name (else id), `record`
+    the access record's id; `for_you` when someone acted under the subject's mandate; `held` the hold
+    that kept it from view for a while, once over."""
+
     at: datetime
     actor: str
+    actor_id: str
     profile: str
     subject: str
     what: str
     why: str
+    basis: str | None
+    trace_id: str | None
+    record: int
+    for_you: bool
+    held: Hold | None
+
+
+@dataclass(frozen=True)
+class AccessQuery:
+    """Which of one's access records to show: a period, a purpose, one reader; newest first."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    purpose: str | None = None
+    by: str | None = None
+    limit: int = 100
 
 
 class PersonOut(BaseModel):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -30,6 +30,7 @@ from requests import RequestException
 from sqlalchemy import delete, func, select
 
 from loket import clock
+from loket.consent.choices import Choices
 from loket.db import Database, insert_new
 from loket.errors import BadRequest
 from loket.i18n import message, negotiate
@@ -43,6 +44,7 @@ from loket.messages.texts import NOTIFICATION
 log = get_logger(__name__)
 WEBPUSH, EMAIL, SMS = "webpush", "email", "sms"
 CHANNELS = (WEBPUSH, EMAIL, SMS)
+CONSENT_FOR = {EMAIL: "email_notifications"}  # channels used only with consent: its purpose
 ON_BY_DEFAULT = {WEBPUSH}
 TOKEN_HOURS = 12  # a VAPID token's life; push services refuse more than 24 hours
 GONE = (404, 410)
@@ -151,6 +153,7 @@ class Notifier:
         zone: str,
         push_hosts: tuple[str, ...],
         public_key: str | None,
+        choices: Choices,
     ) -> None:
         """`persons_of(type, key)`: the persons who read a recipient's messages as themselves.
         `push_hosts`: the push services a subscription may point at (empty: any; development).
@@ -164,6 +167,7 @@ class Notifier:
         self.zone = ZoneInfo(zone)
         self.push_hosts = push_hosts
         self.public_key = public_key
+        self.choices = choices
 
     # Subscriptions and preferences
 
@@ -210,12 +214,19 @@ class Notifier:
                 r.channel: r
                 for r in session.scalars(select(PreferenceRow).where(PreferenceRow.person_id == person_id))
             }
-        return [
+        found = [
             Preference(c, rows[c].enabled, rows[c].quiet_from, rows[c].quiet_until)
             if c in rows
             else Preference(c, c in ON_BY_DEFAULT)
             for c in CHANNELS
         ]
+        return [replace(p, enabled=p.enabled and self._consented(person_id, p.channel)) for p in found]
+
+    def _consented(self, person_id: str, channel: str) -> bool:
+        """A channel that needs the person's consent (e-mail) is on only while it is granted: the job
+        reads the preferences when it sends, so a withdrawal stops what was queued before it."""
+        purpose = CONSENT_FOR.get(channel)
+        return purpose is None or self.choices.allows(("login", person_id), purpose)
 
     def set_preference(self, person_id: str, preference: Preference) -> None:
         if preference.channel not in CHANNELS:
@@ -233,6 +244,9 @@ class Notifier:
                 session.add(row)
             row.enabled = preference.enabled
             row.quiet_from, row.quiet_until = preference.quiet_from, preference.quiet_until
+        purpose = CONSENT_FOR.get(preference.channel)
+        if purpose and self.choices.allows(("login", person_id), purpose) != preference.enabled:
+            self.choices.make(("login", person_id), purpose, preference.enabled, person_id)
 
     # The job
 

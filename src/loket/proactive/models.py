@@ -1,5 +1,6 @@
 """What the proactive block keeps: the life events authentic sources sent, the facts taken from them,
-the suggestions the rules made, which agency may send which event, and who turned proactive use off."""
+the suggestions the rules made, and which agency may send which event. Who turned proactive use off is
+a choice the consent block keeps."""
 
 from __future__ import annotations
 
@@ -80,15 +81,3 @@ class EventSourceRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     agency: Mapped[str] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(100))
-
-
-class OptOutRow(Base):
-    """A person or company that turned off proactive use of its data."""
-
-    __tablename__ = "proactive_opt_outs"
-    __table_args__ = (UniqueConstraint("subject_kind", "subject_key"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    subject_kind: Mapped[str] = mapped_column(String(16))
-    subject_key: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime] = mapped_column(UtcDateTime)

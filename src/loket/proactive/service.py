@@ -6,7 +6,8 @@ event says as facts, runs the rules the event concerns (and those already sugges
 whose facts may have changed) on the engine, and keeps one suggestion per subject and rule: a
 dismissed one is never proposed again. New offers reach the inbox as a message from loket that says
 nothing personal. Every evaluation of a person's facts is in their access log, the rule as purpose; a
-person or company that turned proactive use off is not evaluated and its facts are gone.
+person or company that turned proactive use off (a choice kept by the consent block) is not evaluated
+and its facts are gone.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import and_, select
 
 from loket import clock
 from loket.catalog.service import CatalogService
+from loket.consent.choices import Choices
 from loket.db import Database, insert_new, remove
 from loket.errors import BadRequest, NotFound
 from loket.i18n import message
@@ -34,7 +36,7 @@ from loket.logging import get_logger
 from loket.messages.service import MessageService
 from loket.proactive import intake
 from loket.proactive.engine import Outcome, Rule, RuleSet
-from loket.proactive.models import EventRow, EventSourceRow, FactRow, OptOutRow, SuggestionRow
+from loket.proactive.models import EventRow, EventSourceRow, FactRow, SuggestionRow
 from loket.proactive.schemas import Explanation, Service, Suggestion
 from loket.proactive.texts import (
     MANDATE_WITHOUT_SUGGESTIONS,
@@ -45,6 +47,7 @@ from loket.proactive.texts import (
 )
 
 log = get_logger(__name__)
+PROACTIVE = "proactive"  # the purpose in the processing register, which the person may turn off
 SHOWN = ("eligible", "granted", "need_info")  # not_eligible is kept, and shown only when asked
 OFFERED = ("eligible", "granted")  # what the inbox message announces; open questions wait on the page
 DEMO_FACTS = Path(__file__).parent / "demo_facts.json"
@@ -77,8 +80,10 @@ class ProactiveService:
         catalog: CatalogService,
         messages: MessageService,
         jobs: Jobs,
+        choices: Choices,
     ) -> None:
         self.db = db
+        self.choices = choices
         self.rules = rules
         self.identity = identity
         self.catalog = catalog
@@ -157,7 +162,7 @@ class ProactiveService:
             subject = (row.subject_kind, row.subject_key)
             data = intake.EVENT_TYPES[row.type].model_validate(row.data)
         offered = []
-        if not self._opted_out(subject):
+        if self.choices.allows(subject, PROACTIVE):
             self._keep_facts(subject, data.facts(), event_id)
             rules = self.rules.for_event(row.type, subject[0]) + self._suggested_rules(subject)
             offered = self._evaluate(subject, list({r.id: r for r in rules}.values()), event)
@@ -302,21 +307,19 @@ class ProactiveService:
 
     def enabled(self, user: SignedIn, language: str) -> bool:
         party = self._own_party(user, language)
-        return party is not None and not self._opted_out((party.type, party.key))
+        return party is not None and self.choices.allows((party.type, party.key), PROACTIVE)
 
     def set_enabled(self, user: SignedIn, enabled: bool, language: str) -> None:
-        """Turns proactive use of the active profile's data on or off; off removes the facts and
-        suggestions kept, so that only rule explanations remain."""
+        """Turns proactive use of the active profile's data on or off (the choice recorded in the
+        consent block); off removes the facts and suggestions kept, so that only rule explanations
+        remain."""
         party = self._own_party(user, language)
         if party is None:
             return
         subject = (party.type, party.key)
-        with self.db.session() as session:
-            if enabled:
-                remove(session, OptOutRow, and_(*_about(OptOutRow, subject)))
-            else:
-                values = {"subject_kind": subject[0], "subject_key": subject[1], "at": clock.now()}
-                insert_new(session, OptOutRow, values, ["subject_kind", "subject_key"])
+        self.choices.make(subject, PROACTIVE, enabled, user.person.id)
+        if not enabled:
+            with self.db.session() as session:
                 remove(session, FactRow, and_(*_about(FactRow, subject)))
                 remove(session, SuggestionRow, and_(*_about(SuggestionRow, subject)))
         log.info("proactive.use_set", enabled=enabled)
@@ -378,10 +381,6 @@ class ProactiveService:
             raise Forbidden(message(OPT_OUT_AS_SELF, language))
         return party
 
-    def _opted_out(self, subject: tuple[str, str]) -> bool:
-        with self.db.session() as session:
-            return session.scalar(select(OptOutRow.id).where(*_about(OptOutRow, subject))) is not None
-
     # Retention
 
     def remove_expired(self, older_than: timedelta, dry_run: bool = False) -> dict[str, int]:
@@ -396,7 +395,6 @@ class ProactiveService:
             "life events": EventRow,
             "facts": FactRow,
             "suggestions": SuggestionRow,
-            "opt-outs": OptOutRow,
         }
         with self.db.session() as session:
             return {

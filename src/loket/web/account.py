@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from loket.assistant import holders
 from loket.config import Settings
-from loket.consent.processing import register
 from loket.cookies import is_secure
 from loket.deps import component
 from loket.errors import BadRequest, LoketError, NotFound
@@ -236,7 +235,8 @@ def _account_or_login(request: Request) -> SignedIn | Response:
 
 @router.get(ACCOUNT_PAGE)
 def account(request: Request, identity: IdentityDep) -> Response:
-    """The person's own page: who they act as, the mandates they gave and got, who read their data."""
+    """The person's own page: who they act as, the mandates they gave and got, and a link to who used
+    their data (`loket.web.my_data`). Seeing it is logged, as a view of their own data."""
     user = _account_or_login(request)
     if isinstance(user, Response):
         return user
@@ -256,8 +256,6 @@ def account(request: Request, identity: IdentityDep) -> Response:
         granted=granted,
         received=received,
         stronger_login=refusal,
-        accesses=identity.access_log.accesses(user, limit=20),
-        purposes={p.id: p.said(p.name, language) for p in register().purposes.values()},
         today=date.today().isoformat(),
     )
 

@@ -38,7 +38,20 @@ from loket.ratelimit import RateLimits
 from loket.search import routes as search_routes
 from loket.services import Services
 from loket.tracing import configure_tracing
-from loket.web import account, balie, cases, chat, handoff, health, messages, pages, proactive, widget
+from loket.web import (
+    account,
+    balie,
+    cases,
+    chat,
+    export,
+    handoff,
+    health,
+    messages,
+    my_data,
+    pages,
+    proactive,
+    widget,
+)
 from loket.web.metrics import Metrics
 from loket.web.observability import REQUEST_ID_HEADER, RequestIds, request_id, telemetry
 from loket.web.render import render
@@ -111,6 +124,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(handoff_routes.router)
     app.include_router(proactive_routes.router)
     app.include_router(consent_routes.router)
+    app.include_router(export.router)
     app.include_router(pages.router)
     app.include_router(chat.router)
     app.include_router(widget.router)
@@ -120,6 +134,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(balie.router)
     app.include_router(handoff.router)
     app.include_router(proactive.router)
+    app.include_router(my_data.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
 

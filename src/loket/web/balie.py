@@ -76,6 +76,7 @@ def conversation(
         page="balie",
         handoff=current,
         transcript=stored.messages,
+        shared=handoff.shared(conversation_id[:36]),
         mine=current.agent == agent.person.id,
         colleagues=[(i, name) for i, name in handoff.online_agents() if i != agent.person.id],
         reasons=list(EndReason),

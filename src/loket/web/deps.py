@@ -8,6 +8,7 @@ from loket.assistant.service import AssistantService
 from loket.cases.service import CaseService
 from loket.catalog.service import CatalogService
 from loket.config import Settings
+from loket.consent.choices import Choices
 from loket.db import Database
 from loket.deps import provided
 from loket.handoff.service import HandoffService
@@ -30,3 +31,4 @@ MessagesDep = Annotated[MessageService, provided(MessageService)]
 NotifierDep = Annotated[Notifier, provided(Notifier)]
 HandoffDep = Annotated[HandoffService, provided(HandoffService)]
 ProactiveDep = Annotated[ProactiveService, provided(ProactiveService)]
+ChoicesDep = Annotated[Choices, provided(Choices)]

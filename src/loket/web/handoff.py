@@ -39,9 +39,10 @@ async def _held(request: Request, assistant) -> tuple[str, dict[str, str], str]:
 
 @router.post("/wachtrij")
 async def wait_for_a_person(request: Request, assistant: AssistantDep, handoff: HandoffDep) -> Response:
-    conversation_id, _, language = await _held(request, assistant)
+    conversation_id, form, language = await _held(request, assistant)
     user = await run_in_threadpool(signed_in, request)
-    found = await run_in_threadpool(handoff.request, conversation_id, user)
+    share = form.get("private") != "on"
+    found = await run_in_threadpool(handoff.request, conversation_id, user, "general", share)
     target = href_for(language)(CONTACT_FORM) if found.contact_form else href_for(language)("/") + "#handoff"
     return RedirectResponse(target, status_code=303)
 

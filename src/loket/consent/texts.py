@@ -1,0 +1,13 @@
+"""The consent block's texts for people (gettext domain `answers`, English message ids)."""
+
+from loket.i18n import N_
+
+POD_FAILED = {
+    "unreachable": N_("Your pod could not be reached. Check its address and try again later."),
+    "login_refused": N_(
+        "Your pod provider refused the login. Check the client ID and secret you made for loket there."
+    ),
+    "write_refused": N_("Your pod refused to store the file. Check that these credentials may write to it."),
+    "unexpected": N_("Your pod gave an answer loket did not expect. Nothing was stored."),
+}
+POD_ADDRESS = N_("Give your pod's address or your WebID as a public https address.")
