@@ -90,6 +90,7 @@ def fill(services: Services, users: list[SignedIn], figures: dict[str, str]) -> 
                     user.active.subject,
                     "messages",
                     "own_view",
+                    "gdpr-15",
                 )
         services.audit_log.checkpoint()
     seconds = time.perf_counter() - started

@@ -35,7 +35,6 @@ def test_anyone_reads_the_register_in_their_language(client):
     assert proactive["choice"] == "opt_out" and proactive["basis"] == "gdpr-6.1.e"
 
 
-@sqlite_only
 @pytest.mark.parametrize(
     ("what", "why", "refused"),
     [

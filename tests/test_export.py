@@ -4,15 +4,28 @@ makes for the optional uses of their data, checked where the data would be used:
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 from pyld import jsonld
 from sqlalchemy import func, select
 
-from loket.i18n import plain
+from loket.clock import now
+from loket.consent.texts import CHOICE_END
+from loket.i18n import message, plain
 from loket.identity.models import AccessRow
 from loket.proactive.models import FactRow
-from tests.test_proactive import AN, AN_NUMBER, born, evaluated, login, registry, send  # noqa: F401
+from tests.test_proactive import (  # noqa: F401
+    AN,
+    AN_NUMBER,
+    born,
+    evaluated,
+    login,
+    registry,
+    send,
+    suggestions,
+)
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -57,6 +70,37 @@ def test_consent_withdrawn_the_next_evaluation_does_not_read_the_data(app, regis
     assert proactive_reads(app) > before
     history = app.get("/api/v1/me/choices").json()["choices"]
     assert [c["granted"] for c in history] == [True, False]  # newest first, each with its time
+
+
+@sqlite_only
+def test_one_rule_can_be_turned_off_and_a_grant_can_end(app, registry, clock):  # noqa: F811
+    login(app, AN)
+    off = app.put("/api/v1/me/proactive", json={"enabled": False, "rule": "kids-id"})
+    assert off.json() == {"enabled": True}  # the rest stays on
+    evaluated(app, send(app, registry, born()).json()["id"])
+    found = {s["rule"]["id"] for s in suggestions(app)}
+    assert "groeipakket-startbedrag" in found and "kids-id" not in found
+    choices = app.get("/api/v1/me/choices").json()["choices"]
+    assert [(c["purpose"], c["scope"], c["granted"]) for c in choices] == [("proactive", "kids-id", False)]
+    app.put("/api/v1/me/proactive", json={"enabled": True, "rule": "kids-id"})
+    evaluated(app, send(app, registry, born(days_ago=3)).json()["id"])
+    assert "kids-id" in {s["rule"]["id"] for s in suggestions(app)}  # on again: it is suggested
+
+    tomorrow = (now() + timedelta(days=1)).isoformat()
+    app.put("/api/v1/me/proactive", json={"enabled": True, "until": tomorrow})
+    assert app.get("/api/v1/me/proactive").json() == {"enabled": True}
+    clock.advance(2 * 86400)  # the grant ended: off, and nothing read any more
+    login(app, AN)  # the session, idle for two days, ended too
+    assert app.get("/api/v1/me/proactive").json() == {"enabled": False}
+    before = proactive_reads(app)
+    evaluated(app, send(app, registry, born(days_ago=1)).json()["id"])
+    assert proactive_reads(app) == before
+
+    past = app.put("/api/v1/me/proactive", json={"enabled": True, "until": "2020-01-01T00:00:00Z"})
+    assert past.status_code == 400 and past.json()["error"]["message"] == message(CHOICE_END, "nl")
+    unknown = app.put("/api/v1/me/proactive", json={"enabled": False, "rule": "no-such-rule"})
+    assert unknown.status_code == 404
+    assert len(app.get("/api/v1/me/choices").json()["choices"]) == 3  # refusals recorded nothing
 
 
 @sqlite_only

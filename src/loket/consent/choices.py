@@ -20,8 +20,10 @@ from sqlalchemy import and_, or_, select
 from loket import clock
 from loket.consent.models import ChoiceRow
 from loket.consent.processing import register
+from loket.consent.texts import CHOICE_END
 from loket.db import Database, as_utc, remove
 from loket.errors import BadRequest
+from loket.i18n import DEFAULT, message
 
 ALL = "all"
 Subject = tuple[str, str]
@@ -76,13 +78,14 @@ class Choices:
         by: str,
         scope: str = ALL,
         until: datetime | None = None,
+        language: str = DEFAULT,
     ) -> Choice:
         """Records a grant or a withdrawal; a withdrawal has no end."""
         register().choice(purpose)
         if not scope or len(scope) > 128:
-            raise BadRequest("a scope is 1 to 128 characters")
+            raise ValueError("a scope is 1 to 128 characters")
         if until is not None and (not granted or as_utc(until) <= clock.now()):
-            raise BadRequest("only a grant ends, and in the future")
+            raise BadRequest(message(CHOICE_END, language))
         row = ChoiceRow(
             subject_kind=subject[0],
             subject_key=subject[1],

@@ -11,3 +11,4 @@ POD_FAILED = {
     "unexpected": N_("Your pod gave an answer loket did not expect. Nothing was stored."),
 }
 POD_ADDRESS = N_("Give your pod's address or your WebID as a public https address.")
+CHOICE_END = N_("Only a choice to turn something on can end, and only at a moment still to come.")

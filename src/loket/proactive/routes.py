@@ -9,13 +9,13 @@ sent with an agency's token; the agency must be allowed that event type (`loket 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 from urllib.parse import urljoin
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from loket.cases.access import AGENCY_ERRORS, AgencyDep
 from loket.deps import provided
@@ -74,6 +74,13 @@ class SuggestionsOut(BaseModel):
 
 class ProactiveUse(BaseModel):
     enabled: bool
+
+
+class ProactiveChoice(ProactiveUse):
+    rule: str | None = Field(
+        None, max_length=100, description="One rule (GET /api/v1/rules) to turn on or off; none: all."
+    )
+    until: datetime | None = Field(None, description="Turned on until then (UTC), and off after.")
 
 
 class ExplanationOut(BaseModel):
@@ -149,11 +156,13 @@ def proactive_use(request: Request, user: SignedInDep, proactive: ProactiveDep) 
 
 @router.put("/me/proactive", response_model=ProactiveUse, responses=PERSON_ERRORS)
 def set_proactive_use(
-    body: ProactiveUse, request: Request, user: SignedInDep, proactive: ProactiveDep
+    body: ProactiveChoice, request: Request, user: SignedInDep, proactive: ProactiveDep
 ) -> ProactiveUse:
-    """Off: loket keeps no facts and makes no suggestions for this profile; only rules are explained."""
+    """Off: loket keeps no facts and makes no suggestions for this profile; only rules are explained.
+    With `rule`, only that rule is turned off (or on again); `until` ends a grant. Each choice is kept,
+    with its time, in GET /api/v1/me/choices."""
     language = request_language(request)
-    proactive.set_enabled(user, body.enabled, language)
+    proactive.set_enabled(user, body.enabled, language, body.rule, body.until)
     return ProactiveUse(enabled=proactive.enabled(user, language))
 
 

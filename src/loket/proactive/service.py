@@ -24,7 +24,7 @@ from sqlalchemy import and_, select
 
 from loket import clock
 from loket.catalog.service import CatalogService
-from loket.consent.choices import Choices
+from loket.consent.choices import ALL, Choices
 from loket.db import Database, insert_new, remove
 from loket.errors import BadRequest, NotFound
 from loket.i18n import message
@@ -43,6 +43,7 @@ from loket.proactive.texts import (
     OFFER_BODY,
     OFFER_SUBJECT,
     OPT_OUT_AS_SELF,
+    UNKNOWN_RULE,
     UNKNOWN_SUGGESTION,
 )
 
@@ -165,7 +166,8 @@ class ProactiveService:
         if self.choices.allows(subject, PROACTIVE):
             self._keep_facts(subject, data.facts(), event_id)
             rules = self.rules.for_event(row.type, subject[0]) + self._suggested_rules(subject)
-            offered = self._evaluate(subject, list({r.id: r for r in rules}.values()), event)
+            allowed = {r.id: r for r in rules if self.choices.allows(subject, PROACTIVE, r.id)}
+            offered = self._evaluate(subject, list(allowed.values()), event) if allowed else []
         if offered:
             self._offer(subject, f"proactive-{event_id}", offered)
         with self.db.session() as session:
@@ -309,20 +311,30 @@ class ProactiveService:
         party = self._own_party(user, language)
         return party is not None and self.choices.allows((party.type, party.key), PROACTIVE)
 
-    def set_enabled(self, user: SignedIn, enabled: bool, language: str) -> None:
+    def set_enabled(
+        self,
+        user: SignedIn,
+        enabled: bool,
+        language: str,
+        rule: str | None = None,
+        until: datetime | None = None,
+    ) -> None:
         """Turns proactive use of the active profile's data on or off (the choice recorded in the
-        consent block); off removes the facts and suggestions kept, so that only rule explanations
-        remain."""
+        consent block), for every rule or for one (`rule`), a grant perhaps until a moment; off
+        removes what was kept for it: all the facts and suggestions, or that rule's suggestion."""
         party = self._own_party(user, language)
         if party is None:
             return
+        if rule is not None and rule not in self.rules.rules:
+            raise NotFound(message(UNKNOWN_RULE, language))
         subject = (party.type, party.key)
-        self.choices.make(subject, PROACTIVE, enabled, user.person.id)
+        self.choices.make(subject, PROACTIVE, enabled, user.person.id, rule or ALL, until, language)
         if not enabled:
             with self.db.session() as session:
-                remove(session, FactRow, and_(*_about(FactRow, subject)))
-                remove(session, SuggestionRow, and_(*_about(SuggestionRow, subject)))
-        log.info("proactive.use_set", enabled=enabled)
+                if rule is None:
+                    remove(session, FactRow, and_(*_about(FactRow, subject)))
+                remove(session, SuggestionRow, and_(*_about(SuggestionRow, subject), *_of_rule(rule)))
+        log.info("proactive.use_set", enabled=enabled, rule=rule)
 
     def explain(self, event_type: str | None, language: str, kind: str = "person") -> list[Explanation]:
         """The rules a life event leads to (all, without one), as anyone may read them."""
@@ -419,6 +431,10 @@ def demo_event(event_type: str, data: dict) -> dict:
 def _about(model, subject: tuple[str, str]):
     """The rows of a proactive table about one person or company."""
     return model.subject_kind == subject[0], model.subject_key == subject[1]
+
+
+def _of_rule(rule: str | None) -> tuple:
+    return (SuggestionRow.rule_id == rule,) if rule else ()
 
 
 def _why(party: Party, why: str) -> str:

@@ -15,3 +15,4 @@ OFFER_BODY = N_(
     "Following a recent change in your situation, loket checked which services you are probably "
     'entitled to. Read why, and start them, under "For you" in your loket:'
 )
+UNKNOWN_RULE = N_("There is no such rule. GET /api/v1/rules lists them.")
