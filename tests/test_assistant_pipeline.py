@@ -477,7 +477,7 @@ def test_hidden_tag_characters_are_refused_and_never_stored(client):
     assert "HACKED" not in body["answer"]
     stored = client.get(f"/api/v1/conversations/{body['conversation_id']}").json()
     (message,) = stored["messages"]
-    assert message["question"] == "Hoe vraag ik een paspoort aan?"
+    assert message["question"] == ""  # refused as abuse: counted, its text never kept (issue 22)
     shown = response.text + json.dumps(stored, ensure_ascii=False)
     assert not any(0xE0000 <= ord(c) <= 0xE007F for c in shown)
     assert message["trace"][0]["details"]["hidden_removed"] == len(TAGS)

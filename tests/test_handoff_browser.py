@@ -29,7 +29,7 @@ from sqlalchemy import select
 from loket.config import Settings
 from loket.handoff.models import HandoffEventRow
 from loket.i18n import plain
-from tests.test_web_browser import AXE, WAIT, WATCH_CSP, _expect, assert_accessible, chromium  # noqa: F401
+from tests.test_web_browser import WAIT, _expect, assert_accessible, checked_context, chromium  # noqa: F401
 from tests.web_support import live_server
 
 EN = "en"
@@ -79,11 +79,7 @@ def two_browsers(chromium) -> Iterator[tuple]:  # noqa: F811
     """A citizen's and an agent's browser: separate contexts, so separate cookies and logins."""
     contexts = []
     for _ in range(2):
-        context = chromium.new_context(viewport={"width": 1024, "height": 768})
-        context.add_init_script(WATCH_CSP)
-        context.add_init_script(path=str(AXE))
-        context.set_default_timeout(WAIT)
-        contexts.append(context)
+        contexts.append(checked_context(chromium))
     try:
         yield tuple(context.new_page() for context in contexts)
     finally:

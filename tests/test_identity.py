@@ -641,6 +641,9 @@ LOGIN_FIRST = {
     "/balie/status",
     "/balie/code",
     "/balie/{conversation_id}/{action}",
+    "/beheer",
+    "/beheer/export.csv",
+    "/beheer/export.json",
 }
 
 

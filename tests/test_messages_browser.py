@@ -20,7 +20,7 @@ from joserfc.jwk import OKPKey
 from loket.i18n import message, plain
 from loket.messages.texts import NOTIFICATION
 from tests.push_service import PushService, Subscriber, browser_push_shim
-from tests.test_web_browser import AXE, WAIT, WATCH_CSP, _expect, assert_accessible, chromium  # noqa: F401
+from tests.test_web_browser import _expect, assert_accessible, checked_context, chromium  # noqa: F401
 from tests.web_support import demo_settings, live_server
 
 EN = "en"
@@ -80,11 +80,8 @@ def an_where_notifications_work(chromium, push, url: str):  # noqa: F811
     """An Peeters logged in, in English, in a browser that allows notifications (the shim delivers them
     from the test push service) and that watches for CSP refusals and carries axe."""
     subscriber = Subscriber()
-    context = chromium.new_context(permissions=["notifications"], viewport={"width": 1024, "height": 768})
-    context.add_init_script(WATCH_CSP)
-    context.add_init_script(path=str(AXE))
+    context = checked_context(chromium, permissions=["notifications"])
     context.add_init_script(browser_push_shim(subscriber.subscription(push.endpoint("an"))))
-    context.set_default_timeout(WAIT)
     page = context.new_page()
     page.goto(f"{url}/aanmelden?lang={EN}")
     page.get_by_role("button", name=plain(EN, "Log in as %(name)s", name="An Peeters")).click()

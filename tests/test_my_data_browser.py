@@ -15,7 +15,7 @@ import pytest
 
 from loket import clock
 from loket.i18n import plain
-from tests.test_web_browser import AXE, WAIT, WATCH_CSP, _expect, assert_accessible, chromium  # noqa: F401
+from tests.test_web_browser import _expect, assert_accessible, checked_context, chromium  # noqa: F401
 from tests.web_support import demo_settings, live_server
 
 AN, JAN = "an-peeters", "jan-janssens"
@@ -51,10 +51,7 @@ def test_who_used_my_data_shows_a_mandatarys_reads_filters_and_passes_axe(server
     log.hide(switched["record"], clock.now() + timedelta(days=7), REASON)
     log.disclose(switched["record"])
 
-    context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="nl-BE")
-    context.add_init_script(WATCH_CSP)
-    context.add_init_script(path=str(AXE))
-    context.set_default_timeout(WAIT)
+    context = checked_context(chromium, viewport={"width": 1024, "height": 768}, locale="nl-BE")
     page = context.new_page()
     expect = _expect()
     page.goto(f"{url}/aanmelden?lang={NL}")

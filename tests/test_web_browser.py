@@ -94,12 +94,18 @@ def server(running) -> str:
     return running[0]
 
 
-@pytest.fixture
-def context(chromium):
-    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+def checked_context(chromium, **options):
+    """A browser context as every browser test uses one: it watches for CSP refusals and carries axe."""
+    context = chromium.new_context(**({"viewport": {"width": 1024, "height": 768}} | options))
     context.add_init_script(WATCH_CSP)
     context.add_init_script(path=str(AXE))
     context.set_default_timeout(WAIT)
+    return context
+
+
+@pytest.fixture
+def context(chromium):
+    context = checked_context(chromium)
     yield context
     context.close()
 

@@ -24,6 +24,7 @@ BLOCKS = (
     "proactive",
     "assistant",
     "handoff",
+    "insight",
 )
 # Above the blocks: what uses them. Below: plumbing.
 USERS = ("__main__", "cli", "web", "evaluation", "services", "models")

@@ -22,6 +22,7 @@ from loket.handoff.service import HandoffService
 from loket.identity.oidc import OidcClient
 from loket.identity.retention import Erasure
 from loket.identity.service import IdentityService
+from loket.insight.service import InsightService
 from loket.jobs import Jobs
 from loket.keys import kept_key
 from loket.logging import get_logger
@@ -54,6 +55,7 @@ class Services:
     receipts: Receipts
     handoff: HandoffService
     proactive: ProactiveService
+    insight: InsightService
     audit_log: TamperEvidentLog
     choices: Choices
     jobs: Jobs
@@ -199,6 +201,7 @@ class Services:
             receipts,
             handoff,
             proactive,
+            InsightService(assistant.conversations, handoff, settings.timezone),
             audit_log,
             choices,
             jobs,

@@ -39,6 +39,29 @@ class StoredMessage:
 
 
 @dataclass(frozen=True)
+class Asked:
+    """How a question came: the channel (web, widget, api), whether staff asked it (left out of the
+    public figures), the route it took."""
+
+    channel: str = "api"
+    staff: bool = False
+    route: str | None = None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One answer as the figures count it: never its text."""
+
+    at: datetime
+    status: str
+    route: str | None
+    language: str
+    channel: str
+    staff: bool
+    rating: str | None  # the feedback on it: up, down, or none
+
+
+@dataclass(frozen=True)
 class Conversation:
     id: str
     created_at: datetime
@@ -111,7 +134,13 @@ class ConversationStore:
         return list(reversed(rows))
 
     def add(
-        self, answer: Answer, question: str, standalone: str, trace: list[dict], person_id: str | None = None
+        self,
+        answer: Answer,
+        question: str,
+        standalone: str,
+        trace: list[dict],
+        person_id: str | None = None,
+        asked: Asked | None = None,
     ) -> None:
         """Stores a turn; a conversation's first also stores who holds it (`answer.conversation_token`).
 
@@ -119,6 +148,7 @@ class ConversationStore:
         conversation's row, which locks it on PostgreSQL and takes the write lock on SQLite, so the
         next position is read with every earlier turn committed. The database's unique (conversation,
         position) is the backstop."""
+        asked = asked or Asked()
         now = clock.now()
         with self.db.session() as session:
             touched = session.execute(
@@ -160,6 +190,9 @@ class ConversationStore:
                     notices=answer.notices,
                     trace=trace,
                     trace_id=answer.trace_id,
+                    channel=asked.channel,
+                    staff=asked.staff,
+                    route=asked.route,
                 )
             )
             if self.events:  # ids only: a client reads the message itself from the conversation
@@ -212,6 +245,32 @@ class ConversationStore:
         )
         with self.db.session() as session:
             return _remove(session, ConversationRow.updated_at < moment - older_than, old_feedback, dry_run)
+
+    def tally(
+        self, since: datetime, until: datetime, channel: str | None = None, include_staff: bool = False
+    ) -> list[Tally]:
+        """The answers given in [since, until), for the figures (loket.insight): oldest first."""
+        conditions = [MessageRow.created_at >= since, MessageRow.created_at < until]
+        if channel:
+            conditions.append(MessageRow.channel == channel)
+        if not include_staff:
+            conditions.append(MessageRow.staff.is_(False))
+        query = (
+            select(
+                MessageRow.created_at,
+                MessageRow.status,
+                MessageRow.route,
+                MessageRow.language,
+                MessageRow.channel,
+                MessageRow.staff,
+                FeedbackRow.rating,
+            )
+            .outerjoin(FeedbackRow, FeedbackRow.message_id == MessageRow.id)
+            .where(*conditions)
+            .order_by(MessageRow.created_at)
+        )
+        with self.db.session() as session:
+            return [Tally(*row) for row in session.execute(query)]
 
     def begun_by(self, person_ids: list[str]) -> list[str]:
         """The ids of the conversations these persons began logged in."""

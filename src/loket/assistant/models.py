@@ -34,7 +34,7 @@ class MessageRow(Base):
         ForeignKey("assistant_conversations.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     question: Mapped[str] = mapped_column(Text)
     standalone: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(32))
@@ -44,6 +44,10 @@ class MessageRow(Base):
     notices: Mapped[list] = mapped_column(JsonType)
     trace: Mapped[list] = mapped_column(JsonType)
     trace_id: Mapped[str] = mapped_column(String(32), index=True)
+    # For the figures (loket.insight): where it was asked, by staff or not, and the route it took.
+    channel: Mapped[str] = mapped_column(String(16), default="api")  # web, widget, api
+    staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    route: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class FeedbackRow(Base):

@@ -41,6 +41,9 @@ class AskRequest(BaseModel):
     conversation_id: str | None = Field(None, max_length=36, description="Continue this conversation.")
     language: str | None = Field(None, max_length=35, description="Preferred answer language, e.g. `nl`.")
     audience: Audience | None = None
+    channel: Literal["web", "widget", "api"] = Field(
+        "api", description="Where it is asked: loket's own pages say web or widget; for the figures only."
+    )
 
 
 class CitationOut(BaseModel):
@@ -131,7 +134,14 @@ async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Re
     user = await run_in_threadpool(signed_in, request)
     audience = body.audience or (user.active.audience if user else None)
     answer = await run_in_threadpool(
-        assistant.ask, body.question, body.language, audience, body.conversation_id, user, holder
+        assistant.ask,
+        body.question,
+        body.language,
+        audience,
+        body.conversation_id,
+        user,
+        holder,
+        body.channel,
     )
     response = AskResponse(**asdict(answer))
     if "text/event-stream" in request.headers.get("accept", ""):

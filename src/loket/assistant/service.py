@@ -16,7 +16,13 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from loket.assistant.compose import Composer
-from loket.assistant.conversations import Conversation, ConversationStore, Switch, conversation_stream
+from loket.assistant.conversations import (
+    Asked,
+    Conversation,
+    ConversationStore,
+    Switch,
+    conversation_stream,
+)
 from loket.assistant.entitlements import entitlements_of
 from loket.assistant.language import detect as detect_language
 from loket.assistant.llm import LLMJudge, LLMRewriter
@@ -48,7 +54,7 @@ from loket.errors import BadRequest, LoketError, NotFound
 from loket.events import Event, EventBus
 from loket.i18n import language_name, message, negotiate
 from loket.identity.access_log import AccessLog
-from loket.identity.schemas import Kind, SignedIn
+from loket.identity.schemas import Kind, Role, SignedIn
 from loket.logging import get_logger
 from loket.messages.service import MessageService
 from loket.personal_data import normalise, redacted
@@ -69,6 +75,8 @@ class HumanTakeover(Protocol):
 
 log = get_logger(__name__)
 # Answers from the person's own data: stored only in a conversation they hold, else this in their place.
+NOT_KEPT = (Status.REFUSED_ABUSE, Status.REFUSED_PERSONAL_DATA)  # questions counted, never kept
+STAFF = frozenset({Role.AGENT, Role.CONTENT_OWNER, Role.OPERATOR})  # left out of the public figures
 NOT_STORED = {
     Route.OWN_CASE: OWN_CASE_NOT_STORED,
     Route.OWN_MESSAGES: OWN_MESSAGES_NOT_STORED,
@@ -144,9 +152,14 @@ class AssistantService:
         conversation_id: str | None = None,
         user: SignedIn | None = None,
         holder: Holder | None = None,
+        channel: str = "api",
     ) -> Answer:
         """`user` is who is logged in (None: nobody): a question about their cases reads those of their
-        active profile. `audience` follows that profile too, unless the question names one.
+        active profile. `audience` follows that profile too, unless the question names one. `channel`
+        (web, widget, api) is kept for the figures, as is whether staff asked.
+
+        A question refused as abuse or for the personal data in it is counted, never kept: the stored
+        turn has no question text (issue 22's contract).
 
         A new conversation gets a token (`answer.conversation_token`) and belongs to whoever holds it,
         and to `user` if someone is logged in. `holder` is who asks from outside (the API, the pages):
@@ -175,7 +188,12 @@ class AssistantService:
         if not_kept and user and not self._keeps_personal(user, conversation_id):
             stored = replace(answer, answer=message(not_kept, answer.language), citations=[])
         person_id = user.person.id if user else None
-        self.conversations.add(stored, turn.redacted, turn.standalone or turn.redacted, trace, person_id)
+        asked = Asked(channel, bool(user and user.roles & STAFF), turn.route)
+        if answer.status in NOT_KEPT:
+            self.conversations.add(stored, "", "", trace, person_id, asked)
+        else:
+            standalone = turn.standalone or turn.redacted
+            self.conversations.add(stored, turn.redacted, standalone, trace, person_id, asked)
         # The question itself is never logged: it may hold personal data.
         log.info(
             "assistant.answered",

@@ -46,6 +46,7 @@ from loket.web import (
     export,
     handoff,
     health,
+    insight,
     messages,
     my_data,
     pages,
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(handoff.router)
     app.include_router(proactive.router)
     app.include_router(my_data.router)
+    app.include_router(insight.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
 

@@ -65,7 +65,10 @@ async def ask(request: Request, assistant: AssistantDep, catalog: CatalogDep) ->
     question, audience = form.get("question", ""), audience_of(form.get("audience"))
     user = await run_in_threadpool(signed_in, request)
     audience_asked = audience or (user.active.audience if user else None)
-    ask = partial(assistant.ask, question, language, audience_asked, user=user, holder=holder)
+    channel = "widget" if form.get("channel") == "widget" else "web"
+    ask = partial(
+        assistant.ask, question, language, audience_asked, user=user, holder=holder, channel=channel
+    )
     try:
         # No conversation held (none yet, or removed after its retention period): a new one.
         answer = await run_in_threadpool(ask, conversation_id)

@@ -14,6 +14,7 @@ from loket.deps import provided
 from loket.handoff.service import HandoffService
 from loket.identity.oidc import OidcClient
 from loket.identity.service import IdentityService
+from loket.insight.service import InsightService
 from loket.messages.notify import Notifier
 from loket.messages.service import MessageService
 from loket.proactive.service import ProactiveService
@@ -32,3 +33,4 @@ NotifierDep = Annotated[Notifier, provided(Notifier)]
 HandoffDep = Annotated[HandoffService, provided(HandoffService)]
 ProactiveDep = Annotated[ProactiveService, provided(ProactiveService)]
 ChoicesDep = Annotated[Choices, provided(Choices)]
+InsightDep = Annotated[InsightService, provided(InsightService)]

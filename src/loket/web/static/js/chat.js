@@ -69,7 +69,13 @@ function start(chat) {
       const response = await fetch("/api/v1/ask", {
         method: "POST",
         headers: holding({ "content-type": "application/json", accept: "text/event-stream" }),
-        body: JSON.stringify({ question, conversation_id: conversation, language, audience }),
+        body: JSON.stringify({
+          question,
+          conversation_id: conversation,
+          language,
+          audience,
+          channel: widget ? "widget" : "web",
+        }),
       });
       if (response.status === 404 && conversation && !retried) {
         forget(); // the conversation was removed after its retention period: start a new one

@@ -1,0 +1,1 @@
+"""Insight: usage and quality figures for operators and content owners (`/beheer`)."""

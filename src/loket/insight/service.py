@@ -1,0 +1,147 @@
+"""The figures of the operators' and content owners' dashboard (`/beheer`): questions per hour over the
+last 24 hours or per day over 30 or 90 days (every bucket, empty ones too, in loket's time zone);
+answers by status and by route; languages; channels; feedback; hand-offs and how fast an agent
+answered, in office hours. Staff's own questions are left out unless asked for.
+
+Everything is counted from the blocks' Python APIs (the assistant's `tally`, the hand-off's
+`timings`), never from their tables, and never reads a question's text. The screen and the exports
+(CSV, JSON) are one `Dashboard` made from one `Filters`: what the screen shows is what is exported.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from loket import clock
+from loket.assistant.conversations import ConversationStore
+from loket.errors import BadRequest
+from loket.handoff.service import HandoffService
+from loket.i18n import message
+from loket.insight.texts import BAD_FILTER
+
+PERIODS = {"24h": ("hour", 24), "30d": ("day", 30), "90d": ("day", 90)}  # bucket, how many
+CHANNELS = ("web", "widget", "api")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the dashboard counts: a period (`24h` per hour, `30d` or `90d` per day), one channel or
+    all, and staff's own questions or not."""
+
+    period: str = "24h"
+    channel: str | None = None
+    staff: bool = False
+
+    @classmethod
+    def parse(cls, params: dict[str, str], language: str) -> Filters:
+        """From a query string, as the page's form and the exports send it; refused when unknown."""
+        period = params.get("period") or cls.period
+        channel = params.get("channel") or None
+        staff = params.get("staff") in ("1", "true", "on")
+        if period not in PERIODS or (channel is not None and channel not in CHANNELS):
+            raise BadRequest(message(BAD_FILTER, language))
+        return cls(period, channel, staff)
+
+    def query(self) -> dict[str, str]:
+        """The filters as a query string's fields, for the export links."""
+        return {
+            "period": self.period,
+            **({"channel": self.channel} if self.channel else {}),
+            **({"staff": "1"} if self.staff else {}),
+        }
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: datetime  # in loket's time zone
+    count: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    filters: Filters
+    since: datetime
+    until: datetime
+    buckets: list[Bucket]
+    total: int
+    statuses: dict[str, int]
+    routes: dict[str, int]
+    languages: dict[str, int]
+    channels: dict[str, int]
+    feedback: dict[str, int]
+    handoffs: int
+    first_response_seconds: dict[str, float] = field(default_factory=dict)  # p50, p90 in office hours
+
+    def tables(self) -> list[tuple[str, list[tuple[str, int | float]]]]:
+        """Every figure as (table, [(key, value)]): the screen's tables and the CSV export alike."""
+        return [
+            ("questions", [(b.start.isoformat(), b.count) for b in self.buckets]),
+            ("status", sorted(self.statuses.items())),
+            ("route", sorted(self.routes.items())),
+            ("language", sorted(self.languages.items())),
+            ("channel", sorted(self.channels.items())),
+            ("feedback", sorted(self.feedback.items())),
+            ("handoffs", [("requested", self.handoffs), *sorted(self.first_response_seconds.items())]),
+        ]
+
+
+class InsightService:
+    def __init__(self, conversations: ConversationStore, handoff: HandoffService, zone: str) -> None:
+        self.conversations = conversations
+        self.handoff = handoff
+        self.zone = ZoneInfo(zone)
+
+    def dashboard(self, filters: Filters) -> Dashboard:
+        unit, many = PERIODS[filters.period]
+        starts, until = self._buckets(unit, many)
+        since = starts[0]
+        answers = self.conversations.tally(since, until, filters.channel, filters.staff)
+        counts = Counter(self._bucket_start(a.at, unit) for a in answers)
+        timings = [t for t in self.handoff.timings(since) if t.requested_at < until]
+        waits = sorted(t.first_response for t in timings if t.first_response is not None)
+        return Dashboard(
+            filters=filters,
+            since=since.astimezone(self.zone),
+            until=until.astimezone(self.zone),
+            buckets=[Bucket(s.astimezone(self.zone), counts.get(s, 0)) for s in starts],
+            total=len(answers),
+            statuses=dict(Counter(a.status for a in answers)),
+            routes=dict(Counter(a.route or "information" for a in answers)),
+            languages=dict(Counter(a.language for a in answers)),
+            channels=dict(Counter(a.channel for a in answers)),
+            feedback=dict(Counter(a.rating for a in answers if a.rating)),
+            handoffs=len(timings),
+            first_response_seconds=_percentiles(waits),
+        )
+
+    def _buckets(self, unit: str, many: int) -> tuple[list[datetime], datetime]:
+        """The starts (UTC) of the last `many` hours or local days, the current one last, and the end
+        of the current one. A local day is 23 or 25 hours when the clocks change."""
+        now = clock.now()
+        if unit == "hour":
+            end = self._bucket_start(now, unit) + timedelta(hours=1)
+            return [end - timedelta(hours=many - i) for i in range(many)], end
+        today = now.astimezone(self.zone).date()
+        days = [today - timedelta(days=many - 1 - i) for i in range(many + 1)]  # and tomorrow
+        starts = [datetime.combine(day, time(), self.zone).astimezone(UTC) for day in days]
+        return starts[:-1], starts[-1]
+
+    def _bucket_start(self, moment: datetime, unit: str) -> datetime:
+        """The start (UTC) of the hour or of the local day a moment falls in."""
+        local = moment.astimezone(self.zone)
+        if unit == "hour":
+            return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+        return datetime.combine(local.date(), time(), self.zone).astimezone(UTC)
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    if len(values) == 1:
+        return {"p50": values[0], "p90": values[0]}
+    cuts = statistics.quantiles(values, n=10, method="inclusive")
+    return {"p50": round(statistics.median(values), 1), "p90": round(cuts[8], 1)}

@@ -1,0 +1,101 @@
+"""The dashboard in a real browser, as issue 22 asks: Lotte Maes (operator and content owner) opens
+/beheer from her loket's header with the keyboard alone, chooses another period with the keyboard and
+shows it; the chart says what it shows in words, its numbers are there as a table, and the page passes
+axe in Dutch and in French.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from loket.i18n import plain
+from tests.test_web_browser import _expect, assert_accessible, checked_context, chromium  # noqa: F401
+from tests.web_support import demo_settings, live_server
+
+NL, FR = "nl", "fr"
+TABS = 60  # at most, to reach a control with the Tab key
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_template, tmp_path_factory) -> Iterator[str]:
+    """The demo with its persons, and questions asked on each channel."""
+    settings = demo_settings(sqlite_template, tmp_path_factory.mktemp("insight"), demo=True)
+    with live_server(settings) as (url, app):
+        app.state.services.identity.demo.load()
+        with httpx.Client(base_url=url) as client:
+            for channel in ("web", "web", "widget", "api"):
+                client.cookies.clear()
+                asked = {
+                    "question": "Mijn identiteitskaart is gestolen. Wat moet ik doen?",
+                    "channel": channel,
+                }
+                assert client.post("/api/v1/ask", json=asked).status_code == 200
+        yield url
+
+
+def tab_to(page, selector: str) -> None:
+    """Presses Tab until the element `selector` finds has the focus."""
+    for _ in range(TABS):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement === document.querySelector(s)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")
+
+
+def test_lotte_opens_the_dashboard_and_changes_the_period_with_the_keyboard(server, chromium):  # noqa: F811
+    context = checked_context(chromium, viewport={"width": 1024, "height": 768}, locale="nl-BE")
+    page = context.new_page()
+    expect = _expect()
+    page.goto(f"{server}/aanmelden?lang={NL}")
+    page.get_by_role("button", name=plain(NL, "Log in as %(name)s", name="Lotte Maes")).click()
+    expect(page.locator("header .account")).to_be_visible()
+
+    tab_to(page, 'header .account a[href^="/beheer"]')
+    expect(page.locator(":focus")).to_have_text(plain(NL, "Dashboard"))
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(plain(NL, "Dashboard"))
+    expect(page.locator('header .account a[aria-current="page"]')).to_have_text(plain(NL, "Dashboard"))
+    chart = page.locator('figure[role="img"]')
+    expect(chart).to_have_attribute("aria-label", re.compile(re.escape(plain(NL, "Questions per hour"))))
+    expect(chart.locator("svg > title")).to_have_text(plain(NL, "Questions per hour"))
+    expect(page.locator('table[data-table="channel"] tbody tr')).to_have_count(3)
+    assert_accessible(page, "/beheer in Dutch, the last 24 hours")
+
+    tab_to(page, "#period")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#period")).to_have_value("30d")
+    tab_to(page, "form.filters button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]period=30d(&|$)"))
+    expect(page.locator("#period")).to_have_value("30d")
+    expect(chart.locator("svg > title")).to_have_text(plain(NL, "Questions per day"))
+    label = chart.get_attribute("aria-label")
+    assert label and "4" in label, label  # the four questions, said in words
+    expect(chart.locator("svg > desc")).to_have_text(label)
+    expect(page.locator('table[data-table="questions"] tbody tr')).to_have_count(30)
+    # The same numbers as a table, behind "Show as a table", opened with the keyboard.
+    tab_to(page, "details summary")
+    page.keyboard.press("Enter")
+    expect(page.locator('table[data-table="questions"]')).to_be_visible()
+    assert_accessible(page, "/beheer in Dutch, the last 30 days, the chart's table open")
+    page.set_viewport_size({"width": 360, "height": 800})  # a phone: tables scroll, the rest fits
+    # The page's own content fits (the header's profile switch is the header's own business).
+    wide = page.evaluate(
+        "[...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > 360"
+        " && !e.closest('.table-scroll')).map((e) => e.tagName)"
+    )
+    assert wide == [], wide
+    page.set_viewport_size({"width": 1024, "height": 768})
+
+    page.locator("nav.languages").get_by_role("link", name="Français").click()
+    expect(page.locator("h1")).to_have_text(plain(FR, "Dashboard"))
+    expect(page.locator("#period")).to_have_value("30d")  # the filter kept
+    expect(chart.locator("svg > title")).to_have_text(plain(FR, "Questions per day"))
+    expect(chart).to_have_attribute("aria-label", re.compile(re.escape(plain(FR, "Questions per day"))))
+    assert_accessible(page, "/beheer in French")
+    assert page.evaluate("window.__blocked") == [], "the Content Security Policy blocked something"
+    context.close()
