@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, text
 
 from loket.identity.schemas import Login, Role
-from loket.insight.service import Filters
+from loket.insight.service import Filters, InsightService
 from loket.logging import configure as configure_logging
 
 # Tuesday 8 December 2026, 14:30 in Brussels (UTC+1): the moment the dashboard is looked at.
@@ -120,3 +120,36 @@ def database_dump(services) -> str:
             for row in connection.execute(text(f'SELECT * FROM "{table}"')):
                 found.append(json.dumps([str(value) for value in row], ensure_ascii=False))
     return "\n".join(found)
+
+
+def test_stage_latencies_and_the_pages_cited_never_cited_and_stale(services, frozen):
+    services.catalog.load_demo_if_empty()
+    services.search.sync()
+    answer = ask_at(services, frozen, NOW, "Hoe vraag ik een parkeerkaart aan?")
+    assert answer.citations, "the demo catalogue answers it"
+    figures = services.insight.dashboard(Filters("24h"))
+    assert figures.cited == sorted((c.url, 1) for c in {c.url: c for c in answer.citations}.values())
+    pages = {item.url for item in services.catalog.active_items()}
+    assert {url for url, _ in figures.never_cited} == set(
+        sorted(pages - {c.url for c in answer.citations})[:20]
+    )
+    (stored,) = services.assistant.conversation(answer.conversation_id).messages
+    assert set(figures.latency_ms) == {step["stage"] for step in stored.trace}
+    assert all(p["p50"] <= p["p95"] for p in figures.latency_ms.values())
+
+    def stale(days: int) -> list[tuple[str, int]]:
+        insight = InsightService(
+            services.assistant.conversations,
+            services.handoff,
+            services.catalog,
+            "Europe/Brussels",
+            timedelta(days),
+        )
+        return insight.dashboard(Filters("24h")).stale
+
+    everything = stale(0)
+    ages = [age for _, age in everything]
+    assert len(ages) == min(20, len(pages)) and ages == sorted(ages, reverse=True)
+    oldest = ages[0]
+    assert stale(oldest) and stale(oldest + 1) == []  # a page is stale from the day it reaches the age
+    assert figures.stale == stale(365)

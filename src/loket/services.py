@@ -201,7 +201,7 @@ class Services:
             receipts,
             handoff,
             proactive,
-            InsightService(assistant.conversations, handoff, settings.timezone),
+            InsightService(assistant.conversations, handoff, catalog, settings.timezone),
             audit_log,
             choices,
             jobs,

@@ -59,6 +59,8 @@ class Tally:
     channel: str
     staff: bool
     rating: str | None  # the feedback on it: up, down, or none
+    stages: dict[str, float]  # milliseconds per pipeline stage
+    cited: list[str]  # the addresses of the pages it cited
 
 
 @dataclass(frozen=True)
@@ -264,13 +266,22 @@ class ConversationStore:
                 MessageRow.channel,
                 MessageRow.staff,
                 FeedbackRow.rating,
+                MessageRow.trace,
+                MessageRow.citations,
             )
             .outerjoin(FeedbackRow, FeedbackRow.message_id == MessageRow.id)
             .where(*conditions)
             .order_by(MessageRow.created_at)
         )
         with self.db.session() as session:
-            return [Tally(*row) for row in session.execute(query)]
+            return [
+                Tally(
+                    *row[:7],
+                    {step["stage"]: step["ms"] for step in row.trace if "stage" in step},
+                    [citation["url"] for citation in row.citations],
+                )
+                for row in session.execute(query)
+            ]
 
     def begun_by(self, person_ids: list[str]) -> list[str]:
         """The ids of the conversations these persons began logged in."""

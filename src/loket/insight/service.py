@@ -1,7 +1,8 @@
 """The figures of the operators' and content owners' dashboard (`/beheer`): questions per hour over the
 last 24 hours or per day over 30 or 90 days (every bucket, empty ones too, in loket's time zone);
 answers by status and by route; languages; channels; feedback; hand-offs and how fast an agent
-answered, in office hours. Staff's own questions are left out unless asked for.
+answered, in office hours; each pipeline stage's latency; the catalogue's pages most cited, never
+cited, and unchanged for a year or more. Staff's own questions are left out unless asked for.
 
 Everything is counted from the blocks' Python APIs (the assistant's `tally`, the hand-off's
 `timings`), never from their tables, and never reads a question's text. The screen and the exports
@@ -18,11 +19,13 @@ from zoneinfo import ZoneInfo
 
 from loket import clock
 from loket.assistant.conversations import ConversationStore
+from loket.catalog.service import CatalogService
 from loket.errors import BadRequest
 from loket.handoff.service import HandoffService
 from loket.i18n import message
 from loket.insight.texts import BAD_FILTER
 
+TOP = 20  # pages per list
 PERIODS = {"24h": ("hour", 24), "30d": ("day", 30), "90d": ("day", 90)}  # bucket, how many
 CHANNELS = ("web", "widget", "api")
 
@@ -75,6 +78,10 @@ class Dashboard:
     feedback: dict[str, int]
     handoffs: int
     first_response_seconds: dict[str, float] = field(default_factory=dict)  # p50, p90 in office hours
+    latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> p50, p95
+    cited: list[tuple[str, int]] = field(default_factory=list)  # page, answers citing it; most first
+    never_cited: list[tuple[str, int]] = field(default_factory=list)  # page, days since it changed
+    stale: list[tuple[str, int]] = field(default_factory=list)  # page, days since it changed; oldest first
 
     def tables(self) -> list[tuple[str, list[tuple[str, int | float]]]]:
         """Every figure as (table, [(key, value)]): the screen's tables and the CSV export alike."""
@@ -86,14 +93,28 @@ class Dashboard:
             ("channel", sorted(self.channels.items())),
             ("feedback", sorted(self.feedback.items())),
             ("handoffs", [("requested", self.handoffs), *sorted(self.first_response_seconds.items())]),
+            ("latency_p50_ms", [(stage, p["p50"]) for stage, p in self.latency_ms.items()]),
+            ("latency_p95_ms", [(stage, p["p95"]) for stage, p in self.latency_ms.items()]),
+            ("cited", self.cited),
+            ("never_cited", self.never_cited),
+            ("stale", self.stale),
         ]
 
 
 class InsightService:
-    def __init__(self, conversations: ConversationStore, handoff: HandoffService, zone: str) -> None:
+    def __init__(
+        self,
+        conversations: ConversationStore,
+        handoff: HandoffService,
+        catalog: CatalogService,
+        zone: str,
+        stale_after: timedelta = timedelta(days=365),
+    ) -> None:
         self.conversations = conversations
         self.handoff = handoff
+        self.catalog = catalog
         self.zone = ZoneInfo(zone)
+        self.stale_after = stale_after
 
     def dashboard(self, filters: Filters) -> Dashboard:
         unit, many = PERIODS[filters.period]
@@ -116,7 +137,28 @@ class InsightService:
             feedback=dict(Counter(a.rating for a in answers if a.rating)),
             handoffs=len(timings),
             first_response_seconds=_percentiles(waits),
+            latency_ms=_latency(answers),
+            **self._pages(answers),
         )
+
+    def _pages(self, answers: list) -> dict[str, list[tuple[str, int]]]:
+        """The catalogue's pages by how often the answers cited them: the most cited, those never
+        cited in the period, and those unchanged for longer than `stale_after`, with their age."""
+        cited = Counter(url for answer in answers for url in set(answer.cited))
+        now = clock.now()
+        ages = {
+            item.url: (now - item.modified).days if item.modified else -1
+            for item in self.catalog.active_items()
+        }
+        stale = sorted(
+            ((url, age) for url, age in ages.items() if age * 86400 >= self.stale_after.total_seconds()),
+            key=lambda page: (-page[1], page[0]),
+        )
+        return {
+            "cited": sorted(cited.items(), key=lambda page: (-page[1], page[0]))[:TOP],
+            "never_cited": sorted((url, age) for url, age in ages.items() if url not in cited)[:TOP],
+            "stale": stale[:TOP],
+        }
 
     def _buckets(self, unit: str, many: int) -> tuple[list[datetime], datetime]:
         """The starts (UTC) of the last `many` hours or local days, the current one last, and the end
@@ -136,6 +178,20 @@ class InsightService:
         if unit == "hour":
             return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
         return datetime.combine(local.date(), time(), self.zone).astimezone(UTC)
+
+
+def _latency(answers: list) -> dict[str, dict[str, float]]:
+    """Each pipeline stage's median and 95th percentile, in milliseconds, over the answers that ran it."""
+    per_stage: dict[str, list[float]] = {}
+    for answer in answers:
+        for stage, ms in answer.stages.items():
+            per_stage.setdefault(stage, []).append(ms)
+    found = {}
+    for stage, values in per_stage.items():
+        values.sort()
+        high = statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 else values[0]
+        found[stage] = {"p50": round(statistics.median(values), 1), "p95": round(high, 1)}
+    return found
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:

@@ -190,6 +190,27 @@ def _tables(found: Dashboard, language: str, zone: ZoneInfo) -> list[Table]:
             plain(language, "Figure"),
             plain(language, "Value"),
         ),
+        "latency_p50_ms": (
+            plain(language, "Time per step of an answer, median (ms)"),
+            plain(language, "Step"),
+            plain(language, "Milliseconds"),
+        ),
+        "latency_p95_ms": (
+            plain(language, "Time per step of an answer, 95th percentile (ms)"),
+            plain(language, "Step"),
+            plain(language, "Milliseconds"),
+        ),
+        "cited": (plain(language, "Pages cited most"), plain(language, "Page"), answers),
+        "never_cited": (
+            plain(language, "Pages never cited in this period"),
+            plain(language, "Page"),
+            plain(language, "Days since it changed"),
+        ),
+        "stale": (
+            plain(language, "Pages unchanged for a year or more"),
+            plain(language, "Page"),
+            plain(language, "Days since it changed"),
+        ),
     }
     names = _names(language)
     tables = []
