@@ -26,9 +26,8 @@ from loket.assistant.texts import (
     ACCESS_LOG_NOTHING,
     ACCESS_LOG_ORGANISATION_INTRO,
     ACCESS_LOG_PAGE,
-    ACCESS_WHAT,
 )
-from loket.consent.processing import register
+from loket.consent.processing import category_name, register
 from loket.db import as_utc
 from loket.i18n import message
 from loket.identity.access_log import LOKET, AccessLog
@@ -75,13 +74,12 @@ def accesses_of(access_log: AccessLog, user: SignedIn, zone: ZoneInfo) -> OwnAcc
 
 def _line(access: Access, language: str, zone: ZoneInfo) -> str:
     purpose = register().purposes.get(access.why.partition(":")[0])
-    what = ACCESS_WHAT.get(access.what.partition(":")[0])
     return message(
         ACCESS_LOG_LINE,
         language,
         date=said_when(access.at, zone, language),
         who=_who(access, language),
-        what=message(what, language) if what else access.what,
+        what=category_name(access.what, language),
         why=purpose.said(purpose.name, language) if purpose else access.why,
     )
 

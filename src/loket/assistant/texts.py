@@ -96,14 +96,3 @@ ACCESS_LOG_NOT_STORED = N_("(Answer from who used your data: not kept.)")
 ACCESS_BY_LOKET = N_("loket (automatically)")
 ACCESS_FOR_YOU = N_("%(name)s, acting for you")
 # The access log's data categories (processing.yaml) in plain words.
-ACCESS_WHAT = {
-    "person": N_("your personal details"),
-    "mandate": N_("your data, under your mandate"),
-    "cases": N_("your cases"),
-    "case": N_("one of your cases"),
-    "messages": N_("your messages"),
-    "message": N_("one of your messages"),
-    "suggestions": N_("your facts, to suggest services"),
-    "conversation": N_("your conversation with the assistant"),
-    "contact": N_("your contact details"),
-}

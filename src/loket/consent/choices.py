@@ -34,15 +34,10 @@ class Choice:
     purpose: str
     scope: str
     granted: bool
-    at: datetime | None = None  # None: the register's default, never chosen
-    until: datetime | None = None
-    by: str | None = None
-    id: int | None = None
-
-    @property
-    def reference(self) -> str | None:
-        """What an access record names as its basis when it relies on this choice."""
-        return f"consent:{self.id}" if self.id is not None else None
+    at: datetime
+    until: datetime | None
+    by: str
+    id: int
 
 
 class Choices:
@@ -50,25 +45,26 @@ class Choices:
         self.db = db
 
     def allows(self, subject: Subject, purpose: str, scope: str = ALL) -> bool:
-        return self.current(subject, purpose, scope).granted
+        return scope in self.allowed(subject, purpose, [scope])
 
-    def current(self, subject: Subject, purpose: str, scope: str = ALL) -> Choice:
-        """The choice that decides a use: the latest for the whole purpose or this scope; a grant past
-        its end counts as withdrawn; none made, the register's default."""
+    def allowed(self, subject: Subject, purpose: str, scopes: list[str]) -> set[str]:
+        """Which of these scopes the subject allows, read at once: for each, the latest choice for the
+        whole purpose or that scope decides; a grant past its end counts as withdrawn; none made, the
+        register's default."""
         default = register().choice(purpose)
         with self.db.session() as session:
-            row = session.scalars(
-                select(ChoiceRow)
-                .where(*_of(subject), ChoiceRow.purpose == purpose, ChoiceRow.scope.in_((ALL, scope)))
-                .order_by(ChoiceRow.id.desc())
-                .limit(1)
-            ).first()
-        if row is None:
-            return Choice(purpose, ALL, default)
-        choice = _choice(row)
-        if choice.granted and choice.until is not None and choice.until <= clock.now():
-            return Choice(purpose, choice.scope, False, choice.until, None, choice.by, choice.id)
-        return choice
+            rows = session.execute(
+                select(ChoiceRow.id, ChoiceRow.scope, ChoiceRow.granted, ChoiceRow.until)
+                .where(*_of(subject), ChoiceRow.purpose == purpose, ChoiceRow.scope.in_((ALL, *scopes)))
+                .order_by(ChoiceRow.id)
+            ).all()
+        latest = {row.scope: row for row in rows}  # the last of each scope
+        found = set()
+        for scope in scopes:
+            row = max((latest[s] for s in (ALL, scope) if s in latest), key=lambda r: r.id, default=None)
+            if default if row is None else row.granted and _running(row.until):
+                found.add(scope)
+        return found
 
     def make(
         self,
@@ -113,6 +109,10 @@ class Choices:
             return 0
         with self.db.session() as session:
             return remove(session, ChoiceRow, or_(*(and_(*_of(subject)) for subject in subjects)), dry_run)
+
+
+def _running(until: datetime | None) -> bool:
+    return until is None or as_utc(until) > clock.now()
 
 
 def _of(subject: Subject):

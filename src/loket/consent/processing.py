@@ -15,8 +15,9 @@ from pathlib import Path
 
 import yaml
 
+from loket.consent.texts import CATEGORIES
 from loket.errors import LoketError
-from loket.i18n import DEFAULT
+from loket.i18n import DEFAULT, message
 
 REGISTER = Path(__file__).with_name("processing.yaml")
 OPT_IN, OPT_OUT = "opt_in", "opt_out"
@@ -85,3 +86,9 @@ def register() -> Register:
             for key, entry in entries.items()
         }
     )
+
+
+def category_name(what: str, language: str) -> str:
+    """The data an access record names, in plain words (`case:ID` is "one of your cases")."""
+    name = CATEGORIES.get(what.partition(":")[0])
+    return message(name, language) if name else what

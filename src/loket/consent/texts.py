@@ -12,3 +12,15 @@ POD_FAILED = {
 }
 POD_ADDRESS = N_("Give your pod's address or your WebID as a public https address.")
 CHOICE_END = N_("Only a choice to turn something on can end, and only at a moment still to come.")
+# The data categories of the register (the access log's `what`), as the person reads them.
+CATEGORIES = {
+    "person": N_("your personal details"),
+    "mandate": N_("your data, under your mandate"),
+    "cases": N_("your cases"),
+    "case": N_("one of your cases"),
+    "messages": N_("your messages"),
+    "message": N_("one of your messages"),
+    "suggestions": N_("your facts, to suggest services"),
+    "conversation": N_("your conversation with the assistant"),
+    "contact": N_("your contact details"),
+}

@@ -182,7 +182,7 @@ def conversation(
     conversation_id: ConversationId, agent: AgentDep, handoff: HandoffDep
 ) -> AgentConversationOut:
     """The hand-off and the conversation with the assistant before it, with its cited sources."""
-    current, stored = handoff.read(conversation_id, agent)
+    current, stored, shared = handoff.read(conversation_id, agent)
     transcript = [
         {"question": m.question, "answer": m.answer, "status": m.status, "citations": m.citations}
         for m in stored.messages
@@ -190,7 +190,7 @@ def conversation(
     return AgentConversationOut(
         **_state_out(current).model_dump(by_alias=True),
         transcript=transcript,
-        transcript_shared=handoff.shared(conversation_id),
+        transcript_shared=shared,
     )
 
 

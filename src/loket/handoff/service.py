@@ -231,22 +231,22 @@ class HandoffService:
         """Whether the person lets agents read their conversation with the assistant."""
         return self.choices.allows(_whose(conversation_id), HANDOFF)
 
-    def read(self, conversation_id: str, agent: SignedIn) -> tuple[Handoff, Conversation]:
-        """The hand-off and the conversation with the assistant, as stored (redacted), or without its
-        messages when the person chose not to share them; a logged-in person's conversation, read, goes
-        in their access log."""
+    def read(self, conversation_id: str, agent: SignedIn) -> tuple[Handoff, Conversation, bool]:
+        """The hand-off, the conversation with the assistant as stored (redacted), and whether the
+        person shares it: when not, it comes without its messages. A logged-in person's conversation,
+        read, goes in their access log."""
         current = self.get(conversation_id)
         if current.state is State.BOT:
             raise NotFound("no hand-off for this conversation")
         conversation = self.assistant.conversation(conversation_id)
         if not self.shared(conversation_id):
-            return current, replace(conversation, messages=[])
+            return current, replace(conversation, messages=[]), False
         person = self.assistant.conversations.person(conversation_id)
         if person:
             self.identity.access_log.record(
                 agent, f"person:{person}", f"conversation:{conversation_id}", "handoff"
             )
-        return current, conversation
+        return current, conversation, True
 
     def reply(self, conversation_id: str, agent: SignedIn, text: str) -> Handoff:
         current = self._held_by(conversation_id, agent)

@@ -41,15 +41,13 @@ class AccessLog:
         what: str,
         why: str,
         profile: Profile | None = None,
-        basis: str | None = None,
     ) -> None:
         """`subject` is whose data was read, `what` which, `why` the registered purpose (else refused);
-        `profile` the one acted in, when not the active one; `basis` a consent's reference, when the
-        read rests on one rather than on the purpose's legal basis."""
+        `profile` the one acted in, when not the active one. The basis recorded is the purpose's legal
+        basis, or the mandate acted under: the consent the read rests on."""
         purpose = register().check(why, what)
         acting = profile or signed_in.active
-        if acting.kind is Kind.MANDATE:
-            basis = basis or acting.id  # the mandate is the consent the read rests on
+        basis = acting.id if acting.kind is Kind.MANDATE else purpose.basis
         with self.db.session() as session:
             self._add(
                 session,
@@ -59,10 +57,10 @@ class AccessLog:
                 subject,
                 what,
                 why,
-                basis or purpose.basis,
+                basis,
             )
 
-    def record_by_loket(self, national_number: str, what: str, why: str, basis: str | None = None) -> None:
+    def record_by_loket(self, national_number: str, what: str, why: str) -> None:
         """loket itself read a person's data (a job, no one logged in): logged for every login of the
         person with that number, so each reads it back. A person who never logged in has no log yet."""
         purpose = register().check(why, what)
@@ -73,7 +71,7 @@ class AccessLog:
             ).all()
         with self.db.session() as session:  # a transaction that begins with its write (see `_add`)
             for person in persons:
-                self._add(session, now, LOKET, LOKET, f"person:{person}", what, why, basis or purpose.basis)
+                self._add(session, now, LOKET, LOKET, f"person:{person}", what, why, purpose.basis)
 
     def _add(
         self,
@@ -105,28 +103,30 @@ class AccessLog:
 
     def hide(self, record: int, until: datetime, reason: str) -> bool:
         """Keeps one access record (by id) from its subject's view until `until`, for `reason`."""
-        with self.db.session() as session:
-            seq = session.scalar(select(AccessRow.seq).where(AccessRow.id == record))
+        seq = self._seq(record)
         if seq is None:
             raise NotFound(f"no access record {record}")
         return self.holds.hide(seq, until, reason)
 
     def disclose(self, record: int) -> bool:
-        with self.db.session() as session:
-            seq = session.scalar(select(AccessRow.seq).where(AccessRow.id == record))
+        seq = self._seq(record)
         return seq is not None and self.holds.disclose(seq)
+
+    def _seq(self, record: int) -> int | None:
+        """An access record's place in the tamper-evident log, which holds refer to."""
+        with self.db.session() as session:
+            return session.scalar(select(AccessRow.seq).where(AccessRow.id == record))
 
     def record_own_view(self, signed_in: SignedIn) -> None:
         """The person looked at their own details: logged like any read, so the log is complete."""
-        own = next(p for p in signed_in.profiles if p.kind is Kind.CITIZEN)
-        self.record(signed_in, own.subject, "person", "own_view", own)
+        self.record(signed_in, signed_in.own.subject, "person", "own_view", signed_in.own)
 
     def accesses(self, signed_in: SignedIn, query: AccessQuery | None = None) -> list[Access]:
         """Who used the data of the active profile's subject (one's own, or an organisation's one acts
         for; under a mandate, still one's own), newest first; records on hold left out."""
         query = query or AccessQuery()
         active = signed_in.active
-        subject = f"person:{signed_in.person.id}" if active.kind is Kind.MANDATE else active.subject
+        subject = (signed_in.own if active.kind is Kind.MANDATE else active).subject
         held = self.holds.in_force()
         conditions = [AccessRow.subject == subject]
         if held:

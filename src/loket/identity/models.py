@@ -109,5 +109,5 @@ class AccessRow(Base):
     why: Mapped[str] = mapped_column(Text)
     seq: Mapped[int] = mapped_column(Integer, unique=True)  # its place in the tamper-evident log
     salt: Mapped[str] = mapped_column(String(32))  # so its hash cannot be guessed once the row is gone
-    basis: Mapped[str | None] = mapped_column(String(64), nullable=True)  # legal basis, or consent:ID
+    basis: Mapped[str | None] = mapped_column(String(64), nullable=True)  # legal basis, or mandate:ID
     trace_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the request's, when traced

@@ -58,8 +58,8 @@ class MandatesOut(BaseModel):
 class AccessOut(BaseModel):
     """`by` the reader's name, `requester` their id (or loket), `acting_as` the profile they acted in,
     `subject` whose data; `what` (the data category) and `why` (the purpose, `purpose:detail`) as in
-    GET /api/v1/processing; `basis` the legal basis (`gdpr-6.1.e`) or the consent it rested on
-    (`mandate:ID`, `consent:ID`); `held_until`/`held_reason` when it was kept from view for a while."""
+    GET /api/v1/processing; `basis` the legal basis (`gdpr-6.1.e`) or the mandate it rested on
+    (`mandate:ID`); `held_until`/`held_reason` when it was kept from view for a while."""
 
     at: datetime
     by: str

@@ -110,6 +110,11 @@ class SignedIn:
     def has(self, role: Role) -> bool:
         return role in self.roles
 
+    @property
+    def own(self) -> Profile:
+        """The profile of the person as themself, which every login has."""
+        return next(p for p in self.profiles if p.kind is Kind.CITIZEN)
+
 
 @dataclass(frozen=True)
 class Party:

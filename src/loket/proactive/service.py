@@ -166,8 +166,9 @@ class ProactiveService:
         if self.choices.allows(subject, PROACTIVE):
             self._keep_facts(subject, data.facts(), event_id)
             rules = self.rules.for_event(row.type, subject[0]) + self._suggested_rules(subject)
-            allowed = {r.id: r for r in rules if self.choices.allows(subject, PROACTIVE, r.id)}
-            offered = self._evaluate(subject, list(allowed.values()), event) if allowed else []
+            allowed = self.choices.allowed(subject, PROACTIVE, [r.id for r in rules])
+            chosen = {r.id: r for r in rules if r.id in allowed}
+            offered = self._evaluate(subject, list(chosen.values()), event) if chosen else []
         if offered:
             self._offer(subject, f"proactive-{event_id}", offered)
         with self.db.session() as session:

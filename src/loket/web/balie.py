@@ -64,7 +64,7 @@ def conversation(
     if isinstance(agent, Response):
         return agent
     language = request_language(request)
-    current, stored = handoff.read(conversation_id[:36], agent)
+    current, stored, shared = handoff.read(conversation_id[:36], agent)
     said = [m["text"] for m in current.messages if m["from"] == "citizen"] or [
         m.question for m in stored.messages
     ]
@@ -76,7 +76,7 @@ def conversation(
         page="balie",
         handoff=current,
         transcript=stored.messages,
-        shared=handoff.shared(conversation_id[:36]),
+        shared=shared,
         mine=current.agent == agent.person.id,
         colleagues=[(i, name) for i, name in handoff.online_agents() if i != agent.person.id],
         reasons=list(EndReason),

@@ -34,7 +34,7 @@ from loket.consent.texts import POD_ADDRESS, POD_FAILED
 from loket.errors import BadRequest, LoketError
 from loket.i18n import message, request_language
 from loket.identity.access import SignedInDep
-from loket.identity.schemas import AccessQuery, Kind, SignedIn
+from loket.identity.schemas import AccessQuery, SignedIn
 from loket.web.deps import (
     AssistantDep,
     CasesDep,
@@ -132,14 +132,13 @@ def person_document(
     """The JSON-LD document of everything loket holds about the person logged in, read as themself
     (a dependency of the routes that give it)."""
     language = request_language(request)
-    own = next(p for p in user.profiles if p.kind is Kind.CITIZEN)
-    user = dataclasses.replace(user, active=own)
+    user = dataclasses.replace(user, active=user.own)
     person = user.person
     identity.access_log.record_own_view(user)
     granted, received = identity.mandates.of(user, language)
     conversations = [assistant.conversations.get(c) for c in assistant.conversations.begun_by([person.id])]
     if conversations:
-        identity.access_log.record(user, own.subject, "conversation", "own_view")
+        identity.access_log.record(user, user.own.subject, "conversation", "own_view")
     purposes = register().purposes
     return {
         "@context": CONTEXT,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from loket.assistant.own_accesses import MY_DATA, said_when
-from loket.consent.processing import Purpose, register
+from loket.consent.processing import Purpose, category_name, register
 from loket.db import as_utc
 from loket.i18n import plain, request_language
 from loket.identity.access import signed_in
@@ -78,14 +78,13 @@ def my_data(request: Request, identity: IdentityDep, settings: SettingsDep) -> R
         found = identity.access_log.accesses(user, filters.query(zone, SHOWN + 1))
     else:
         found = latest[: SHOWN + 1]
-    whats = _whats(language)
     return render(
         request,
         "my_data.html",
         language,
         status_code=422 if errors else 200,
         page="my_data",
-        uses=[_use(access, user, language, zone, whats) for access in found[:SHOWN]],
+        uses=[_use(access, user, language, zone) for access in found[:SHOWN]],
         more=len(found) > SHOWN,
         filters=filters,
         dates={field: (request.query_params.get(field) or "")[:32] for field in ("since", "until")},
@@ -145,22 +144,7 @@ def _readers(
     return sorted(found.items(), key=lambda item: (order.get(item[0], 1), item[1].casefold()))
 
 
-def _whats(language: str) -> dict[str, str]:
-    """The data categories of the register in plain words."""
-    return {
-        "person": plain(language, "your personal details"),
-        "mandate": plain(language, "your data, under your mandate"),
-        "cases": plain(language, "your cases"),
-        "case": plain(language, "one of your cases"),
-        "messages": plain(language, "your messages"),
-        "message": plain(language, "one of your messages"),
-        "suggestions": plain(language, "your facts, to suggest services"),
-        "conversation": plain(language, "your conversation with the assistant"),
-        "contact": plain(language, "your contact details"),
-    }
-
-
-def _use(access: Access, user: SignedIn, language: str, zone: ZoneInfo, whats: dict[str, str]) -> Use:
+def _use(access: Access, user: SignedIn, language: str, zone: ZoneInfo) -> Use:
     purpose: Purpose | None = register().purposes.get(access.why.partition(":")[0])
     held = None
     if access.held:
@@ -175,7 +159,7 @@ def _use(access: Access, user: SignedIn, language: str, zone: ZoneInfo, whats: d
         at=access.at,
         when=said_when(access.at, zone, language),
         who=_who(access, user, language),
-        what=whats.get(access.what.partition(":")[0], access.what),
+        what=category_name(access.what, language),
         why=purpose.said(purpose.name, language) if purpose else access.why,
         basis=purpose.said(purpose.legal_basis, language) if purpose else (access.basis or ""),
         held=held,
