@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from loket.consent.processing import register
+from loket.consent.processing import category_name, register
 from loket.i18n import plain
 from tests.oidc import (
     DEMO_ACCOUNTS,
@@ -202,6 +202,6 @@ def test_demo_login_a_mandate_and_the_mandators_access_log(with_demo, context): 
     expect(page.get_by_role("heading", name=plain(EN, "Who used my data"))).to_be_visible()
     use = page.locator("table.log tbody tr").filter(has_text="An Peeters")
     expect(use).to_have_count(1)
-    expect(use).to_contain_text(plain(EN, "your data, under your mandate"))
+    expect(use).to_contain_text(category_name("mandate", EN))
     expect(use).to_contain_text(register().purposes["mandate_use"].name[EN])
     assert_accessible(page, "/mijn-gegevens with an access log")

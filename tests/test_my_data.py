@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from loket.assistant import routing
 from loket.assistant.routing import Route
 from loket.assistant.texts import ACCESS_FOR_YOU, ACCESS_LOG_NEEDS_LOGIN, ACCESS_LOG_NOTHING
-from loket.consent.processing import register
+from loket.consent.processing import category_name, register
 from loket.i18n import message, plain
 
 AN, JAN, MARIE = "an-peeters", "jan-janssens", "marie-dubois"
@@ -170,8 +170,8 @@ def test_the_page_shows_a_mandate_read_as_acting_for_you_in_plain_words(app):
     acting_for_you = plain("en", "%(name)s, acting for you", name="An Peeters")
     mandate_use = register().purposes["mandate_use"]
     newest, *_ = rows(html)
-    assert newest[1:3] == [plain("en", "you"), plain("en", "your personal details")]  # reading this page
-    read = next(row for row in rows(html) if row[2] == plain("en", "your cases"))
+    assert newest[1:3] == [plain("en", "you"), category_name("person", "en")]  # reading this page
+    read = next(row for row in rows(html) if row[2] == category_name("cases", "en"))
     assert read[1] == acting_for_you
     assert read[3].startswith(mandate_use.name["en"]) and mandate_use.legal_basis["en"] in read[3]
     dutch = rows(unescape(app.get(PAGE).text))
@@ -255,9 +255,9 @@ def test_the_page_shows_an_organisations_records_to_the_person_acting_for_it(app
     app.get("/api/v1/me/cases")
     html = page(app)
     assert "Bakkerij Peeters BV" in html.partition("</h1>")[2]
-    assert column(html, 2) == [plain("en", "your cases")]  # the page view is her own, not the bakery's
+    assert column(html, 2) == [category_name("cases", "en")]  # the page view is her own, not the bakery's
     act_as(app, "BUR")
-    assert plain("en", "your cases") not in column(page(app), 2)
+    assert category_name("cases", "en") not in column(page(app), 2)
 
 
 # The assistant
