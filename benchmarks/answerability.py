@@ -26,7 +26,7 @@ SQLite database in --workdir the first time (about 4 minutes on 2 cores), and re
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/answerability.py [--workdir /tmp/answerability]
 
-Needs scikit-learn, which loket itself does not: `.venv/bin/pip install -e .[research]`. Not shipped:
+Uses scikit-learn (a dependency of loket's for the content gaps). Not shipped:
 on held-out questions it refused too many answerable ones (see the session note of 2026-12-06). The
 reason: questions generated from the catalogue are worded like its pages and people's are not, so what
 separates the generated ones does not transfer.

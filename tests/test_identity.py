@@ -644,6 +644,10 @@ LOGIN_FIRST = {
     "/beheer",
     "/beheer/export.csv",
     "/beheer/export.json",
+    "/beheer/beoordelen",
+    "/beheer/beoordelen/{message_id}",
+    "/beheer/hiaten",
+    "/beheer/hiaten/{gap_id}/afgehandeld",
 }
 
 

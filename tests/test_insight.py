@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import inspect, text
 
+from loket.assistant.schemas import Answer, Status
 from loket.identity.schemas import Login, Role
 from loket.insight.service import Filters, InsightService
 from loket.logging import configure as configure_logging
@@ -77,16 +80,19 @@ def test_staff_questions_are_left_out_unless_asked_for(services, frozen):
     ask_at(services, frozen, NOW, "Hoe vraag ik een paspoort aan?", "web", staff)
     ask_at(services, frozen, NOW, "Hoe vraag ik een paspoort aan?", "web", citizen)
     ask_at(services, frozen, NOW, "Hoe vraag ik een paspoort aan?", "api")
+    services.assistant.ask("Hoe vraag ik een paspoort aan?", "nl", test=True)  # a probe's
     assert services.insight.dashboard(Filters("24h")).total == 2
     assert services.insight.dashboard(Filters("24h", staff=True)).total == 3
+    assert services.insight.dashboard(Filters("24h", test=True)).total == 3
+    assert services.insight.dashboard(Filters("24h", staff=True, test=True)).total == 4
 
 
 def test_bad_filters_are_refused_in_the_persons_language():
     with pytest.raises(Exception) as refused:
         Filters.parse({"period": "7y"}, "fr")
     assert refused.value.status_code == 400 and "24h" in refused.value.message
-    assert Filters.parse({"period": "90d", "channel": "widget", "staff": "1"}, "nl") == Filters(
-        "90d", "widget", True
+    assert Filters.parse({"period": "90d", "channel": "widget", "staff": "1", "test": "on"}, "nl") == Filters(
+        "90d", "widget", True, True
     )
 
 
@@ -142,6 +148,7 @@ def test_stage_latencies_and_the_pages_cited_never_cited_and_stale(services, fro
             services.assistant.conversations,
             services.handoff,
             services.catalog,
+            services.reviews,
             "Europe/Brussels",
             timedelta(days),
         )
@@ -153,3 +160,108 @@ def test_stage_latencies_and_the_pages_cited_never_cited_and_stale(services, fro
     oldest = ages[0]
     assert stale(oldest) and stale(oldest + 1) == []  # a page is stale from the day it reaches the age
     assert figures.stale == stale(365)
+
+
+def test_the_costs_of_the_answers_an_llm_wrote(services, frozen):
+    """Tokens and cost as the composing stage reported them, summed; per 1,000 answers of all kinds."""
+    store = services.assistant.conversations
+    for tokens, cost in ((1200, 0.0021), (800, 0.0014)):
+        answer = Answer(
+            conversation_token=None,
+            conversation_id=str(uuid.uuid4()),
+            message_id=str(uuid.uuid4()),
+            status=Status.ANSWERED,
+            answer="Ja.",
+            language="nl",
+        )
+        details = {"model": "m", "prompt_tokens": tokens, "completion_tokens": tokens // 10, "cost": cost}
+        store.add(
+            answer,
+            "Vraag?",
+            "Vraag?",
+            [{"stage": "compose", "outcome": "llm", "ms": 900.0, "details": details}],
+        )
+    ask_at(services, frozen, NOW, "Hoe vraag ik een paspoort aan?")  # no LLM: no cost
+    assert services.insight.dashboard(Filters("24h")).costs == {
+        "llm_answers": 2,
+        "prompt_tokens": 2000,
+        "completion_tokens": 200,
+        "cost": 0.0035,
+        "cost_per_1000_answers": round(1000 * 0.0035 / 3, 4),
+    }
+    assert services.insight.dashboard(Filters("24h", channel="web")).costs == {}
+
+
+def test_the_public_report_counts_the_last_30_full_days_of_peoples_questions(services, frozen):
+    services.catalog.load_demo_if_empty()
+    services.search.sync()
+    services.identity.roles.grant("95710800516", Role.OPERATOR)
+    _, staff = services.identity.sessions.sign_in(
+        Login(subject="test#staff", name="Lotte", national_number="95710800516", method="demo")
+    )
+    yesterday = datetime(2026, 12, 7, 22, 59, tzinfo=UTC)  # 23:59 on the 7th, local: the last full day
+    first_day = datetime(2026, 11, 7, 23, 0, tzinfo=UTC)  # 00:00 on 8 November, local: the first
+    parking = ask_at(services, frozen, yesterday, "Hoe vraag ik een parkeerkaart aan?")
+    ask_at(services, frozen, first_day, "Ik wil met een medewerker spreken")
+    ask_at(services, frozen, yesterday, "Wat is de hoofdstad van Mongolië?")
+    ask_at(services, frozen, first_day - timedelta(seconds=1), "Hoe vraag ik een parkeerkaart aan?")  # before
+    ask_at(services, frozen, NOW, "Hoe vraag ik een parkeerkaart aan?")  # today: not a full day yet
+    ask_at(services, frozen, yesterday, "Hoe vraag ik een parkeerkaart aan?", user=staff)
+    frozen.frozen = yesterday
+    services.assistant.ask("Hoe vraag ik een parkeerkaart aan?", "nl", test=True)
+    frozen.frozen = NOW
+
+    statuses = services.insight.dashboard(Filters("90d")).statuses
+    assert statuses == {"answered": 3, "handoff": 1, "out_of_scope": 1}, "staff's and test left out"
+    report = services.insight.report()
+    assert (report.since.isoformat(), report.until.isoformat()) == (
+        "2026-11-08T00:00:00+01:00",
+        "2026-12-08T00:00:00+01:00",
+    )
+    assert report.questions == 3
+    assert (report.answered, report.handed_off) == (round(1 / 3, 3), round(1 / 3, 3))
+    assert report.review.reviews == 0 and report.review.sentences_right is None
+
+    # A content owner's review made yesterday: its verdicts, in the next day's report.
+    reviewable = services.reviews.reviewable(parking.message_id, "lotte", "nl")
+    sentences = [True] * len(reviewable.sentences)
+    sentences[-1] = False
+    frozen.frozen = yesterday
+    services.reviews.review(
+        parking.message_id, "lotte", sentences, [True] * len(reviewable.citations), "Te vaag.", "nl"
+    )
+    frozen.frozen = NOW
+    assert services.insight.report().review.reviews == 0, "counted once a day"
+    frozen.frozen = NOW + timedelta(days=1)
+    review = services.insight.report().review
+    assert (review.reviews, review.sentences, review.citations) == (
+        1,
+        len(sentences),
+        len(reviewable.citations),
+    )
+    assert review.sentences_right == round((len(sentences) - 1) / len(sentences), 3)
+
+
+def test_the_upgrade_to_0018_sums_the_answers_kept_before_as_they_are_summed_now(services, frozen):
+    """The hourly sums are kept as answers are stored; migration 0018 makes them from the answers kept
+    before it. Down to 0017 and up again, the dashboard shows the same."""
+    services.catalog.load_demo_if_empty()
+    services.search.sync()
+    for moment, question, channel in (
+        (NOW - timedelta(hours=1), "Hoe vraag ik een parkeerkaart aan?", "web"),
+        (NOW - timedelta(hours=1), "Ik wil met een medewerker spreken", "widget"),
+        (NOW - timedelta(days=3), "Wat is de hoofdstad van Mongolië?", "api"),
+        (NOW - timedelta(days=3), ABUSE, "web"),
+    ):
+        answer = ask_at(services, frozen, moment, question, channel)
+        services.assistant.conversations.give_feedback(answer.message_id, "up", None)
+        services.assistant.conversations.give_feedback(answer.message_id, "down", "Te vaag.")  # replaces
+    frozen.frozen = NOW
+    before = {period: services.insight.dashboard(Filters(period)).tables() for period in ("24h", "30d")}
+    assert dict(before["30d"])["feedback"] == [("down", 4)]
+
+    config = services.db._alembic_config()
+    command.downgrade(config, "0017")
+    command.upgrade(config, "head")
+    after = {period: services.insight.dashboard(Filters(period)).tables() for period in ("24h", "30d")}
+    assert after == before

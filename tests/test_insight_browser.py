@@ -99,3 +99,103 @@ def test_lotte_opens_the_dashboard_and_changes_the_period_with_the_keyboard(serv
     assert_accessible(page, "/beheer in French")
     assert page.evaluate("window.__blocked") == [], "the Content Security Policy blocked something"
     context.close()
+
+
+def test_lotte_reviews_an_answer_with_the_keyboard_alone(server, chromium):  # noqa: F811
+    """From the dashboard to the answers waiting, to a form: every choice made with Tab, the arrow keys
+    and Space; a missing reason is listed first and its link leads to the field; saved, on to the next."""
+    context = checked_context(chromium, viewport={"width": 1024, "height": 768}, locale="nl-BE")
+    page = context.new_page()
+    expect = _expect()
+    page.goto(f"{server}/aanmelden?lang={NL}")
+    page.get_by_role("button", name=plain(NL, "Log in as %(name)s", name="Lotte Maes")).click()
+    page.goto(f"{server}/beheer?lang={NL}")
+    tab_to(page, 'main a[href^="/beheer/beoordelen"]')
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(plain(NL, "Review answers"))
+    assert_accessible(page, "the answers waiting for review")
+
+    tab_to(page, "ol.cases a")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(plain(NL, "Review an answer"))
+    assert_accessible(page, "the review form")
+    groups = page.locator("fieldset.verdict")
+    assert groups.count() >= 2
+    for index in range(groups.count()):
+        name = groups.nth(index).locator("input").first.get_attribute("name")
+        tab_to(page, f"#{name}-right")  # the group's first choice: Space chooses right
+        page.keyboard.press("ArrowRight" if index == 0 else "Space")  # the first sentence: wrong
+    expect(page.locator("#sentence-0-wrong")).to_be_checked()
+    expect(page.locator(f"#{name}-right")).to_be_checked()
+    tab_to(page, "form.review button[type=submit]")
+    page.keyboard.press("Enter")
+
+    summary = page.locator('.notice[role="alert"] a[href="#reason"]')
+    expect(summary).to_be_visible()
+    expect(page.locator("#reason")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#sentence-0-wrong")).to_be_checked()  # the choices kept
+    assert_accessible(page, "the review form with a problem")
+    tab_to(page, '.notice[role="alert"] a[href="#reason"]')
+    page.keyboard.press("Enter")
+    expect(page.locator("#reason")).to_be_focused()
+    page.keyboard.type("De eerste zin is te vaag.")
+    tab_to(page, "form.review button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator(".notice.saved")).to_have_text(
+        re.compile(re.escape(plain(NL, "Your review has been saved.")))
+    )
+    assert_accessible(page, "after saving a review")
+    assert page.evaluate("window.__blocked") == [], "the Content Security Policy blocked something"
+    context.close()
+
+
+def test_lotte_marks_a_content_gap_handled_with_the_keyboard(server, chromium, tmp_path_factory):  # noqa: F811
+    """From the dashboard's link to the content gaps, a topic marked handled with the keyboard alone; the
+    page passes axe before, after (the handled topics shown) and in French. The server's database gets
+    a computed run first, from a second loket on the same file."""
+    import uuid
+
+    from loket.assistant.schemas import Answer, Status
+    from loket.config import Settings
+    from loket.services import Services
+    from tests.test_insight_gaps import FISHING, SOLAR
+
+    database = next(tmp_path_factory.getbasetemp().glob("insight*/loket.db"))
+    settings = Settings(database_url=f"sqlite:///{database}", data_dir=database.parent, _env_file=None)
+    services = Services.build(settings)
+    for question in FISHING + SOLAR:  # each by someone else, unanswered
+        answer = Answer(
+            str(uuid.uuid4()), str(uuid.uuid4()), Status.UNANSWERABLE, "Dat weet ik niet.", "nl", []
+        )
+        services.assistant.conversations.add(answer, question, question, [])
+    assert services.gaps.compute().kept == 2
+    services.db.dispose()
+
+    context = checked_context(chromium, viewport={"width": 1024, "height": 768}, locale="nl-BE")
+    page = context.new_page()
+    expect = _expect()
+    page.goto(f"{server}/aanmelden?lang={NL}")
+    page.get_by_role("button", name=plain(NL, "Log in as %(name)s", name="Lotte Maes")).click()
+    expect(page.locator("header .account")).to_be_visible()
+    page.goto(f"{server}/beheer?lang={NL}")
+    tab_to(page, 'main a[href^="/beheer/hiaten"]')
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text(plain(NL, "Content gaps"))
+    expect(page.locator("ol.gaps > li")).to_have_count(2)
+    assert_accessible(page, "/beheer/hiaten in Dutch")
+
+    tab_to(page, "ol.gaps > li:first-child button")
+    expect(page.locator(":focus")).to_have_text(plain(NL, "Mark topic %(number)s handled", number=1))
+    page.keyboard.press("Enter")
+    expect(page.locator('.notice[role="status"]')).to_be_visible()
+    expect(page.locator("ol.gaps > li")).to_have_count(1)
+    tab_to(page, "details summary")
+    page.keyboard.press("Enter")
+    expect(page.locator("details ul.gaps > li")).to_have_count(1)
+    assert_accessible(page, "/beheer/hiaten with a topic handled, the handled ones shown")
+
+    page.locator("nav.languages").get_by_role("link", name="Français").click()
+    expect(page.locator("h1")).to_have_text(plain(FR, "Content gaps"))
+    assert_accessible(page, "/beheer/hiaten in French")
+    assert page.evaluate("window.__blocked") == [], "the Content Security Policy blocked something"
+    context.close()

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from babel.dates import format_date
 
 from loket.i18n import message, plain
 from loket.identity.schemas import Login, Role
 from loket.insight.service import Filters
 from loket.insight.texts import BAD_FILTER
+from loket.web.evaluation import percent_text
 
 # Tuesday 8 December 2026, 14:30 in Brussels: the moment the dashboard is looked at.
 NOW = datetime(2026, 12, 8, 13, 30, tzinfo=UTC)
@@ -205,6 +207,7 @@ def test_the_exports_hold_exactly_the_pairs_of_the_pages_tables(history):
             "period": Filters.parse(parse_qs_flat(query), "nl").period,
             "channel": parse_qs_flat(query).get("channel"),
             "staff": "staff=1" in query,
+            "test": "test=1" in query,
         }
         assert datetime.fromisoformat(body["until"]) - datetime.fromisoformat(body["since"]) >= timedelta(
             hours=24
@@ -270,3 +273,19 @@ def test_the_page_says_keys_and_values_in_words_in_the_persons_language(history)
         assert plain(language, "Hand-offs to a person") in page
         assert plain(language, "Feedback on answers") in page
     assert refused != "Refused: misuse or manipulation"  # really in French
+
+
+def test_the_about_page_shows_live_use_as_counted_when_it_is_read(history):
+    """Of the seeded history only the question of five days ago lies in the last 30 full days; the
+    staff's and today's are left out."""
+    client = history
+    client.cookies.clear()
+    report = client.app.state.services.insight.report()
+    assert report.questions == 1
+    page = unescape(client.get("/over-deze-assistent", headers={"Accept-Language": "en"}).text)
+    days = (format_date(date(2026, 11, 8), "long", "en"), format_date(date(2026, 12, 7), "long", "en"))
+    assert f"from {days[0]} to {days[1]}" in page
+    assert "Questions asked</th><td>1</td>" in page
+    shares = (percent_text(report.answered, "en"), percent_text(report.handed_off, "en"))
+    assert f"official information</th><td>{shares[0]}</td>" in page
+    assert f"to a person</th><td>{shares[1]}</td>" in page

@@ -34,6 +34,7 @@ from loket.db import SchemaBehind, SchemaState
 from loket.errors import LoketError
 from loket.identity import national_number as national_numbers
 from loket.identity.schemas import Role
+from loket.insight.gaps import DAYS as GAP_DAYS
 from loket.jobs import SYNC_INDEX
 from loket.logging import configure as configure_logging
 from loket.messages.notify import application_server_key
@@ -58,6 +59,8 @@ users_app = typer.Typer(help="Roles beyond citizen: agent, content_owner, operat
 app.add_typer(users_app, name="users")
 persons_app = typer.Typer(help="The people loket holds data on.", no_args_is_help=True)
 app.add_typer(persons_app, name="persons")
+insight_app = typer.Typer(help="Figures for content owners and operators.", no_args_is_help=True)
+app.add_typer(insight_app, name="insight")
 out = Console()
 err = Console(stderr=True)
 
@@ -224,16 +227,22 @@ def reindex() -> None:
     _sync_search(_services(migrate=True))
 
 
-def _sync_search(services: Services) -> None:
-    """Embedding is the slow part of loading content: show how far it is."""
-    with Progress(
-        TextColumn("embedding"),
+def _bar() -> Progress:
+    """A progress bar on stderr for long work, gone when it is done: the task's description, the bar,
+    how many of how many, the time it has taken."""
+    return Progress(
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
         transient=True,
-    ) as progress:
+    )
+
+
+def _sync_search(services: Services) -> None:
+    """Embedding is the slow part of loading content: show how far it is."""
+    with _bar() as progress:
         task = progress.add_task("embedding", total=None)
         report = services.search.sync(
             on_progress=lambda done, total: progress.update(task, completed=done, total=total)
@@ -354,6 +363,41 @@ def conversations_purge(
     keep = services.settings.conversation_retention_days if days is None else days
     removed = services.assistant.purge(timedelta(days=keep))
     out.print(f"{removed} conversations older than {keep} days removed", highlight=False)
+
+
+@insight_app.command("gaps")
+def insight_gaps(
+    days: Annotated[int, typer.Option(min=1, help="Cluster the questions of this many days.")] = GAP_DAYS,
+    show: Annotated[int, typer.Option(min=0, help="List this many open gaps, the largest first.")] = 10,
+) -> None:
+    """Cluster the unanswered and voted-down questions into content gaps now (a job does it every hour)
+    and list the largest open ones. Example questions only for gaps that at least
+    LOKET_INSIGHT_MIN_ASKERS different people asked about."""
+    services = _services(migrate=True)
+    with _bar() as progress:
+        task = progress.add_task("reading the questions", total=None)
+        run = services.gaps.compute(
+            days,
+            lambda stage, done, total: progress.update(task, description=stage, completed=done, total=total),
+        )
+    out.print(
+        f"{run.questions} questions of the last {days} days ({run.embedded} embedded now): "
+        f"{run.clusters} clusters of two or more, the {run.kept} largest kept",
+        highlight=False,
+    )
+    found = services.gaps.latest()
+    for gap in found.open[:show] if found else []:
+        closest = "; ".join(item.title for item in gap.items) or "none"
+        new = f", {gap.new_since_handled} new since handled" if gap.handled_at else ""
+        out.print(
+            f"{gap.number}. {gap.size} questions from {gap.askers} people{new}; closest: {closest}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for text, _ in gap.examples:
+            out.print(f"   - {text}", highlight=False, soft_wrap=True, markup=False)
+    if found and found.handled:
+        out.print(f"{len(found.handled)} handled", highlight=False)
 
 
 @app.command()
@@ -908,9 +952,7 @@ def _run_evaluation(paths: list[Path], load, evaluate, tables, json_out: Path | 
 
 def _evaluating(label: str, run):
     """Runs an evaluation with a progress bar on stderr; a switched-off assistant ends it (exit 1)."""
-    with Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True
-    ) as progress:
+    with _bar() as progress:
         task = progress.add_task(label, total=None)
         try:
             return run(lambda done, total: progress.update(task, completed=done, total=total))

@@ -296,6 +296,17 @@ class Settings(BaseSettings):
         "(headers, sampler, batching) apply. Unset: no tracing, nothing exported.",
     )
     otel_service_name: str = Field("loket", description="The `service.name` the traces carry.")
+    insight_min_askers: int = Field(
+        5,
+        ge=2,
+        description="Content gaps (`/beheer/hiaten`) show a cluster's example questions only when at least "
+        "this many different people asked in it (k-anonymity); smaller clusters show only their counts.",
+    )
+    insight_gaps_schedule: str = Field(
+        "41 * * * *",
+        description="When the job clusters the last 30 days' unanswered and voted-down questions into "
+        "content gaps, as cron (default: every hour; `loket insight gaps` does it at once).",
+    )
 
     @model_validator(mode="after")
     def _refuse_demo_in_production(self) -> Settings:
@@ -312,6 +323,10 @@ class Settings(BaseSettings):
                 raise ValueError(f"LOKET_TRUSTED_PROXIES: {proxy!r} is no address or network") from error
         if not croniter.is_valid(self.harvest_schedule):
             raise ValueError(f"LOKET_HARVEST_SCHEDULE={self.harvest_schedule!r} is not a cron schedule")
+        if not croniter.is_valid(self.insight_gaps_schedule):
+            raise ValueError(
+                f"LOKET_INSIGHT_GAPS_SCHEDULE={self.insight_gaps_schedule!r} is not a cron schedule"
+            )
         for source, url in self.harvest_sources.items():
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"LOKET_HARVEST_SOURCES: {source!r} needs an http(s) URL, not {url!r}")

@@ -283,6 +283,16 @@ def insert_new(session: Session, model: type[Base], values: dict, unique: list[s
     return session.execute(statement).first() is not None
 
 
+def add_to(session: Session, model: type[Base], key: dict, amounts: dict) -> None:
+    """Adds `amounts` to the row with primary key `key`, made (with them) if there is none: one
+    `INSERT … ON CONFLICT DO UPDATE`, so answers stored at once on several servers all count."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(model).values(**key, **amounts)
+    columns = model.__table__.c
+    added = {name: columns[name] + statement.excluded[name] for name in amounts}
+    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=added))
+
+
 def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -50,6 +50,7 @@ MESSAGES_EXPIRED = "messages.expired"
 HANDOFF_IDLE = "handoff.idle"
 EVALUATE = "proactive.evaluate"
 CHECKPOINT = "consent.checkpoint"
+CONTENT_GAPS = "insight.gaps"
 # A failed job is tried again after 2, 4, 8 and 16 seconds (exponential_wait), then given up.
 RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
 
@@ -94,6 +95,8 @@ class Jobs:
         idle: Callable[[], int],
         evaluate: Callable[[int], int],
         checkpoint: Callable[[], object],
+        gaps: Callable[[], object],
+        gaps_schedule: str,
     ) -> None:
         """Every job loket runs, and when the periodic ones run: the one place to read them.
 
@@ -105,7 +108,8 @@ class Jobs:
         tells its agency, `expired()` queues the receipts of messages that ran out unread, `idle()` ends
         the hand-offs nobody said anything in for too long, `evaluate(event)` runs the rules a life event
         concerns (a second run finds the event evaluated), `checkpoint()` signs the access log's new
-        entries every minute.
+        entries every minute, `gaps()` clusters the unanswered questions into content gaps on
+        `gaps_schedule` (a second run replaces the first's clusters).
         """
         app = self.app
 
@@ -167,6 +171,11 @@ class Jobs:
         @app.task(name=CHECKPOINT, queueing_lock=CHECKPOINT, retry=RETRY)
         def sign_checkpoint(timestamp: int) -> None:
             checkpoint()
+
+        @app.periodic(cron=gaps_schedule, periodic_id="gaps")
+        @app.task(name=CONTENT_GAPS, queueing_lock=CONTENT_GAPS, retry=RETRY)
+        def content_gaps(timestamp: int) -> None:
+            gaps()
 
         @app.periodic(cron="* * * * *", periodic_id="stalled")
         @app.task(name=RETRY_STALLED, queueing_lock=RETRY_STALLED)

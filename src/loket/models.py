@@ -8,6 +8,7 @@ from loket.catalog import models as catalog_models
 from loket.consent import models as consent_models
 from loket.handoff import models as handoff_models
 from loket.identity import models as identity_models
+from loket.insight import models as insight_models
 from loket.messages import models as messages_models
 from loket.proactive import models as proactive_models
 from loket.search import models as search_models
@@ -20,6 +21,7 @@ __all__ = [
     "events",
     "handoff_models",
     "identity_models",
+    "insight_models",
     "messages_models",
     "proactive_models",
     "search_models",

@@ -22,6 +22,8 @@ from loket.handoff.service import HandoffService
 from loket.identity.oidc import OidcClient
 from loket.identity.retention import Erasure
 from loket.identity.service import IdentityService
+from loket.insight.gaps import GapService
+from loket.insight.review import ReviewService
 from loket.insight.service import InsightService
 from loket.jobs import Jobs
 from loket.keys import kept_key
@@ -56,10 +58,12 @@ class Services:
     handoff: HandoffService
     proactive: ProactiveService
     insight: InsightService
+    reviews: ReviewService
     audit_log: TamperEvidentLog
     choices: Choices
     jobs: Jobs
     events: EventBus
+    gaps: GapService
 
     def purge(self, dry_run: bool = False) -> dict[str, int]:
         """Everything personal past its retention, removed by each block (`loket purge`, and daily as a
@@ -187,6 +191,7 @@ class Services:
         assistant.human = handoff
         proactive = ProactiveService(db, flanders(), identity, catalog, messages, jobs, choices)
         assistant.proactive = proactive
+        reviews = ReviewService(assistant.conversations, db)
         services = cls(
             settings,
             db,
@@ -201,11 +206,13 @@ class Services:
             receipts,
             handoff,
             proactive,
-            InsightService(assistant.conversations, handoff, catalog, settings.timezone),
+            InsightService(assistant.conversations, handoff, catalog, reviews, settings.timezone),
+            reviews,
             audit_log,
             choices,
             jobs,
             events,
+            GapService(db, assistant.conversations, search, catalog, settings.insight_min_askers),
         )
         jobs.declare(
             sync_index=search.sync,
@@ -219,6 +226,8 @@ class Services:
             idle=handoff.end_idle,
             evaluate=proactive.evaluate_event,
             checkpoint=audit_log.checkpoint,
+            gaps=services.gaps.compute,
+            gaps_schedule=settings.insight_gaps_schedule,
         )
         return services
 

@@ -9,16 +9,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from loket import clock
-from loket.assistant.models import ConversationRow, FeedbackRow, MessageRow, SwitchRow
+from loket.assistant.models import (
+    AnswersHourRow,
+    CitedHourRow,
+    ConversationRow,
+    FeedbackRow,
+    KindsHourRow,
+    MessageRow,
+    SwitchRow,
+)
+from loket.assistant.observers import Answered, Observer, tell
 from loket.assistant.schemas import Answer, Holder, Status
-from loket.db import Database, remove
+from loket.db import Database, add_to, remove
 from loket.errors import NotFound
 from loket.events import EventBus
+
+_KINDS = {"statuses": "status", "routes": "route", "languages": "language"}  # counted per value
+_SUMS = ("answers", "up", "down", "llm_answers", "prompt_tokens", "completion_tokens", "cost")
+# The stage times are read from this many of a period's latest answers: each answer's trace is a
+# document, and the percentiles of 2,000 answers tell as much as those of a million.
+STAGE_SAMPLE = 2_000
 
 
 @dataclass(frozen=True)
@@ -40,27 +56,42 @@ class StoredMessage:
 
 @dataclass(frozen=True)
 class Asked:
-    """How a question came: the channel (web, widget, api), whether staff asked it (left out of the
-    public figures), the route it took."""
+    """How a question came: the channel (web, widget, api), whether staff asked it or it is test
+    traffic (a probe, a load test, an evaluation: both left out of the public figures), the route it
+    took."""
 
     channel: str = "api"
     staff: bool = False
     route: str | None = None
+    test: bool = False
 
 
 @dataclass(frozen=True)
-class Tally:
-    """One answer as the figures count it: never its text."""
+class Figures:
+    """The answers of a period as the figures count them: sums, never text."""
 
+    per_hour: dict[datetime, int]  # the start of each UTC hour that had answers -> how many
+    channels: dict[str, int]  # web, widget, api -> answers
+    statuses: dict[str, int]
+    routes: dict[str, int]
+    languages: dict[str, int]
+    ratings: dict[str, int]  # feedback: up, down -> how many
+    llm: dict[str, float]  # answers an LLM wrote, their prompt and completion tokens, cost; {} for none
+    cited: dict[str, int]  # address -> answers citing it
+    stages: dict[str, list[float]]  # milliseconds per pipeline stage, over the latest STAGE_SAMPLE answers
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A question as the content gaps see it: redacted, with who asked (a person's id, or the
+    conversation's when nobody was logged in) only to count distinct askers."""
+
+    id: str
     at: datetime
-    status: str
-    route: str | None
+    text: str  # the standalone question, redacted
     language: str
-    channel: str
-    staff: bool
-    rating: str | None  # the feedback on it: up, down, or none
-    stages: dict[str, float]  # milliseconds per pipeline stage
-    cited: list[str]  # the addresses of the pages it cited
+    asker: str
+    why: str  # "unanswerable", or "down" (its answer was voted down)
 
 
 @dataclass(frozen=True)
@@ -85,11 +116,13 @@ def conversation_stream(conversation_id: str) -> str:
 
 class ConversationStore:
     """`events`: where each stored answer is announced, in the transaction that stores it, so no
-    follower hears of a message that is not there, and none is stored unannounced."""
+    follower hears of a message that is not there, and none is stored unannounced. `observers`: who
+    hears each stored answer's and rating's figures once committed (loket.assistant.observers)."""
 
     def __init__(self, db: Database, events: EventBus | None = None) -> None:
         self.db = db
         self.events = events
+        self.observers: list[Observer] = []
 
     def exists(self, conversation_id: str) -> bool:
         with self.db.session() as session:
@@ -177,26 +210,27 @@ class ConversationStore:
                     MessageRow.conversation_id == answer.conversation_id
                 )
             )
-            session.add(
-                MessageRow(
-                    id=answer.message_id,
-                    conversation_id=answer.conversation_id,
-                    position=position,
-                    created_at=now,
-                    question=question,
-                    standalone=standalone,
-                    status=answer.status.value,
-                    answer=answer.answer,
-                    language=answer.language,
-                    citations=[asdict(citation) for citation in answer.citations],
-                    notices=answer.notices,
-                    trace=trace,
-                    trace_id=answer.trace_id,
-                    channel=asked.channel,
-                    staff=asked.staff,
-                    route=asked.route,
-                )
+            stored = MessageRow(
+                id=answer.message_id,
+                conversation_id=answer.conversation_id,
+                position=position,
+                created_at=now,
+                question=question,
+                standalone=standalone,
+                status=answer.status.value,
+                answer=answer.answer,
+                language=answer.language,
+                citations=[asdict(citation) for citation in answer.citations],
+                notices=answer.notices,
+                trace=trace,
+                trace_id=answer.trace_id,
+                channel=asked.channel,
+                staff=asked.staff,
+                route=asked.route,
+                test=asked.test,
             )
+            session.add(stored)
+            _count(session, stored, answer, _llm_costs(trace))
             if self.events:  # ids only: a client reads the message itself from the conversation
                 data = {
                     "conversation_id": answer.conversation_id,
@@ -204,6 +238,7 @@ class ConversationStore:
                     "status": answer.status.value,
                 }
                 self.events.publish(session, conversation_stream(answer.conversation_id), "message", data)
+        tell(self.observers, "answered", _answered(answer, trace, asked))
 
     def get(self, conversation_id: str) -> Conversation:
         with self.db.session() as session:
@@ -230,11 +265,16 @@ class ConversationStore:
 
     def give_feedback(self, message_id: str, rating: str, reason: str | None) -> None:
         with self.db.session() as session:
-            if session.get(MessageRow, message_id) is None:
+            message_row = session.get(MessageRow, message_id, with_for_update=True)
+            if message_row is None:
                 raise NotFound(f"No message {message_id}.")
             row = session.get(FeedbackRow, message_id) or FeedbackRow(message_id=message_id)
+            if row.rating != rating:  # the hour's sums count each answer's latest rating
+                change = {name: int(name == rating) - int(name == row.rating) for name in _SUMS}
+                add_to(session, AnswersHourRow, _whose(message_row), change)
             row.rating, row.reason, row.created_at = rating, reason, clock.now()
             session.add(row)
+        tell(self.observers, "rated", rating)
 
     def purge(
         self, older_than: timedelta, feedback_older_than: timedelta | None = None, dry_run: bool = False
@@ -248,40 +288,107 @@ class ConversationStore:
         with self.db.session() as session:
             return _remove(session, ConversationRow.updated_at < moment - older_than, old_feedback, dry_run)
 
-    def tally(
-        self, since: datetime, until: datetime, channel: str | None = None, include_staff: bool = False
-    ) -> list[Tally]:
-        """The answers given in [since, until), for the figures (loket.insight): oldest first."""
-        conditions = [MessageRow.created_at >= since, MessageRow.created_at < until]
-        if channel:
-            conditions.append(MessageRow.channel == channel)
-        if not include_staff:
-            conditions.append(MessageRow.staff.is_(False))
+    def figures(
+        self,
+        since: datetime,
+        until: datetime,
+        channel: str | None = None,
+        include_staff: bool = False,
+        include_test: bool = False,
+    ) -> Figures:
+        """The answers given in the whole UTC hours of [since, until), for the figures (loket.insight):
+        read from the sums kept per hour, so a few rows an hour whatever the number of answers; the
+        stage times from the latest answers themselves."""
+
+        def kept(model) -> list[ColumnElement[bool]]:
+            return _asked(model.hour, since, until, channel, include_staff, include_test)
+
+        hours = kept(AnswersHourRow)
+        sums = [func.coalesce(func.sum(getattr(AnswersHourRow, name)), 0) for name in _SUMS]
+        answers = func.sum(AnswersHourRow.answers)
+        per_kind = (KindsHourRow.kind, KindsHourRow.value)
+        with self.db.session() as session:
+            per_hour = session.execute(
+                select(AnswersHourRow.hour, answers).where(*hours).group_by(AnswersHourRow.hour)
+            ).all()
+            channels = session.execute(
+                select(AnswersHourRow.channel, answers).where(*hours).group_by(AnswersHourRow.channel)
+            ).all()
+            totals = dict(zip(_SUMS, session.execute(select(*sums).where(*hours)).one(), strict=True))
+            kinds = session.execute(
+                select(*per_kind, func.sum(KindsHourRow.answers))
+                .where(*kept(KindsHourRow))
+                .group_by(*per_kind)
+            ).all()
+            cited = session.execute(
+                select(CitedHourRow.url, func.sum(CitedHourRow.answers))
+                .where(*kept(CitedHourRow))
+                .group_by(CitedHourRow.url)
+            ).all()
+            traces = session.scalars(
+                select(MessageRow.trace)
+                .where(*_asked(MessageRow.created_at, since, until, channel, include_staff, include_test))
+                .order_by(MessageRow.created_at.desc())
+                .limit(STAGE_SAMPLE)
+            ).all()
+        stages: dict[str, list[float]] = {}
+        for trace in traces:
+            for step in trace:
+                stages.setdefault(step["stage"], []).append(step["ms"])
+        return Figures(
+            per_hour={hour: count for hour, count in per_hour},
+            channels=dict(channels),
+            **{name: {v: n for k, v, n in kinds if k == kind} for name, kind in _KINDS.items()},
+            ratings={rating: totals[rating] for rating in ("up", "down") if totals[rating]},
+            llm={name: totals[name] for name in _SUMS[3:]} if totals["llm_answers"] else {},
+            cited=dict(cited),
+            stages=stages,
+        )
+
+    def unanswered(self, since: datetime, until: datetime) -> list[Unanswered]:
+        """The questions of [since, until) loket had no answer to, and those whose answer was voted
+        down, as stored (redacted), for the content gaps; staff's and test traffic left out."""
         query = (
             select(
+                MessageRow.id,
                 MessageRow.created_at,
-                MessageRow.status,
-                MessageRow.route,
+                MessageRow.standalone,
                 MessageRow.language,
-                MessageRow.channel,
-                MessageRow.staff,
+                func.coalesce(ConversationRow.person_id, ConversationRow.id),
+                MessageRow.status,
                 FeedbackRow.rating,
-                MessageRow.trace,
-                MessageRow.citations,
             )
+            .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
             .outerjoin(FeedbackRow, FeedbackRow.message_id == MessageRow.id)
-            .where(*conditions)
+            .where(
+                *_asked(MessageRow.created_at, since, until),
+                MessageRow.standalone != "",
+                or_(MessageRow.status == Status.UNANSWERABLE, FeedbackRow.rating == "down"),
+            )
             .order_by(MessageRow.created_at)
         )
         with self.db.session() as session:
             return [
-                Tally(
-                    *row[:7],
-                    {step["stage"]: step["ms"] for step in row.trace if "stage" in step},
-                    [citation["url"] for citation in row.citations],
-                )
-                for row in session.execute(query)
+                Unanswered(id, at, text, language, asker, "down" if rating == "down" else status)
+                for id, at, text, language, asker, status, rating in session.execute(query)
             ]
+
+    def sample(self, since: datetime, until: datetime, size: int, leave_out: set[str]) -> list[StoredMessage]:
+        """Up to `size` answered questions of [since, until) drawn at random, for review; staff's and
+        test traffic left out, and the ids in `leave_out` (already reviewed)."""
+        query = select(MessageRow).where(
+            *_asked(MessageRow.created_at, since, until), MessageRow.status == Status.ANSWERED
+        )
+        if leave_out:
+            query = query.where(MessageRow.id.not_in(leave_out))
+        with self.db.session() as session:
+            return [_stored(row, None) for row in session.scalars(query.order_by(func.random()).limit(size))]
+
+    def messages(self, ids: list[str]) -> dict[str, StoredMessage]:
+        """The stored messages with these ids that are still kept (retention may have removed some)."""
+        with self.db.session() as session:
+            rows = session.scalars(select(MessageRow).where(MessageRow.id.in_(ids))).all()
+            return {row.id: _stored(row, None) for row in rows}
 
     def begun_by(self, person_ids: list[str]) -> list[str]:
         """The ids of the conversations these persons began logged in."""
@@ -308,6 +415,51 @@ class ConversationStore:
         return self.switch()
 
 
+def _whose(message: MessageRow) -> dict:
+    """Whose answer a message is, in its UTC hour: the key of its hour's sums."""
+    return {
+        "hour": message.created_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0),
+        "channel": message.channel,
+        "staff": message.staff,
+        "test": message.test,
+    }
+
+
+def _count(session, message: MessageRow, answer: Answer, llm: dict) -> None:
+    """Adds a stored answer to its hour's sums: the answer, its status, route and language, what the
+    LLM cost, and each page it cites."""
+    whose = _whose(message)
+    amounts = {"answers": 1, "up": 0, "down": 0, "llm_answers": int(bool(llm))}
+    amounts |= {name: llm.get(name) or 0 for name in ("prompt_tokens", "completion_tokens", "cost")}
+    add_to(session, AnswersHourRow, whose, amounts)
+    for kind in _KINDS.values():
+        value = getattr(message, kind) or "information"  # answers stored before routes had none
+        add_to(session, KindsHourRow, {**whose, "kind": kind, "value": value}, {"answers": 1})
+    for url in dict.fromkeys(citation.url for citation in answer.citations):
+        add_to(session, CitedHourRow, {**whose, "url": url}, {"answers": 1})
+
+
+def _asked(
+    moment: InstrumentedAttribute,
+    since: datetime,
+    until: datetime,
+    channel: str | None = None,
+    include_staff: bool = False,
+    include_test: bool = False,
+) -> list[ColumnElement[bool]]:
+    """Answers (or their hourly sums) whose `moment` is in [since, until), from one channel or all;
+    without staff's and test traffic unless asked for (the public figures never ask)."""
+    rows = moment.class_
+    where = [moment >= since, moment < until]
+    if channel:
+        where.append(rows.channel == channel)
+    if not include_staff:
+        where.append(rows.staff.is_(False))
+    if not include_test:
+        where.append(rows.test.is_(False))
+    return where
+
+
 def _remove(
     session, conversations: ColumnElement[bool], more_feedback: ColumnElement[bool] | None, dry_run: bool
 ) -> dict[str, int]:
@@ -330,6 +482,30 @@ def _holds(row: ConversationRow | None, holder: Holder) -> bool:
         return False
     token_matches = hmac.compare_digest(row.token_hash, token_hash(holder.token))
     return token_matches and (row.person_id is None or row.person_id == holder.person_id)
+
+
+def _llm_costs(trace: list[dict]) -> dict:
+    """The tokens and cost the composing LLM reported in its trace step, if an LLM wrote the answer."""
+    for step in trace:
+        details = step.get("details") or {}
+        if "prompt_tokens" in details:
+            return {key: details.get(key) for key in ("prompt_tokens", "completion_tokens", "cost")}
+    return {}
+
+
+def _answered(answer: Answer, trace: list[dict], asked: Asked) -> Answered:
+    """A stored answer's figures, for the observers: seconds per stage, and what the LLM cost."""
+    stages = {step["stage"]: step["ms"] / 1000 for step in trace if "stage" in step}
+    return Answered(
+        answer.status.value,
+        asked.route,
+        asked.channel,
+        answer.language,
+        asked.staff,
+        asked.test,
+        stages,
+        **_llm_costs(trace),
+    )
 
 
 def token_hash(token: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loket.db import Base, JsonType, UtcDateTime
@@ -48,6 +48,55 @@ class MessageRow(Base):
     channel: Mapped[str] = mapped_column(String(16), default="api")  # web, widget, api
     staff: Mapped[bool] = mapped_column(Boolean, default=False)
     route: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    test: Mapped[bool] = mapped_column(Boolean, default=False)  # a probe's or a load test's, not a person's
+
+
+class AnswersHourRow(Base):
+    """The answers of one UTC hour from one channel, by people, staff or test traffic, summed as they
+    are stored: the figures read a few rows an hour instead of every answer, and outlive the
+    conversations' retention (no text, no id)."""
+
+    __tablename__ = "assistant_answers_hourly"
+
+    hour: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    staff: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    test: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer)
+    up: Mapped[int] = mapped_column(Integer)  # the latest rating of each answer
+    down: Mapped[int] = mapped_column(Integer)
+    llm_answers: Mapped[int] = mapped_column(Integer)  # written by an LLM, with its tokens and cost
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    cost: Mapped[float] = mapped_column(Float)
+
+
+class KindsHourRow(Base):
+    """How many of an hour's answers (as in `AnswersHourRow`) had a status, took a route, or were in a
+    language: one row per value, so an hour has a few dozen rows, not one per combination."""
+
+    __tablename__ = "assistant_kinds_hourly"
+
+    hour: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    staff: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    test: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # status, route, language
+    value: Mapped[str] = mapped_column(String(32), primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer)
+
+
+class CitedHourRow(Base):
+    """How many answers of one UTC hour cited a page, by channel and whose traffic."""
+
+    __tablename__ = "assistant_cited_hourly"
+
+    hour: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    staff: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    test: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer)
 
 
 class FeedbackRow(Base):

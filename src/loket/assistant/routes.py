@@ -44,6 +44,11 @@ class AskRequest(BaseModel):
     channel: Literal["web", "widget", "api"] = Field(
         "api", description="Where it is asked: loket's own pages say web or widget; for the figures only."
     )
+    test: bool = Field(
+        False,
+        description="Test traffic (a probe, a load test, an evaluation): answered as any question, "
+        "left out of the dashboard's figures unless asked for, and never in the public ones.",
+    )
 
 
 class CitationOut(BaseModel):
@@ -142,6 +147,7 @@ async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Re
         user,
         holder,
         body.channel,
+        body.test,
     )
     response = AskResponse(**asdict(answer))
     if "text/event-stream" in request.headers.get("accept", ""):

@@ -153,10 +153,12 @@ class AssistantService:
         user: SignedIn | None = None,
         holder: Holder | None = None,
         channel: str = "api",
+        test: bool = False,
     ) -> Answer:
         """`user` is who is logged in (None: nobody): a question about their cases reads those of their
         active profile. `audience` follows that profile too, unless the question names one. `channel`
-        (web, widget, api) is kept for the figures, as is whether staff asked.
+        (web, widget, api) is kept for the figures, as is whether staff asked and whether it is `test`
+        traffic (both left out of the public figures).
 
         A question refused as abuse or for the personal data in it is counted, never kept: the stored
         turn has no question text (issue 22's contract).
@@ -188,7 +190,7 @@ class AssistantService:
         if not_kept and user and not self._keeps_personal(user, conversation_id):
             stored = replace(answer, answer=message(not_kept, answer.language), citations=[])
         person_id = user.person.id if user else None
-        asked = Asked(channel, bool(user and user.roles & STAFF), turn.route)
+        asked = Asked(channel, bool(user and user.roles & STAFF), turn.route, test)
         if answer.status in NOT_KEPT:
             self.conversations.add(stored, "", "", trace, person_id, asked)
         else:

@@ -19,12 +19,14 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from loket import clock
 from loket.assistant.conversations import Conversation, conversation_stream
+from loket.assistant.observers import tell
 from loket.assistant.service import AssistantService
 from loket.business_hours import OfficeHours
 from loket.consent.choices import Choices
@@ -45,6 +47,7 @@ MAX_TEXT = 2000
 RECENT = timedelta(days=2)  # how far back the queue looks for open hand-offs
 QUEUE_STREAM = "handoff:queue"  # every change to the queue, for the agents' consoles
 QUEUE_CHANGES = {"requested", "claimed", "transferred", "ended"}
+QUEUED, CONTACT_FORM_OFFERED = "queued", "contact_form"  # what became of a request for a human
 
 
 class State(StrEnum):
@@ -109,6 +112,13 @@ class Request:
     contact_form: str | None = None
 
 
+class RequestObserver(Protocol):
+    """Hears of each new request for a human, and what became of it (`QUEUED`, or out of office
+    hours `CONTACT_FORM_OFFERED`), once it is stored: the web app's metrics (loket.assistant.observers)."""
+
+    def handoff_requested(self, outcome: str) -> None: ...
+
+
 class HandoffService:
     def __init__(
         self,
@@ -129,6 +139,7 @@ class HandoffService:
         self.hours = hours
         self.seconds_per_conversation = seconds_per_conversation
         self.idle = timedelta(minutes=idle_minutes)
+        self.observers: list[RequestObserver] = []
 
     # The person's side
 
@@ -145,9 +156,11 @@ class HandoffService:
             self.choices.make(_whose(conversation_id), HANDOFF, share, user.person.id if user else "citizen")
         if not self.hours.is_open(clock.now()):
             self._append(current, "closed_offered", "citizen", {})
+            tell(self.observers, "handoff_requested", CONTACT_FORM_OFFERED)
             return Request(State.ENDED, contact_form=CONTACT_FORM)
         profile = user.active.name if user else ""
         self._append(current, "requested", "citizen", {"team": team, "profile": profile})
+        tell(self.observers, "handoff_requested", QUEUED)
         return self.place(self.get(conversation_id))
 
     def say(self, conversation_id: str, text: str) -> Handoff:

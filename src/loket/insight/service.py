@@ -4,8 +4,9 @@ answers by status and by route; languages; channels; feedback; hand-offs and how
 answered, in office hours; each pipeline stage's latency; the catalogue's pages most cited, never
 cited, and unchanged for a year or more. Staff's own questions are left out unless asked for.
 
-Everything is counted from the blocks' Python APIs (the assistant's `tally`, the hand-off's
-`timings`), never from their tables, and never reads a question's text. The screen and the exports
+Everything is counted from the blocks' Python APIs (the assistant's `figures`, summed in SQL; the
+hand-off's `timings`), never from their tables, and never reads a question's text. Test traffic (probes,
+load tests, evaluations) is left out like staff's, unless asked for. The screen and the exports
 (CSV, JSON) are one `Dashboard` made from one `Filters`: what the screen shows is what is exported.
 """
 
@@ -23,31 +24,34 @@ from loket.catalog.service import CatalogService
 from loket.errors import BadRequest
 from loket.handoff.service import HandoffService
 from loket.i18n import message
+from loket.insight.review import Accuracy, ReviewService
 from loket.insight.texts import BAD_FILTER
 
 TOP = 20  # pages per list
 PERIODS = {"24h": ("hour", 24), "30d": ("day", 30), "90d": ("day", 90)}  # bucket, how many
 CHANNELS = ("web", "widget", "api")
+REPORT_DAYS = 30  # the public report's period
 
 
 @dataclass(frozen=True)
 class Filters:
     """What the dashboard counts: a period (`24h` per hour, `30d` or `90d` per day), one channel or
-    all, and staff's own questions or not."""
+    all, and staff's own questions and test traffic or not."""
 
     period: str = "24h"
     channel: str | None = None
     staff: bool = False
+    test: bool = False
 
     @classmethod
     def parse(cls, params: dict[str, str], language: str) -> Filters:
         """From a query string, as the page's form and the exports send it; refused when unknown."""
         period = params.get("period") or cls.period
         channel = params.get("channel") or None
-        staff = params.get("staff") in ("1", "true", "on")
+        staff, test = (params.get(name) in ("1", "true", "on") for name in ("staff", "test"))
         if period not in PERIODS or (channel is not None and channel not in CHANNELS):
             raise BadRequest(message(BAD_FILTER, language))
-        return cls(period, channel, staff)
+        return cls(period, channel, staff, test)
 
     def query(self) -> dict[str, str]:
         """The filters as a query string's fields, for the export links."""
@@ -55,6 +59,7 @@ class Filters:
             "period": self.period,
             **({"channel": self.channel} if self.channel else {}),
             **({"staff": "1"} if self.staff else {}),
+            **({"test": "1"} if self.test else {}),
         }
 
 
@@ -79,6 +84,7 @@ class Dashboard:
     handoffs: int
     first_response_seconds: dict[str, float] = field(default_factory=dict)  # p50, p90 in office hours
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> p50, p95
+    costs: dict[str, float] = field(default_factory=dict)  # LLM tokens and cost; {} when none wrote
     cited: list[tuple[str, int]] = field(default_factory=list)  # page, answers citing it; most first
     never_cited: list[tuple[str, int]] = field(default_factory=list)  # page, days since it changed
     stale: list[tuple[str, int]] = field(default_factory=list)  # page, days since it changed; oldest first
@@ -95,10 +101,24 @@ class Dashboard:
             ("handoffs", [("requested", self.handoffs), *sorted(self.first_response_seconds.items())]),
             ("latency_p50_ms", [(stage, p["p50"]) for stage, p in self.latency_ms.items()]),
             ("latency_p95_ms", [(stage, p["p95"]) for stage, p in self.latency_ms.items()]),
+            ("llm_costs", list(self.costs.items())),
             ("cited", self.cited),
             ("never_cited", self.never_cited),
             ("stale", self.stale),
         ]
+
+
+@dataclass(frozen=True)
+class Report:
+    """The public figures of live use (`/over-deze-assistent`): people's questions only, neither
+    staff's nor test traffic."""
+
+    since: datetime
+    until: datetime
+    questions: int
+    answered: float | None  # share of the questions answered from the catalogue
+    handed_off: float | None  # share passed on to a person
+    review: Accuracy  # what content owners found reviewing answers in the period
 
 
 class InsightService:
@@ -107,21 +127,48 @@ class InsightService:
         conversations: ConversationStore,
         handoff: HandoffService,
         catalog: CatalogService,
+        reviews: ReviewService,
         zone: str,
         stale_after: timedelta = timedelta(days=365),
     ) -> None:
         self.conversations = conversations
         self.handoff = handoff
         self.catalog = catalog
+        self.reviews = reviews
         self.zone = ZoneInfo(zone)
         self.stale_after = stale_after
+        self._report: Report | None = None
+
+    def report(self, days: int = REPORT_DAYS) -> Report:
+        """The last `days` full local days: the figures change once a day, so they are counted once a
+        day (per process), however often the public page is read."""
+        today = clock.now().astimezone(self.zone).date()
+        since, until = (
+            datetime.combine(day, time(), self.zone) for day in (today - timedelta(days=days), today)
+        )
+        if self._report and (self._report.since, self._report.until) == (since, until):
+            return self._report
+        figures = self.conversations.figures(since, until)
+        statuses = figures.statuses
+        questions = sum(statuses.values())
+        self._report = Report(
+            since=since,
+            until=until,
+            questions=questions,
+            answered=_share(statuses.get("answered", 0), questions),
+            handed_off=_share(statuses.get("handoff", 0), questions),
+            review=self.reviews.accuracy(since, until),
+        )
+        return self._report
 
     def dashboard(self, filters: Filters) -> Dashboard:
         unit, many = PERIODS[filters.period]
         starts, until = self._buckets(unit, many)
         since = starts[0]
-        answers = self.conversations.tally(since, until, filters.channel, filters.staff)
-        counts = Counter(self._bucket_start(a.at, unit) for a in answers)
+        figures = self.conversations.figures(since, until, filters.channel, filters.staff, filters.test)
+        counts: Counter[datetime] = Counter()
+        for hour, count in figures.per_hour.items():
+            counts[self._bucket_start(hour, unit)] += count
         timings = [t for t in self.handoff.timings(since) if t.requested_at < until]
         waits = sorted(t.first_response for t in timings if t.first_response is not None)
         return Dashboard(
@@ -129,22 +176,22 @@ class InsightService:
             since=since.astimezone(self.zone),
             until=until.astimezone(self.zone),
             buckets=[Bucket(s.astimezone(self.zone), counts.get(s, 0)) for s in starts],
-            total=len(answers),
-            statuses=dict(Counter(a.status for a in answers)),
-            routes=dict(Counter(a.route or "information" for a in answers)),
-            languages=dict(Counter(a.language for a in answers)),
-            channels=dict(Counter(a.channel for a in answers)),
-            feedback=dict(Counter(a.rating for a in answers if a.rating)),
+            total=sum(counts.values()),
+            statuses=figures.statuses,
+            routes=figures.routes,
+            languages=figures.languages,
+            channels=figures.channels,
+            feedback=figures.ratings,
             handoffs=len(timings),
             first_response_seconds=_percentiles(waits),
-            latency_ms=_latency(answers),
-            **self._pages(answers),
+            latency_ms=_latency(figures.stages),
+            costs=_costs(figures.llm, sum(counts.values())),
+            **self._pages(figures.cited),
         )
 
-    def _pages(self, answers: list) -> dict[str, list[tuple[str, int]]]:
+    def _pages(self, cited: dict[str, int]) -> dict[str, list[tuple[str, int]]]:
         """The catalogue's pages by how often the answers cited them: the most cited, those never
         cited in the period, and those unchanged for longer than `stale_after`, with their age."""
-        cited = Counter(url for answer in answers for url in set(answer.cited))
         now = clock.now()
         ages = {
             item.url: (now - item.modified).days if item.modified else -1
@@ -180,18 +227,33 @@ class InsightService:
         return datetime.combine(local.date(), time(), self.zone).astimezone(UTC)
 
 
-def _latency(answers: list) -> dict[str, dict[str, float]]:
+def _costs(llm: dict[str, float], answers: int) -> dict[str, float]:
+    """Tokens and cost of the answers an LLM wrote, and the cost per 1,000 answers of all kinds (what
+    running the assistant costs, refusals included)."""
+    if not llm:
+        return {}
+    per_thousand = 1000 * (llm["cost"] or 0) / answers if answers else 0.0
+    return {
+        "llm_answers": llm["llm_answers"],
+        "prompt_tokens": llm["prompt_tokens"] or 0,
+        "completion_tokens": llm["completion_tokens"] or 0,
+        "cost": round(llm["cost"] or 0, 4),
+        "cost_per_1000_answers": round(per_thousand, 4),
+    }
+
+
+def _latency(per_stage: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     """Each pipeline stage's median and 95th percentile, in milliseconds, over the answers that ran it."""
-    per_stage: dict[str, list[float]] = {}
-    for answer in answers:
-        for stage, ms in answer.stages.items():
-            per_stage.setdefault(stage, []).append(ms)
     found = {}
     for stage, values in per_stage.items():
         values.sort()
         high = statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 else values[0]
         found[stage] = {"p50": round(statistics.median(values), 1), "p95": round(high, 1)}
     return found
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:

@@ -44,6 +44,7 @@ from loket.web import (
     cases,
     chat,
     export,
+    gaps,
     handoff,
     health,
     insight,
@@ -51,6 +52,7 @@ from loket.web import (
     my_data,
     pages,
     proactive,
+    review,
     widget,
 )
 from loket.web.metrics import Metrics
@@ -91,6 +93,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     app.state.services = services
     metrics = app.state.metrics = Metrics(services.jobs)
+    # The assistant's figures reach the metrics as they happen (loket.assistant.observers says why).
+    services.assistant.conversations.observers.append(metrics)
+    services.handoff.observers.append(metrics)
     limits = RateLimits(
         settings.rate_limit_storage,
         client=settings.rate_limit_client,
@@ -137,6 +142,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(proactive.router)
     app.include_router(my_data.router)
     app.include_router(insight.router)
+    app.include_router(review.router)
+    app.include_router(gaps.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
 

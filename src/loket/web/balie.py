@@ -12,10 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from loket.handoff.service import Conflict, EndReason, Presence
 from loket.i18n import plain, request_language
-from loket.identity.access import signed_in
 from loket.identity.schemas import Forbidden, Role, SignedIn
 from loket.web.account import form_for
-from loket.web.cases import login_first
+from loket.web.cases import login_first, with_role
 from loket.web.deps import AssistantDep, HandoffDep
 from loket.web.render import href_for, render
 
@@ -24,12 +23,8 @@ CONSOLE = "/balie"
 
 
 def _agent(request: Request, here: str) -> SignedIn | Response:
-    user = signed_in(request)
-    if user is None:
-        return login_first(request, here)
-    if not user.has(Role.AGENT):
-        raise Forbidden(plain(request_language(request), "Only agents can use the console."))
-    return user
+    refusal = plain(request_language(request), "Only agents can use the console.")
+    return with_role(request, here, Role.AGENT, refusal)
 
 
 @router.get(CONSOLE)

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from loket.i18n import request_language
 from loket.identity.access import signed_in
+from loket.identity.schemas import Forbidden, Role, SignedIn
 from loket.web.deps import CasesDep
 from loket.web.render import href_for, render
 
@@ -23,6 +24,17 @@ def login_first(request: Request, here: str) -> Response:
     return RedirectResponse(
         href_for(request_language(request))("/aanmelden", return_to=here), status_code=303
     )
+
+
+def with_role(request: Request, here: str, role: Role, refusal: str) -> SignedIn | Response:
+    """The person logged in, if they hold `role`: anonymous, the login page (back to `here` after);
+    without the role, 403 with `refusal`."""
+    user = signed_in(request)
+    if user is None:
+        return login_first(request, here)
+    if not user.has(role):
+        raise Forbidden(refusal)
+    return user
 
 
 @router.get(CASES_PAGE)

@@ -29,8 +29,9 @@ router = APIRouter(include_in_schema=False)
 MAX_FORM_BYTES = 16_384
 
 
-async def read_form(request: Request, language: str) -> dict[str, str]:
-    """The URL-encoded fields the pages post, refused beyond a small size before it is all read."""
+async def read_form(request: Request, language: str, fields: int = 20) -> dict[str, str]:
+    """The URL-encoded fields the pages post (`fields`: as many as the form has at most), refused
+    beyond a small size before it is all read."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return {}
     body = b""
@@ -38,8 +39,7 @@ async def read_form(request: Request, language: str) -> dict[str, str]:
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             raise BadRequest(plain(language, "The form is too long."))
-    fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=20)
-    return dict(fields)
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=fields))
 
 
 def expired(language: str) -> str:

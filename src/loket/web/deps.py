@@ -14,6 +14,8 @@ from loket.deps import provided
 from loket.handoff.service import HandoffService
 from loket.identity.oidc import OidcClient
 from loket.identity.service import IdentityService
+from loket.insight.gaps import GapService
+from loket.insight.review import ReviewService
 from loket.insight.service import InsightService
 from loket.messages.notify import Notifier
 from loket.messages.service import MessageService
@@ -34,3 +36,5 @@ HandoffDep = Annotated[HandoffService, provided(HandoffService)]
 ProactiveDep = Annotated[ProactiveService, provided(ProactiveService)]
 ChoicesDep = Annotated[Choices, provided(Choices)]
 InsightDep = Annotated[InsightService, provided(InsightService)]
+ReviewsDep = Annotated[ReviewService, provided(ReviewService)]
+GapsDep = Annotated[GapService, provided(GapService)]

@@ -96,15 +96,16 @@ def published(language: str) -> dict | None:
         "figures": [
             {
                 **figure,
-                "value": _percent(figure["value"], language),
-                "tuning": _percent(figure["tuning"], language),
+                "value": percent_text(figure["value"], language),
+                "tuning": percent_text(figure["tuning"], language),
             }
             for figure in data["figures"]
         ],
     }
 
 
-def _percent(value: float | None, language: str) -> str:
+def percent_text(value: float | None, language: str) -> str:
+    """A share as a percentage written the reader's way; a dash when there is none."""
     return "–" if value is None else format_percent(value, "#,##0.#%", locale=language)
 
 

@@ -200,6 +200,11 @@ def _tables(found: Dashboard, language: str, zone: ZoneInfo) -> list[Table]:
             plain(language, "Step"),
             plain(language, "Milliseconds"),
         ),
+        "llm_costs": (
+            plain(language, "Costs of the language model"),
+            plain(language, "Figure"),
+            plain(language, "Value"),
+        ),
         "cited": (plain(language, "Pages cited most"), plain(language, "Page"), answers),
         "never_cited": (
             plain(language, "Pages never cited in this period"),
@@ -281,6 +286,13 @@ def _names(language: str) -> dict[str, dict[str, str]]:
             "requested": plain(language, "Asked for a person"),
             "p50": plain(language, "Minutes until an agent first answered, for half of them (office hours)"),
             "p90": plain(language, "Minutes until an agent first answered, for 9 in 10 (office hours)"),
+        },
+        "llm_costs": {
+            "llm_answers": plain(language, "Answers written by the language model"),
+            "prompt_tokens": plain(language, "Tokens read (prompts)"),
+            "completion_tokens": plain(language, "Tokens written (answers)"),
+            "cost": plain(language, "Cost in the period (euro)"),
+            "cost_per_1000_answers": plain(language, "Cost per 1,000 answers (euro)"),
         },
     }
 

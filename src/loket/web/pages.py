@@ -4,9 +4,11 @@ and the statements about the assistant, accessibility and privacy. Every GET is 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -19,8 +21,8 @@ from loket.handoff.service import State
 from loket.i18n import request_language
 from loket.ratelimit import limited
 from loket.search.schemas import SearchFilters, SearchHit
-from loket.web.deps import AssistantDep, CatalogDep, HandoffDep, SearchDep, SettingsDep
-from loket.web.evaluation import published
+from loket.web.deps import AssistantDep, CatalogDep, HandoffDep, InsightDep, SearchDep, SettingsDep
+from loket.web.evaluation import percent_text, published
 from loket.web.render import href_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -129,8 +131,12 @@ def language_name(code: str, in_language: str) -> str:
 
 
 @router.get("/over-deze-assistent", response_class=HTMLResponse)
-def about(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
+def about(request: Request, catalog: CatalogDep, settings: SettingsDep, insight: InsightDep) -> Response:
+    """What the assistant is and how well it works: the evaluation's figures as `loket eval` measured
+    them, and live use counted from the stored answers at the time of reading (never typed in)."""
     language = request_language(request)
+    report = insight.report()
+    last_day = report.until - timedelta(days=1)
     sources = sorted(
         {source for (source, status), count in catalog.counts().items() if count and status == "active"}
     )
@@ -143,6 +149,19 @@ def about(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Respo
         items=catalog.revision()[0],
         sources=sources,
         evaluation=published(language),
+        report=report,
+        report_length=(report.until - report.since).days,
+        report_questions=format_decimal(report.questions, locale=language),
+        report_days=tuple(format_date(day, "long", locale=language) for day in (report.since, last_day)),
+        report_shares={
+            name: percent_text(value, language)
+            for name, value in (
+                ("answered", report.answered),
+                ("handed_off", report.handed_off),
+                ("sentences_right", report.review.sentences_right),
+                ("citations_right", report.review.citations_right),
+            )
+        },
     )
 
 
