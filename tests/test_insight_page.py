@@ -61,7 +61,7 @@ def history(demo_app, clock):
         answer = ask(client, channel, ABUSE if wait == 25 else QUESTION)
         if wait:
             rating = "up" if wait == 5 else "down"
-            feedback = {"message_id": answer["message_id"], "rating": rating}
+            feedback = {"message_id": answer["message_id"], "rating": rating, "reason": f"Reden {rating}."}
             assert client.post("/api/v1/feedback", json=feedback).status_code == 204
             services.handoff.request(answer["conversation_id"])
             clock.advance(wait * 60)
@@ -218,6 +218,8 @@ def test_the_exports_hold_exactly_the_pairs_of_the_pages_tables(history):
     assert sum(count for _, count in day["questions"]) == 3
     assert dict(day["channel"]) == {"web": 1, "widget": 2}
     assert dict(day["feedback"]) == {"up": 1, "down": 1}
+    assert [why for _, why in day["reasons_down"]] == ["Reden down."]
+    assert [why for _, why in day["reasons_up"]] == ["Reden up."]
     assert dict(day["status"]) == {"unanswerable": 2, "refused_abuse": 1}
     # Two hand-offs, answered after 5 and 25 minutes: the median 15, 9 in 10 within 23 (in seconds).
     assert day["handoffs"] == [["requested", 2], ["p50", 900.0], ["p90", 1380.0]]

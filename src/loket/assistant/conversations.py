@@ -345,6 +345,31 @@ class ConversationStore:
             stages=stages,
         )
 
+    def reasons(
+        self,
+        since: datetime,
+        until: datetime,
+        channel: str | None = None,
+        include_staff: bool = False,
+        include_test: bool = False,
+        limit: int = 20,
+    ) -> list[tuple[datetime, str, str]]:
+        """The latest reasons given with a rating on the answers of [since, until), as kept (redacted):
+        (when rated, up or down, the reason), newest first."""
+        query = (
+            select(FeedbackRow.created_at, FeedbackRow.rating, FeedbackRow.reason)
+            .join(MessageRow, MessageRow.id == FeedbackRow.message_id)
+            .where(
+                *_asked(MessageRow.created_at, since, until, channel, include_staff, include_test),
+                FeedbackRow.reason.is_not(None),
+                FeedbackRow.reason != "",
+            )
+            .order_by(FeedbackRow.created_at.desc())
+            .limit(limit)
+        )
+        with self.db.session() as session:
+            return [tuple(row) for row in session.execute(query)]
+
     def unanswered(self, since: datetime, until: datetime) -> list[Unanswered]:
         """The questions of [since, until) loket had no answer to, and those whose answer was voted
         down, as stored (redacted), for the content gaps; staff's and test traffic left out."""

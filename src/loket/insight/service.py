@@ -28,6 +28,7 @@ from loket.insight.review import Accuracy, ReviewService
 from loket.insight.texts import BAD_FILTER
 
 TOP = 20  # pages per list
+REASONS = 20  # the latest reasons given with feedback
 PERIODS = {"24h": ("hour", 24), "30d": ("day", 30), "90d": ("day", 90)}  # bucket, how many
 CHANNELS = ("web", "widget", "api")
 REPORT_DAYS = 30  # the public report's period
@@ -85,11 +86,12 @@ class Dashboard:
     first_response_seconds: dict[str, float] = field(default_factory=dict)  # p50, p90 in office hours
     latency_ms: dict[str, dict[str, float]] = field(default_factory=dict)  # stage -> p50, p95
     costs: dict[str, float] = field(default_factory=dict)  # LLM tokens and cost; {} when none wrote
+    reasons: list[tuple[datetime, str, str]] = field(default_factory=list)  # when, up or down, why
     cited: list[tuple[str, int]] = field(default_factory=list)  # page, answers citing it; most first
     never_cited: list[tuple[str, int]] = field(default_factory=list)  # page, days since it changed
     stale: list[tuple[str, int]] = field(default_factory=list)  # page, days since it changed; oldest first
 
-    def tables(self) -> list[tuple[str, list[tuple[str, int | float]]]]:
+    def tables(self) -> list[tuple[str, list[tuple[str, int | float | str]]]]:
         """Every figure as (table, [(key, value)]): the screen's tables and the CSV export alike."""
         return [
             ("questions", [(b.start.isoformat(), b.count) for b in self.buckets]),
@@ -98,6 +100,13 @@ class Dashboard:
             ("language", sorted(self.languages.items())),
             ("channel", sorted(self.channels.items())),
             ("feedback", sorted(self.feedback.items())),
+            *(
+                (
+                    f"reasons_{rating}",
+                    [(at.isoformat(), why) for at, given, why in self.reasons if given == rating],
+                )
+                for rating in ("down", "up")
+            ),
             ("handoffs", [("requested", self.handoffs), *sorted(self.first_response_seconds.items())]),
             ("latency_p50_ms", [(stage, p["p50"]) for stage, p in self.latency_ms.items()]),
             ("latency_p95_ms", [(stage, p["p95"]) for stage, p in self.latency_ms.items()]),
@@ -186,6 +195,12 @@ class InsightService:
             first_response_seconds=_percentiles(waits),
             latency_ms=_latency(figures.stages),
             costs=_costs(figures.llm, sum(counts.values())),
+            reasons=[
+                (at.astimezone(self.zone), rating, why)
+                for at, rating, why in self.conversations.reasons(
+                    since, until, filters.channel, filters.staff, filters.test, REASONS
+                )
+            ],
             **self._pages(figures.cited),
         )
 

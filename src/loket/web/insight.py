@@ -39,13 +39,14 @@ DASHBOARD = "/beheer"
 ROLES = (Role.OPERATOR, Role.CONTENT_OWNER)
 # The chart's drawing area, in the SVG's own units (it scales to the page's width).
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 260, 44, 36, 12
+MOMENTS = ("questions", "reasons_down", "reasons_up")  # tables whose keys are moments
 LABELS_EVERY = {"24h": 3, "30d": 5, "90d": 15}  # one axis label per so many bars
 
 
 @dataclass(frozen=True)
 class Row:
     key: str  # as exported
-    value: int | float  # as exported
+    value: int | float | str  # as exported
     label: str  # the key in words
     shown: str  # the value in words (first-response times in minutes)
     share: float  # of the table's largest value, for its bar
@@ -59,6 +60,11 @@ class Table:
     value_heading: str
     rows: list[Row]
     bars: bool  # a small bar per row
+
+    @property
+    def moments(self) -> bool:
+        """Its keys are moments (`<time datetime>` on the page)."""
+        return self.name in MOMENTS
 
 
 @dataclass(frozen=True)
@@ -205,6 +211,16 @@ def _tables(found: Dashboard, language: str, zone: ZoneInfo) -> list[Table]:
             plain(language, "Figure"),
             plain(language, "Value"),
         ),
+        "reasons_down": (
+            plain(language, "Latest reasons given with a thumbs down"),
+            plain(language, "When"),
+            plain(language, "Reason (as kept, personal data removed)"),
+        ),
+        "reasons_up": (
+            plain(language, "Latest reasons given with a thumbs up"),
+            plain(language, "When"),
+            plain(language, "Reason (as kept, personal data removed)"),
+        ),
         "cited": (plain(language, "Pages cited most"), plain(language, "Page"), answers),
         "never_cited": (
             plain(language, "Pages never cited in this period"),
@@ -221,14 +237,15 @@ def _tables(found: Dashboard, language: str, zone: ZoneInfo) -> list[Table]:
     tables = []
     for name, pairs in found.tables():
         caption, key_heading, value_heading = heads.get(name, (name, name, name))
-        largest = max((value for _, value in pairs), default=0) or 1
+        numbers = [value for _, value in pairs if not isinstance(value, str)]
+        largest = max(numbers, default=0) or 1
         rows = [
             Row(
                 key,
                 value,
                 _label(name, key, names, language, zone, per_hour),
                 _shown(name, key, value, language),
-                value / largest,
+                0 if isinstance(value, str) else value / largest,
             )
             for key, value in pairs
         ]
@@ -240,6 +257,8 @@ def _tables(found: Dashboard, language: str, zone: ZoneInfo) -> list[Table]:
 def _label(name: str, key: str, names: dict, language: str, zone: ZoneInfo, per_hour: bool) -> str:
     if name == "questions":
         return _bucket(datetime.fromisoformat(key), language, zone, per_hour)
+    if name in MOMENTS:
+        return _date_time(datetime.fromisoformat(key), "yMMMd", language, zone)
     if name == "language":
         return _language(key, language)
     if name == "channel":
@@ -247,7 +266,9 @@ def _label(name: str, key: str, names: dict, language: str, zone: ZoneInfo, per_
     return names.get(name, {}).get(key, key)
 
 
-def _shown(name: str, key: str, value: int | float, language: str) -> str:
+def _shown(name: str, key: str, value: int | float | str, language: str) -> str:
+    if isinstance(value, str):
+        return value
     if name == "handoffs" and key in ("p50", "p90"):
         return format_decimal(value / 60, "#,##0.#", locale=language)  # seconds as minutes
     return format_decimal(value, locale=language)
