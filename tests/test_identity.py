@@ -592,6 +592,8 @@ PUBLIC = {
     "/gesprek/nieuw",
     "/api/v1/search",
     "/api/v1/ask",
+    "/v1/models",
+    "/v1/chat/completions",
     "/api/v1/feedback",
     "/api/v1/conversations/{conversation_id}",
     "/api/v1/events/conversations/{conversation_id}",

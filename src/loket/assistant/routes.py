@@ -1,8 +1,10 @@
-"""The assistant's HTTP API: ask (JSON or server-sent events), read a conversation, give feedback."""
+"""The assistant's HTTP API: ask (JSON or server-sent events), read a conversation, give feedback; and
+the same assistant behind the OpenAI chat completions protocol (`compatible`, below)."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
@@ -10,7 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, Field
 
@@ -238,3 +240,122 @@ async def conversation_events(
         HEARTBEAT_SECONDS,
     )
     return event_stream(events)
+
+
+# The assistant behind the OpenAI chat completions protocol (`GET /v1/models`, `POST
+# /v1/chat/completions`), so any client, chat app or voice channel that speaks it uses loket unchanged.
+#
+# The same pipeline answers as on `/api/v1/ask`: the last user message is the question, asked on the
+# `api` channel in a conversation of its own; the answer's status, citations and notices come in a `loket`
+# object beside the completion (in the last chunk when streaming), as `/api/v1/ask` gives them. A
+# refusal is a completion too, with its status; only what the protocol cannot carry (no question, too
+# many) is an error, in the protocol's `{"error": {...}}` form. Streaming sends the answer sentence by
+# sentence after its output checks have passed, as `/api/v1/ask` does.
+
+compatible = APIRouter(prefix="/v1", tags=["openai-compatible"])
+MODEL = "loket"  # the one model: the assistant, whatever composes its answers
+CREATED = 1_767_225_600  # 2026-01-01: when the model "loket" was first offered
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[dict] | None = None
+
+
+class ChatRequest(BaseModel):
+    model: str = Field(MODEL, description="Any name: loket has one model, `loket`.")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    stream: bool = False
+    user: str | None = Field(None, max_length=256, description="Ignored: loket keeps no client's user ids.")
+
+
+@compatible.get("/models")
+def models() -> dict:
+    return {
+        "object": "list",
+        "data": [{"id": MODEL, "object": "model", "created": CREATED, "owned_by": "loket"}],
+    }
+
+
+@compatible.post(
+    "/chat/completions",
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "A completion, or chunks with `stream`"},
+        400: {"description": "No user message to answer."},
+        429: {"description": "Too many questions; see the RateLimit and Retry-After headers."},
+    },
+)
+async def chat_completions(body: ChatRequest, request: Request, assistant: AssistantDep) -> Response:
+    question = _question(body.messages)
+    if not question:
+        return _error(400, "invalid_request_error", "The last user message has no text to answer.")
+    limits = component(request, RateLimits)
+    verdict = limits.hit(client=request.client.host if request.client else "unknown", conversation=None)
+    if not verdict.allowed:
+        text = message(TOO_MANY_REQUESTS, negotiate(None), seconds=str(verdict.reset_seconds))
+        return _error(429, "rate_limit_error", text, verdict.headers())
+    user = await run_in_threadpool(signed_in, request)
+    audience = user.active.audience if user else None
+    holder = await run_in_threadpool(holders.holder, request)
+    answer = await run_in_threadpool(assistant.ask, question, None, audience, None, user, holder, "api")
+    extension = AskResponse(**asdict(answer)).model_dump(
+        mode="json", include={"status", "citations", "notices", "language", "conversation_id", "message_id"}
+    )
+    completion_id = f"chatcmpl-{answer.message_id}"
+    if body.stream:
+        chunks = _chunks(completion_id, answer.answer, extension)
+        return StreamingResponse(chunks, media_type="text/event-stream", headers=verdict.headers())
+    completion = {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": MODEL,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": answer.answer}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "loket": extension,
+    }
+    return JSONResponse(completion, headers=verdict.headers())
+
+
+def _question(messages: list[ChatMessage]) -> str:
+    """The last user message's text (the parts of type text, when it comes in parts)."""
+    last = next((m for m in reversed(messages) if m.role == "user"), None)
+    if last is None or last.content is None:
+        return ""
+    if isinstance(last.content, str):
+        return last.content.strip()
+    return " ".join(part.get("text", "") for part in last.content if part.get("type") == "text").strip()
+
+
+def _chunks(completion_id: str, text: str, extension: dict) -> Iterator[str]:
+    """The role, then the answer sentence by sentence, then the end with the `loket` object."""
+    created = int(time.time())
+
+    def chunk(delta: dict, finish: str | None = None, **more) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        data = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": MODEL,
+            "choices": [choice],
+            **more,
+        }
+        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    parts = sentences(text) or [text]
+    for index, part in enumerate(parts):
+        yield chunk({"content": part if index == 0 else f" {part}"})
+    yield chunk({}, "stop", loket=extension)
+    yield "data: [DONE]\n\n"
+
+
+def _error(status: int, kind: str, text: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": text, "type": kind, "code": None, "param": None}},
+        status_code=status,
+        headers=headers,
+    )

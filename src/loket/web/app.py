@@ -124,6 +124,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(health.router)
     app.include_router(search_routes.router)
     app.include_router(assistant_routes.router)
+    app.include_router(assistant_routes.compatible)
     app.include_router(identity_routes.router)
     app.include_router(cases_routes.router)
     app.include_router(messages_routes.router)
