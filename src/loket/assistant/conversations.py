@@ -31,10 +31,12 @@ from loket.errors import NotFound
 from loket.events import EventBus
 
 _KINDS = {"statuses": "status", "routes": "route", "languages": "language"}  # counted per value
-_SUMS = ("answers", "up", "down", "llm_answers", "prompt_tokens", "completion_tokens", "cost")
+_LLM = ("llm_answers", "prompt_tokens", "completion_tokens", "cost")  # what the LLM wrote and cost
+_SUMS = ("answers", "up", "down", *_LLM)
 # The stage times are read from this many of a period's latest answers: each answer's trace is a
 # document, and the percentiles of 2,000 answers tell as much as those of a million.
 STAGE_SAMPLE = 2_000
+REASONS = 20  # the latest reasons given with feedback, as kept (redacted)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Figures:
     llm: dict[str, float]  # answers an LLM wrote, their prompt and completion tokens, cost; {} for none
     cited: dict[str, int]  # address -> answers citing it
     stages: dict[str, list[float]]  # milliseconds per pipeline stage, over the latest STAGE_SAMPLE answers
+    reasons: list[tuple[datetime, str, str]]  # the latest REASONS given with feedback: when, up or down, why
 
 
 @dataclass(frozen=True)
@@ -230,7 +233,8 @@ class ConversationStore:
                 test=asked.test,
             )
             session.add(stored)
-            _count(session, stored, answer, _llm_costs(trace))
+            llm = _llm_costs(trace)
+            _count(session, stored, answer, llm)
             if self.events:  # ids only: a client reads the message itself from the conversation
                 data = {
                     "conversation_id": answer.conversation_id,
@@ -238,7 +242,7 @@ class ConversationStore:
                     "status": answer.status.value,
                 }
                 self.events.publish(session, conversation_stream(answer.conversation_id), "message", data)
-        tell(self.observers, "answered", _answered(answer, trace, asked))
+        tell(self.observers, "answered", _answered(answer, trace, asked, llm))
 
     def get(self, conversation_id: str) -> Conversation:
         with self.db.session() as session:
@@ -298,11 +302,12 @@ class ConversationStore:
     ) -> Figures:
         """The answers given in the whole UTC hours of [since, until), for the figures (loket.insight):
         read from the sums kept per hour, so a few rows an hour whatever the number of answers; the
-        stage times from the latest answers themselves."""
+        stage times and the reasons given with feedback from the latest answers themselves."""
 
         def kept(model) -> list[ColumnElement[bool]]:
             return _asked(model.hour, since, until, channel, include_staff, include_test)
 
+        answered = _asked(MessageRow.created_at, since, until, channel, include_staff, include_test)
         hours = kept(AnswersHourRow)
         sums = [func.coalesce(func.sum(getattr(AnswersHourRow, name)), 0) for name in _SUMS]
         answers = func.sum(AnswersHourRow.answers)
@@ -327,9 +332,16 @@ class ConversationStore:
             ).all()
             traces = session.scalars(
                 select(MessageRow.trace)
-                .where(*_asked(MessageRow.created_at, since, until, channel, include_staff, include_test))
+                .where(*answered)
                 .order_by(MessageRow.created_at.desc())
                 .limit(STAGE_SAMPLE)
+            ).all()
+            reasons = session.execute(
+                select(FeedbackRow.created_at, FeedbackRow.rating, FeedbackRow.reason)
+                .join(MessageRow, MessageRow.id == FeedbackRow.message_id)
+                .where(*answered, FeedbackRow.reason.is_not(None), FeedbackRow.reason != "")
+                .order_by(FeedbackRow.created_at.desc())
+                .limit(REASONS)
             ).all()
         stages: dict[str, list[float]] = {}
         for trace in traces:
@@ -340,35 +352,11 @@ class ConversationStore:
             channels=dict(channels),
             **{name: {v: n for k, v, n in kinds if k == kind} for name, kind in _KINDS.items()},
             ratings={rating: totals[rating] for rating in ("up", "down") if totals[rating]},
-            llm={name: totals[name] for name in _SUMS[3:]} if totals["llm_answers"] else {},
+            llm={name: totals[name] for name in _LLM} if totals["llm_answers"] else {},
             cited=dict(cited),
             stages=stages,
+            reasons=[tuple(row) for row in reasons],
         )
-
-    def reasons(
-        self,
-        since: datetime,
-        until: datetime,
-        channel: str | None = None,
-        include_staff: bool = False,
-        include_test: bool = False,
-        limit: int = 20,
-    ) -> list[tuple[datetime, str, str]]:
-        """The latest reasons given with a rating on the answers of [since, until), as kept (redacted):
-        (when rated, up or down, the reason), newest first."""
-        query = (
-            select(FeedbackRow.created_at, FeedbackRow.rating, FeedbackRow.reason)
-            .join(MessageRow, MessageRow.id == FeedbackRow.message_id)
-            .where(
-                *_asked(MessageRow.created_at, since, until, channel, include_staff, include_test),
-                FeedbackRow.reason.is_not(None),
-                FeedbackRow.reason != "",
-            )
-            .order_by(FeedbackRow.created_at.desc())
-            .limit(limit)
-        )
-        with self.db.session() as session:
-            return [tuple(row) for row in session.execute(query)]
 
     def unanswered(self, since: datetime, until: datetime) -> list[Unanswered]:
         """The questions of [since, until) loket had no answer to, and those whose answer was voted
@@ -455,10 +443,10 @@ def _count(session, message: MessageRow, answer: Answer, llm: dict) -> None:
     LLM cost, and each page it cites."""
     whose = _whose(message)
     amounts = {"answers": 1, "up": 0, "down": 0, "llm_answers": int(bool(llm))}
-    amounts |= {name: llm.get(name) or 0 for name in ("prompt_tokens", "completion_tokens", "cost")}
+    amounts |= {name: llm.get(name) or 0 for name in _LLM[1:]}
     add_to(session, AnswersHourRow, whose, amounts)
     for kind in _KINDS.values():
-        value = getattr(message, kind) or "information"  # answers stored before routes had none
+        value = getattr(message, kind) or "information"  # asked without a route: looking for information
         add_to(session, KindsHourRow, {**whose, "kind": kind, "value": value}, {"answers": 1})
     for url in dict.fromkeys(citation.url for citation in answer.citations):
         add_to(session, CitedHourRow, {**whose, "url": url}, {"answers": 1})
@@ -518,7 +506,7 @@ def _llm_costs(trace: list[dict]) -> dict:
     return {}
 
 
-def _answered(answer: Answer, trace: list[dict], asked: Asked) -> Answered:
+def _answered(answer: Answer, trace: list[dict], asked: Asked, llm: dict) -> Answered:
     """A stored answer's figures, for the observers: seconds per stage, and what the LLM cost."""
     stages = {step["stage"]: step["ms"] / 1000 for step in trace if "stage" in step}
     return Answered(
@@ -529,7 +517,7 @@ def _answered(answer: Answer, trace: list[dict], asked: Asked) -> Answered:
         asked.staff,
         asked.test,
         stages,
-        **_llm_costs(trace),
+        **llm,
     )
 
 

@@ -28,7 +28,6 @@ from loket.insight.review import Accuracy, ReviewService
 from loket.insight.texts import BAD_FILTER
 
 TOP = 20  # pages per list
-REASONS = 20  # the latest reasons given with feedback
 PERIODS = {"24h": ("hour", 24), "30d": ("day", 30), "90d": ("day", 90)}  # bucket, how many
 CHANNELS = ("web", "widget", "api")
 REPORT_DAYS = 30  # the public report's period
@@ -195,12 +194,7 @@ class InsightService:
             first_response_seconds=_percentiles(waits),
             latency_ms=_latency(figures.stages),
             costs=_costs(figures.llm, sum(counts.values())),
-            reasons=[
-                (at.astimezone(self.zone), rating, why)
-                for at, rating, why in self.conversations.reasons(
-                    since, until, filters.channel, filters.staff, filters.test, REASONS
-                )
-            ],
+            reasons=[(at.astimezone(self.zone), rating, why) for at, rating, why in figures.reasons],
             **self._pages(figures.cited),
         )
 

@@ -24,7 +24,7 @@ CONSOLE = "/balie"
 
 def _agent(request: Request, here: str) -> SignedIn | Response:
     refusal = plain(request_language(request), "Only agents can use the console.")
-    return with_role(request, here, Role.AGENT, refusal)
+    return with_role(request, here, (Role.AGENT,), refusal)
 
 
 @router.get(CONSOLE)

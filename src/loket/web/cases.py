@@ -26,13 +26,13 @@ def login_first(request: Request, here: str) -> Response:
     )
 
 
-def with_role(request: Request, here: str, role: Role, refusal: str) -> SignedIn | Response:
-    """The person logged in, if they hold `role`: anonymous, the login page (back to `here` after);
-    without the role, 403 with `refusal`."""
+def with_role(request: Request, here: str, roles: tuple[Role, ...], refusal: str) -> SignedIn | Response:
+    """The person logged in, if they hold one of `roles`: anonymous, the login page (back to `here`
+    after); without any of them, 403 with `refusal`."""
     user = signed_in(request)
     if user is None:
         return login_first(request, here)
-    if not user.has(role):
+    if not any(user.has(role) for role in roles):
         raise Forbidden(refusal)
     return user
 

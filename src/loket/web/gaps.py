@@ -18,10 +18,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from loket.assistant.own_accesses import said_when
 from loket.i18n import plain, request_language
-from loket.identity.access import signed_in
 from loket.identity.schemas import Forbidden, Role
 from loket.web.account import form_for
-from loket.web.cases import login_first
+from loket.web.cases import login_first, with_role
 from loket.web.deps import GapsDep, SettingsDep
 from loket.web.render import href_for, render
 
@@ -33,12 +32,11 @@ ROLES = (Role.OPERATOR, Role.CONTENT_OWNER)
 @router.get(GAPS)
 def gaps_page(request: Request, gaps: GapsDep, settings: SettingsDep, marked: bool = False) -> Response:
     """`marked`: a topic was just marked handled, which the page says."""
-    user = signed_in(request)
-    if user is None:
-        return login_first(request, GAPS)
     language = request_language(request)
-    if not any(user.has(role) for role in ROLES):
-        raise Forbidden(plain(language, "Only operators and content owners can see the content gaps."))
+    refusal = plain(language, "Only operators and content owners can see the content gaps.")
+    user = with_role(request, GAPS, ROLES, refusal)
+    if isinstance(user, Response):
+        return user
     found = gaps.latest()
     zone = ZoneInfo(settings.timezone)
     return render(

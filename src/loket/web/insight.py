@@ -27,10 +27,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from loket.i18n import plain, request_language
-from loket.identity.access import signed_in
-from loket.identity.schemas import Forbidden, Role
+from loket.identity.schemas import Role
 from loket.insight.service import CHANNELS, PERIODS, Dashboard, Filters, InsightService
-from loket.web.cases import login_first
+from loket.web.cases import with_role
 from loket.web.deps import InsightDep, SettingsDep
 from loket.web.render import href_for, render
 
@@ -151,11 +150,10 @@ def export_json(request: Request, insight: InsightDep) -> Response:
 
 def _figures(request: Request, insight: InsightService, language: str) -> Dashboard | Response:
     """The dashboard for the request's filters, for operators and content owners only."""
-    user = signed_in(request)
-    if user is None:
-        return login_first(request, _here(request))
-    if not any(user.has(role) for role in ROLES):
-        raise Forbidden(plain(language, "Only operators and content owners can see the dashboard."))
+    refusal = plain(language, "Only operators and content owners can see the dashboard.")
+    user = with_role(request, _here(request), ROLES, refusal)
+    if isinstance(user, Response):
+        return user
     return insight.dashboard(Filters.parse(dict(request.query_params), language))
 
 
@@ -163,7 +161,7 @@ def _here(request: Request) -> str:
     """The dashboard with the filters asked for, to come back to after logging in (an export too:
     landing on a download after logging in would leave the person on the login page)."""
     params = request.query_params
-    query = {name: params[name][:8] for name in ("period", "channel", "staff") if params.get(name)}
+    query = {name: params[name][:8] for name in ("period", "channel", "staff", "test") if params.get(name)}
     return DASHBOARD + (f"?{urlencode(query)}" if query else "")
 
 

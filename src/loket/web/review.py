@@ -46,7 +46,7 @@ class Verdict:
 
 def _reviewer(request: Request, here: str) -> SignedIn | Response:
     refusal = plain(request_language(request), "Only content owners can review answers.")
-    return with_role(request, here, Role.CONTENT_OWNER, refusal)
+    return with_role(request, here, (Role.CONTENT_OWNER,), refusal)
 
 
 @router.get(REVIEW)

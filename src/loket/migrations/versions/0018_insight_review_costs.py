@@ -96,7 +96,7 @@ def _sum_the_answers_kept(hourly: sa.Table, kinds: sa.Table, cited: sa.Table) ->
     sums: dict[tuple, Counter] = {}
     values: Counter = Counter()
     pages: Counter = Counter()
-    for row in connection.execute(sa.select(MESSAGES)).all():
+    for row in connection.execute(sa.select(MESSAGES).execution_options(yield_per=1000)):  # streamed
         hour = row.created_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         whose = (hour, row.channel, row.staff, False)
         found = sums.setdefault(whose, Counter())
