@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --quiet --disable-pip-version-check
 
-.PHONY: run test lint bench clean browser redis messages architecture
+.PHONY: run test lint bench clean browser redis messages architecture api-docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,14 @@ lint: $(VENV)/.installed-test
 # The diagram of the blocks in docs/architecture.md, drawn from the imports (a test checks it is current).
 architecture: $(VENV)/.installed-test
 	$(BIN)/python tools/architecture.py
+
+# The API's documents, from the app's own OpenAPI document (tests check each is current): the frozen
+# /api/v1 contract first (refused, naming what, if the API would remove or narrow any of it), then
+# docs/openapi.json and the reference docs/api.md.
+api-docs: $(VENV)/.installed
+	LOKET_ENV=development $(BIN)/loket openapi --freeze docs/api/v1-frozen.json
+	LOKET_ENV=development $(BIN)/loket openapi > docs/openapi.json
+	LOKET_ENV=development $(BIN)/loket openapi --markdown > docs/api.md
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/ingest.py

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from loket.config import Settings, settings_reference
+from loket.web.api_reference import reference
 from loket.web.app import create_app
 from loket.web.evaluation import PUBLISHED, markdown_table
 
@@ -22,8 +23,13 @@ def test_settings_reference_is_current():
 def test_openapi_document_is_current(tmp_path):
     committed = json.loads((DOCS / "openapi.json").read_text())
     assert create_app(Settings(data_dir=tmp_path, _env_file=None)).openapi() == committed, (
-        "run `loket openapi > docs/openapi.json`"
+        "run `make api-docs`"
     )
+
+
+def test_api_reference_is_current(tmp_path):
+    document = create_app(Settings(data_dir=tmp_path, _env_file=None)).openapi()
+    assert (DOCS / "api.md").read_text() == reference(document), "run `make api-docs`"
 
 
 def test_architecture_diagram_is_current():

@@ -591,6 +591,9 @@ PUBLIC = {
     "/feedback",
     "/gesprek/nieuw",
     "/api/v1/search",
+    "/id/diensten/{item_id}",
+    "/ldes/diensten",
+    "/id/catalogus",
     "/api/v1/ask",
     "/v1/models",
     "/v1/chat/completions",
@@ -603,6 +606,8 @@ PUBLIC = {
     "/auth/logout",
     "/auth/demo-persons",
     "/auth/demo-login",
+    "/auth/passkey/unlock-options",  # opening loket with a passkey, before any session
+    "/auth/passkey/unlock",
     "/openapi.json",
     "/api/docs",
     "/docs/oauth2-redirect",
@@ -611,6 +616,8 @@ PUBLIC = {
     "/api/v1/verify",
     "/api/v1/push/key",
     "/sw.js",
+    "/manifest.webmanifest",
+    "/offline",
     "/api/v1/handoff",
     "/api/v1/handoff/{conversation_id}",
     "/api/v1/handoff/{conversation_id}/messages",
@@ -621,6 +628,12 @@ PUBLIC = {
     "/api/v1/rules",
     "/api/v1/processing",
     "/.well-known/loket-log-checkpoint",
+    "/oauth/token",
+    "/.well-known/oauth-authorization-server",
+    "/api/v1/report-categories",
+    "/api/v1/reports",  # anonymous reports too; the reporter's own photos need their login or token:
+    "/api/v1/reports/nearby",
+    "/api/v1/reports/{report_id}/photos/{number}",  # tests/test_reports.py
 }
 # Personal pages send an anonymous browser to the login page instead of a 401.
 LOGIN_FIRST = {
@@ -628,6 +641,8 @@ LOGIN_FIRST = {
     "/profiel",
     "/volmachten",
     "/volmachten/{mandate_id}/intrekken",
+    "/toegangssleutels/{passkey_id}/naam",
+    "/toegangssleutels/{passkey_id}/verwijderen",
     "/mijn-zaken",
     "/mijn-zaken/{case_id}",
     "/mijn-berichten",
@@ -650,6 +665,8 @@ LOGIN_FIRST = {
     "/beheer/beoordelen/{message_id}",
     "/beheer/hiaten",
     "/beheer/hiaten/{gap_id}/afgehandeld",
+    "/beheer/partners",
+    "/beheer/partners/{client_id}/intrekken",
 }
 
 
@@ -661,6 +678,7 @@ def test_every_route_is_public_by_decision_or_refuses_anonymous_requests(demo):
             continue
         url = (
             path.replace("{mandate_id}", "x")
+            .replace("{passkey_id}", "x")
             .replace("{case_id}", "x")
             .replace("{message_id}", "x")
             .replace("{suggestion_id}", "x")

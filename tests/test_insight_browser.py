@@ -46,6 +46,21 @@ def tab_to(page, selector: str) -> None:
     raise AssertionError(f"{selector} cannot be reached with the Tab key")
 
 
+def from_the_dashboard(chromium, server: str, link: str):  # noqa: F811
+    """Lotte Maes logged in, on the dashboard in Dutch, follows the link to `link` with the keyboard:
+    (context, page, expect)."""
+    context = checked_context(chromium, viewport={"width": 1024, "height": 768}, locale="nl-BE")
+    page = context.new_page()
+    expect = _expect()
+    page.goto(f"{server}/aanmelden?lang={NL}")
+    page.get_by_role("button", name=plain(NL, "Log in as %(name)s", name="Lotte Maes")).click()
+    expect(page.locator("header .account")).to_be_visible()
+    page.goto(f"{server}/beheer?lang={NL}")
+    tab_to(page, f'main a[href^="{link}"]')
+    page.keyboard.press("Enter")
+    return context, page, expect
+
+
 def test_lotte_opens_the_dashboard_and_changes_the_period_with_the_keyboard(server, chromium):  # noqa: F811
     context = checked_context(chromium, viewport={"width": 1024, "height": 768}, locale="nl-BE")
     page = context.new_page()
@@ -104,14 +119,7 @@ def test_lotte_opens_the_dashboard_and_changes_the_period_with_the_keyboard(serv
 def test_lotte_reviews_an_answer_with_the_keyboard_alone(server, chromium):  # noqa: F811
     """From the dashboard to the answers waiting, to a form: every choice made with Tab, the arrow keys
     and Space; a missing reason is listed first and its link leads to the field; saved, on to the next."""
-    context = checked_context(chromium, viewport={"width": 1024, "height": 768}, locale="nl-BE")
-    page = context.new_page()
-    expect = _expect()
-    page.goto(f"{server}/aanmelden?lang={NL}")
-    page.get_by_role("button", name=plain(NL, "Log in as %(name)s", name="Lotte Maes")).click()
-    page.goto(f"{server}/beheer?lang={NL}")
-    tab_to(page, 'main a[href^="/beheer/beoordelen"]')
-    page.keyboard.press("Enter")
+    context, page, expect = from_the_dashboard(chromium, server, "/beheer/beoordelen")
     expect(page.locator("h1")).to_have_text(plain(NL, "Review answers"))
     assert_accessible(page, "the answers waiting for review")
 
@@ -171,15 +179,7 @@ def test_lotte_marks_a_content_gap_handled_with_the_keyboard(server, chromium, t
     assert services.gaps.compute().kept == 2
     services.db.dispose()
 
-    context = checked_context(chromium, viewport={"width": 1024, "height": 768}, locale="nl-BE")
-    page = context.new_page()
-    expect = _expect()
-    page.goto(f"{server}/aanmelden?lang={NL}")
-    page.get_by_role("button", name=plain(NL, "Log in as %(name)s", name="Lotte Maes")).click()
-    expect(page.locator("header .account")).to_be_visible()
-    page.goto(f"{server}/beheer?lang={NL}")
-    tab_to(page, 'main a[href^="/beheer/hiaten"]')
-    page.keyboard.press("Enter")
+    context, page, expect = from_the_dashboard(chromium, server, "/beheer/hiaten")
     expect(page.locator("h1")).to_have_text(plain(NL, "Content gaps"))
     expect(page.locator("ol.gaps > li")).to_have_count(2)
     assert_accessible(page, "/beheer/hiaten in Dutch")
@@ -197,5 +197,31 @@ def test_lotte_marks_a_content_gap_handled_with_the_keyboard(server, chromium, t
     page.locator("nav.languages").get_by_role("link", name="Français").click()
     expect(page.locator("h1")).to_have_text(plain(FR, "Content gaps"))
     assert_accessible(page, "/beheer/hiaten in French")
+    assert page.evaluate("window.__blocked") == [], "the Content Security Policy blocked something"
+    context.close()
+
+
+def test_lotte_registers_a_partners_client_and_sees_its_secret_once(server, chromium):  # noqa: F811
+    """/beheer/partners from the dashboard: a wrong quota is listed first and leads to the form, the
+    client made shows its secret once; axe finds nothing in Dutch, after each step, and in French."""
+    context, page, expect = from_the_dashboard(chromium, server, "/beheer/partners")
+    expect(page.locator("h1")).to_have_text(plain(NL, "Partners' clients"))
+    assert_accessible(page, "/beheer/partners in Dutch, no client yet")
+
+    page.fill("#name", "Stad Zonnedorp")
+    page.check("#scope-ask")
+    page.fill("#quota", "veel")
+    page.get_by_role("button", name=plain(NL, "Register the client")).click()
+    expect(page.locator('.notice[role="alert"]')).to_be_visible()
+    assert_accessible(page, "/beheer/partners with a problem")
+    page.fill("#quota", "100/minute")
+    page.get_by_role("button", name=plain(NL, "Register the client")).click()
+    expect(page.locator(".notice.saved dd code").nth(1)).to_have_text(re.compile("^lks_"))
+    assert_accessible(page, "/beheer/partners with a client just registered")
+
+    page.goto(f"{server}/beheer/partners?lang={FR}")
+    expect(page.locator("h1")).to_have_text(plain(FR, "Partners' clients"))
+    assert page.locator("text=lks_").count() == 0, "the secret is shown once"
+    assert_accessible(page, "/beheer/partners in French")
     assert page.evaluate("window.__blocked") == [], "the Content Security Policy blocked something"
     context.close()

@@ -8,8 +8,10 @@ numbers are fictitious: birth month plus 60, so never a real person's.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from io import BytesIO
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -30,6 +32,7 @@ from loket.identity.models import (
 from loket.identity.schemas import Login, Party, Role
 from loket.messages.schemas import Draft, Priority
 from loket.proactive.service import DEMO_SENDER, demo_event
+from loket.reports.schemas import Reporter
 
 MINUTE, DAY = 60, 86400
 RETENTION = {
@@ -295,6 +298,12 @@ def test_erase_without_yes_shows_what_would_go_and_changes_nothing(services, lok
 
 def test_erase_removes_the_person_and_keeps_the_access_log_and_others(services, loket):
     made = _two_persons(services)
+    photo = BytesIO()
+    Image.new("RGB", (8, 8)).save(photo, "JPEG")
+    photo.seek(0)
+    report = services.reports.submit(
+        Reporter(made["jan"], JAN), "street-light", "Out", 51.05, 3.72, [("a.jpg", photo)], "nl"
+    )
     result = loket("persons", "erase", "85.67.15-123.32", "--yes")
     assert result.exit_code == 0, result.output
     assert "********332" in result.output
@@ -305,8 +314,8 @@ def test_erase_removes_the_person_and_keeps_the_access_log_and_others(services, 
         "conversations": ["1", ""],
         "messages": ["1", ""],
         "feedback": ["1", ""],
-        "cases": ["1", ""],
-        "case statuses": ["2", ""],
+        "cases": ["2", ""],  # one his report's
+        "case statuses": ["3", ""],
         "links to cases shared with others": ["1", ""],
         "messages from agencies": ["1", ""],
         "life events": ["1", ""],
@@ -315,11 +324,14 @@ def test_erase_removes_the_person_and_keeps_the_access_log_and_others(services, 
         "choices": ["0", ""],
         "hand-off steps": ["0", ""],
         "sessions": ["2", ""],
+        "passkeys": ["0", ""],
         "mandates given": ["1", ""],
         "mandates received": ["1", ""],
         "roles": ["1", ""],
         "access log: their own reads": ["1", ""],
         "persons": ["2", ""],
+        "reports": ["1", ""],
+        "report photos": ["1", ""],
     }
     # Els's read, and loket's evaluation of four rules for each of Jan's two logins: accountability, kept
     assert table["access log: reads by others"] == ["", "9"]
@@ -337,6 +349,7 @@ def test_erase_removes_the_person_and_keeps_the_access_log_and_others(services, 
         mandates = session.execute(select(MandateRow.mandator_id, MandateRow.mandatary_national_number)).all()
     assert mandates == [(made["els"], MARIA)]
     assert services.cases.get("OMV", "jan") is None
+    assert not (services.settings.data_dir / "reports" / report.id).exists()
     assert _count(services, CaseStatusRow, CaseStatusRow.case_id == made["cases"]["jan"]) == 0
     assert [s.key for s in services.cases.get("OMV", "both").subjects] == [ELS]
     assert [s.key for s in services.cases.get("OMV", "els").subjects] == [ELS]

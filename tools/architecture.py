@@ -17,11 +17,13 @@ START, END = "<!-- blocks:start (make architecture) -->", "<!-- blocks:end -->"
 BLOCKS = (
     "catalog",
     "consent",
+    "partners",
     "search",
     "identity",
     "cases",
     "messages",
     "proactive",
+    "reports",
     "assistant",
     "handoff",
     "insight",

@@ -465,6 +465,54 @@ def agencies_list() -> None:
         typer.echo(f"{agency.name}\t{agency.source}\t{'revoked' if agency.revoked else 'active'}")
 
 
+partners_app = typer.Typer(
+    help="Partners' OAuth2 clients: scopes per API, a quota each, or the sandbox.", no_args_is_help=True
+)
+app.add_typer(partners_app, name="partners")
+
+
+@partners_app.command("add")
+def partners_add(
+    name: Annotated[str, typer.Argument(help="The partner's name, e.g. a city's app.")],
+    scope: Annotated[list[str], typer.Option(help="An API it may use; repeat for several.")],
+    quota: Annotated[str, typer.Option(help="Its own limit, e.g. 600/minute or 10000/day.")] = "600/minute",
+    sandbox: Annotated[bool, typer.Option(help="Answered from the demo catalogue only.")] = False,
+    agency: Annotated[str | None, typer.Option(help="The agency its write scopes act for.")] = None,
+) -> None:
+    """Register a client and print its id and secret (the secret is shown only now)."""
+    try:
+        registered = _services(migrate=True).partners.register(name, scope, quota, sandbox, agency)
+    except LoketError as error:
+        raise typer.BadParameter(error.message) from error
+    typer.echo(f"client_id\t{registered.client.id}\nclient_secret\t{registered.secret}")
+
+
+@partners_app.command("list")
+def partners_list() -> None:
+    """Every client: id, name, scopes, quota, sandbox or live, and whether it was revoked."""
+    for client in _services(migrate=True).partners.clients():
+        typer.echo(
+            "\t".join(
+                (
+                    client.id,
+                    client.name,
+                    " ".join(client.scopes),
+                    client.quota,
+                    "sandbox" if client.sandbox else "live",
+                    "revoked" if client.revoked else "active",
+                )
+            )
+        )
+
+
+@partners_app.command("revoke")
+def partners_revoke(client_id: Annotated[str, typer.Argument(help="The client's id.")]) -> None:
+    """Stop a client and its tokens at once."""
+    if not _services(migrate=True).partners.revoke(client_id):
+        raise typer.BadParameter(f"no active client {client_id!r}", param_hint="CLIENT_ID")
+    out.print(f"{client_id} revoked", highlight=False)
+
+
 keys_app = typer.Typer(help="The Ed25519 keys agencies sign their messages with.", no_args_is_help=True)
 agencies_app.add_typer(keys_app, name="keys")
 hosts_app = typer.Typer(help="The hosts an agency's messages may link to.", no_args_is_help=True)
@@ -851,11 +899,36 @@ def config(
 
 
 @app.command()
-def openapi() -> None:
-    """Print the HTTP API's OpenAPI document (committed as docs/openapi.json)."""
+def openapi(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print it as the API reference (docs/api.md) instead.")
+    ] = False,
+    freeze: Annotated[
+        Path | None,
+        typer.Option(
+            help="Extend the frozen /api/v1 contract in this file (docs/api/v1-frozen.json) instead; "
+            "refused, naming what, if the document removes or narrows anything of it."
+        ),
+    ] = None,
+) -> None:
+    """Print the HTTP API's OpenAPI document (committed as docs/openapi.json); `make api-docs` makes
+    all three."""
+    from loket.web.api_reference import reference
     from loket.web.app import create_app
+    from loket.web.contract import breaks, frozen
 
-    print(json.dumps(create_app(_settings()).openapi(), indent=2, ensure_ascii=False))
+    document = create_app(_settings()).openapi()
+    if freeze:
+        problems = breaks(json.loads(freeze.read_text(encoding="utf-8")), document) if freeze.exists() else []
+        if problems:
+            _refuse("openapi", "the /api/v1 contract would shrink:\n" + "\n".join(problems))
+        freeze.parent.mkdir(parents=True, exist_ok=True)
+        freeze.write_text(json.dumps(frozen(document), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return
+    if markdown:
+        print(reference(document), end="")
+    else:
+        print(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 @eval_app.command("retrieval")

@@ -132,11 +132,47 @@ class Settings(BaseSettings):
     rate_limit_conversation: str = Field("10/minute", description="Questions one conversation may ask.")
     rate_limit_search: str = Field("60/minute", description="Searches one client may do (API and page).")
     rate_limit_feedback: str = Field("30/minute", description="Ratings and reasons one client may send.")
+    rate_limit_reports: str = Field("20/hour", description="Reports (with photos) one client may send.")
     rate_limit_auth: str = Field(
         "30/minute", description="Logins one client may start or finish (each /auth route counts)."
     )
+    partner_token_seconds: int = Field(
+        3600, ge=60, le=86400, description="How long a partner's access token (POST /oauth/token) is valid."
+    )
     rate_limit_continuation: str = Field(
         "10/minute", description="Continuation codes one client (an agent) may try."
+    )
+    report_categories_file: Path | None = Field(
+        None,
+        description="A YAML file of report categories (id, names in nl, fr, en and de, the authority that "
+        "handles them), in the form of the shipped `loket/reports/categories.yaml`, which it replaces.",
+    )
+    report_area: str = Field(
+        "50.68,2.54,51.51,5.92",
+        description="The area reports are taken in, as `south,west,north,east` in degrees (WGS 84); a place "
+        "outside it is refused. Default: a box around Flanders (and Brussels).",
+    )
+    report_photo_max_mb: int = Field(
+        10, ge=1, le=50, description="The largest photo a report may carry, in MB."
+    )
+    report_photo_max_count: int = Field(5, ge=1, le=20, description="The most photos one report may carry.")
+    report_photo_max_pixels: int = Field(
+        50_000_000,
+        ge=1_000_000,
+        description="The most pixels a photo may declare (width times height): a larger one is refused "
+        "before it is decoded, so a small file cannot fill the memory (a decompression bomb).",
+    )
+    report_nearby_metres: int = Field(
+        50,
+        ge=1,
+        le=5000,
+        description="How close another open report of the same category must be to be "
+        "offered as the same problem, in metres.",
+    )
+    report_nearby_days: int = Field(
+        30,
+        ge=1,
+        description="How recent another open report must be to be offered as the same problem, in days.",
     )
     rate_limit_verify: str = Field(
         "20/minute", description="Checks one client may do of whether a message is really from loket."
@@ -286,6 +322,24 @@ class Settings(BaseSettings):
     oidc_clock_skew: int = Field(60, description="Seconds of clock difference allowed on ID tokens.")
     session_idle_timeout: int = Field(1800, description="Seconds without a request before a login ends.")
     session_max_age: int = Field(28800, description="Seconds after which a login ends whatever happens.")
+    passkey_unlock_days: int = Field(
+        30,
+        ge=1,
+        description="How many days after a person's last full login (at the identity provider) a passkey "
+        "they registered may open loket on their device; after that, they log in fully again once.",
+    )
+    passkey_assurance: str = Field(
+        "passkey",
+        min_length=1,
+        description="The login level (`acr`) of a session a passkey opened. It reads personal data (cases, "
+        "mandates, messages) only when it is one of LOKET_OIDC_ACR_VALUES; the default is none of them, "
+        "so those ask for the full login.",
+    )
+    fresh_login_paths: str = Field(
+        "/mijn-zaken /api/v1/me/cases /volmachten /api/v1/me/mandates",
+        description="Space-separated path prefixes that always need a full login: a session a passkey "
+        "opened is sent to the identity provider there, whatever LOKET_PASSKEY_ASSURANCE says.",
+    )
     log_level: str = Field("INFO", description="Logging threshold: DEBUG, INFO, WARNING, ERROR.")
     otel_exporter_otlp_endpoint: str | None = Field(
         None,

@@ -23,12 +23,18 @@ def provide(app: FastAPI, *components: object) -> None:
 
 def component(request: Request, kind: type[T]) -> T:
     """The component of `kind`, for request helpers that are not routes themselves."""
-    return request.app.state.components[kind]
+    return _components(request)[kind]
 
 
 def optional_component(request: Request, kind: type[T]) -> T | None:
     """The component of `kind`, or None when the configuration has none (no OpenID provider, say)."""
-    return request.app.state.components.get(kind)
+    return _components(request).get(kind)
+
+
+def _components(request: Request) -> dict[type, object]:
+    """The app's, unless a route dependency that ran before gave this request others (a sandbox
+    partner's: `loket.partners.access`)."""
+    return getattr(request.state, "components", None) or request.app.state.components
 
 
 @cache

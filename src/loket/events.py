@@ -294,6 +294,14 @@ class _Listener:
 
 HEARTBEAT_SECONDS = 15.0  # a comment on an event stream this often keeps proxies from closing it
 LAST_EVENT_ID = 2**63 - 1  # event ids are 64-bit
+# How a route that answers with `event_stream` documents its answer (OpenAPI `responses`).
+STREAM_RESPONSE = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": f"Server-sent events, each with its `id:`; a comment every {HEARTBEAT_SECONDS:.0f} s "
+        "while quiet.",
+    }
+}
 
 
 def resume_after(last_event_id: str | None, otherwise: int = 0) -> int:

@@ -10,7 +10,9 @@ from loket.handoff import models as handoff_models
 from loket.identity import models as identity_models
 from loket.insight import models as insight_models
 from loket.messages import models as messages_models
+from loket.partners import models as partners_models
 from loket.proactive import models as proactive_models
+from loket.reports import models as reports_models
 from loket.search import models as search_models
 
 __all__ = [
@@ -23,6 +25,8 @@ __all__ = [
     "identity_models",
     "insight_models",
     "messages_models",
+    "partners_models",
     "proactive_models",
+    "reports_models",
     "search_models",
 ]

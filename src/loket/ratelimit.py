@@ -14,13 +14,14 @@ slows down one request now and then, not all of them.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
@@ -49,6 +50,15 @@ class TooManyRequests(LoketError):
     def __init__(self, text: str, headers: dict[str, str]) -> None:
         super().__init__(text)
         self.headers = headers
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A client's own limit, counted under `key` at `rate` (a `limits` rate such as 600/minute): a
+    partner's (`loket.partners.access` puts it on the request), instead of the per-address limits."""
+
+    key: str
+    rate: str
 
 
 @dataclass(frozen=True)
@@ -89,24 +99,27 @@ class RateLimits:
         self._retry_at = datetime.min.replace(tzinfo=UTC)
         self._state = threading.Lock()
 
-    def hit(self, **keys: str | None) -> Verdict:
-        """Counts one request against every named limit whose key is given; the tightest one answers."""
+    def hit(self, quota: Quota | None = None, **keys: str | None) -> Verdict:
+        """Counts one request against every named limit whose key is given, and the client's own
+        `quota`; the tightest one answers. At least one must be given."""
+        counted = [(self.items[name], name, key) for name, key in keys.items() if key is not None]
+        if quota:
+            counted.append((_rate(quota.rate), "quota", quota.key))
         if self.shared and clock.now() >= self._retry_at:
             try:
-                verdict = self._count(self.shared, keys)
+                verdict = self._count(self.shared, counted)
             except StorageError as error:
                 self._store_unavailable(error)
             else:
                 self._store_reachable()
                 return verdict
-        return self._count(self.local, keys)
+        return self._count(self.local, counted)
 
-    def _count(self, limiter: MovingWindowRateLimiter, keys: dict[str, str | None]) -> Verdict:
+    def _count(
+        self, limiter: MovingWindowRateLimiter, counted: list[tuple[RateLimitItem, str, str]]
+    ) -> Verdict:
         verdicts = []
-        for name, key in keys.items():
-            if key is None:
-                continue
-            item = self.items[name]
+        for item, name, key in counted:
             allowed = limiter.hit(item, name, key)
             stats = limiter.get_window_stats(item, name, key)
             reset = max(0, math.ceil(stats.reset_time - time.time()))
@@ -136,18 +149,31 @@ class RateLimits:
         log.warning("ratelimit.store_back")
 
 
-def client_of(request: Request) -> str:
+def client_of(request: Request) -> str | None:
+    """The address a request is counted by; None for a partner, whose own quota counts instead."""
+    if quota_of(request):
+        return None
     return request.client.host if request.client else "unknown"
+
+
+def quota_of(request: Request) -> Quota | None:
+    return getattr(request.state, "quota", None)
+
+
+@functools.cache
+def _rate(text: str) -> RateLimitItem:
+    return parse(text)
 
 
 def limited(name: str):
     """A route dependency: the request counts against the client's limit `name`; past it, a 429 in the
     person's language with `Retry-After`."""
 
-    def check(request: Request) -> None:
-        verdict = component(request, RateLimits).hit(**{name: client_of(request)})
+    def check(request: Request, response: Response) -> None:
+        verdict = component(request, RateLimits).hit(quota_of(request), **{name: client_of(request)})
         if not verdict.allowed:
             text = message(TOO_MANY_REQUESTS, request_language(request), seconds=str(verdict.reset_seconds))
             raise TooManyRequests(text, verdict.headers())
+        response.headers.update(verdict.headers())
 
     return Depends(check)

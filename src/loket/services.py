@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -31,8 +32,11 @@ from loket.logging import get_logger
 from loket.messages.notify import EMAIL, SMS, Notifier, Stub, WebPush, application_server_key, vapid_key
 from loket.messages.receipts import Receipts, fernet
 from loket.messages.service import MessageService
+from loket.partners.service import PartnerService
 from loket.proactive.engine import flanders
 from loket.proactive.service import ProactiveService
+from loket.reports.schemas import Area, PhotoLimits
+from loket.reports.service import ReportService, load_categories
 from loket.search.embedders import make_embedder
 from loket.search.rerank import CrossEncoderReranker, Reranker
 from loket.search.service import SearchService
@@ -64,6 +68,8 @@ class Services:
     jobs: Jobs
     events: EventBus
     gaps: GapService
+    partners: PartnerService
+    reports: ReportService
 
     def purge(self, dry_run: bool = False) -> dict[str, int]:
         """Everything personal past its retention, removed by each block (`loket purge`, and daily as a
@@ -115,6 +121,7 @@ class Services:
             | self.cases.erase_person(national_number, dry_run)
             | self.messages.erase_person(national_number, dry_run)
             | self.proactive.erase_person(national_number, dry_run)
+            | self.reports.erase_persons(person_ids, dry_run)
             | {"choices": self.choices.erase(subjects, dry_run)}
         )
         identity = self.identity.retention.erase(national_number, dry_run)
@@ -149,6 +156,8 @@ class Services:
             timedelta(seconds=settings.session_max_age),
             audit_log,
             tuple(settings.oidc_acr_values.split()),
+            timedelta(days=settings.passkey_unlock_days),
+            settings.passkey_assurance,
         )
         cases = CaseService(db, identity, settings.harvest)
         messages = MessageService(db, identity, cases, jobs)
@@ -213,6 +222,12 @@ class Services:
             jobs,
             events,
             GapService(db, assistant.conversations, search, catalog, settings.insight_min_askers),
+            PartnerService(
+                db,
+                timedelta(seconds=settings.partner_token_seconds),
+                lambda name: cases.agency_named(name) is not None,
+            ),
+            _reports(settings, db, cases),
         )
         jobs.declare(
             sync_index=search.sync,
@@ -230,6 +245,47 @@ class Services:
             gaps_schedule=settings.insight_gaps_schedule,
         )
         return services
+
+
+class Sandbox:
+    """What sandbox partners get (`loket.partners.access`): loket on the demo catalogue only, in an
+    embedded database of its own under `data_dir/sandbox`. Their questions and conversations stay there,
+    apart from the real ones and out of the real figures.
+
+    It is built in the background from the first sandbox request on, since indexing the demo catalogue
+    takes half a minute on a small server; until then sandbox requests are told to come back."""
+
+    def __init__(self, settings: Settings) -> None:
+        own = {"data_dir": settings.data_dir / "sandbox", "database_url": None}
+        self.settings = type(settings).model_validate(settings.model_dump() | own)
+        self._services: Services | None = None
+        self._building = threading.Lock()
+
+    def components(self, real: dict[type, object]) -> dict[type, object] | None:
+        """The real app's components with the sandbox's blocks in their place (partners stay real), or
+        None while the sandbox is being built."""
+        if self._services is None:
+            if self._building.acquire(blocking=False):
+                threading.Thread(target=self._build, name="sandbox", daemon=True).start()
+            return None
+        return real | {
+            type(part): part for part in self._services.parts() if not isinstance(part, PartnerService)
+        }
+
+    def _build(self) -> None:
+        """Holds the lock from the first request on; lets go on failure, so a later request tries again."""
+        try:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            services = Services.build(self.settings)
+            services.db.upgrade()
+            services.catalog.load_demo_if_empty()
+            services.search.sync()
+        except Exception:
+            log.exception("partners.sandbox_failed")
+            self._building.release()
+            return
+        self._services = services
+        log.info("partners.sandbox_ready", items=len(services.catalog.active_items()))
 
 
 def _secret(value) -> str | None:
@@ -284,6 +340,27 @@ def _notifier(
         settings.push_services,
         application_server_key(key) if key else None,
         choices,
+    )
+
+
+def _reports(settings: Settings, db: Database, cases: CaseService) -> ReportService:
+    try:
+        area = Area.parse(settings.report_area)
+    except ValueError as error:
+        raise ValueError(f"LOKET_REPORT_AREA: {error}") from error
+    return ReportService(
+        db,
+        cases,
+        settings.data_dir,
+        load_categories(settings.report_categories_file),
+        area,
+        PhotoLimits(
+            settings.report_photo_max_mb * 2**20,
+            settings.report_photo_max_count,
+            settings.report_photo_max_pixels,
+        ),
+        settings.report_nearby_metres,
+        settings.report_nearby_days,
     )
 
 

@@ -23,10 +23,12 @@ from loket.assistant.service import AssistantService
 from loket.assistant.stages import MAX_QUESTION_LENGTH, MAX_RAW_QUESTION_LENGTH
 from loket.catalog.schemas import Audience
 from loket.deps import component, provided
-from loket.events import HEARTBEAT_SECONDS, LAST_EVENT_ID, event_stream, resume_after
+from loket.events import HEARTBEAT_SECONDS, LAST_EVENT_ID, STREAM_RESPONSE, event_stream, resume_after
 from loket.i18n import message, negotiate
 from loket.identity.access import signed_in
-from loket.ratelimit import TOO_MANY_REQUESTS, RateLimits, limited
+from loket.partners.access import PARTNER_ERRORS, scoped
+from loket.partners.schemas import Scope
+from loket.ratelimit import TOO_MANY_REQUESTS, RateLimits, client_of, limited, quota_of
 
 router = APIRouter(prefix="/api/v1", tags=["assistant"])
 AssistantDep = Annotated[AssistantService, provided(AssistantService)]
@@ -118,9 +120,13 @@ class FeedbackRequest(BaseModel):
             "content": {"text/event-stream": {}},
             "description": "JSON, or events with Accept: text/event-stream",
         },
+        400: {"description": "No question: nothing is left once invisible characters are removed."},
+        **PARTNER_ERRORS,
+        **NOT_HELD,
         429: {"description": "Too many questions; see the RateLimit and Retry-After headers."},
         503: {"description": "The assistant is switched off for maintenance."},
     },
+    dependencies=[scoped(Scope.ASK)],
 )
 async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Response:
     # A conversation's own limit is counted by its token, which only its holder has: someone who
@@ -128,7 +134,8 @@ async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Re
     holder = await run_in_threadpool(holders.holder, request)
     limits = component(request, RateLimits)
     verdict = limits.hit(
-        client=request.client.host if request.client else "unknown",
+        quota_of(request),
+        client=client_of(request),
         conversation=holder.token if body.conversation_id else None,
     )
     if not verdict.allowed:
@@ -203,13 +210,7 @@ def feedback(body: FeedbackRequest, request: Request, assistant: AssistantDep) -
 @router.get(
     "/events/conversations/{conversation_id}",
     response_class=Response,
-    responses={
-        200: {
-            "content": {"text/event-stream": {}},
-            "description": "Server-sent events, each with its `id:`; a comment every 15 s while quiet.",
-        },
-        **NOT_HELD,
-    },
+    responses={**STREAM_RESPONSE, **NOT_HELD},
 )
 async def conversation_events(
     conversation_id: str,
@@ -282,15 +283,18 @@ def models() -> dict:
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "A completion, or chunks with `stream`"},
         400: {"description": "No user message to answer."},
+        **PARTNER_ERRORS,
         429: {"description": "Too many questions; see the RateLimit and Retry-After headers."},
+        503: {"description": "The assistant is switched off for maintenance."},
     },
+    dependencies=[scoped(Scope.ASK)],
 )
 async def chat_completions(body: ChatRequest, request: Request, assistant: AssistantDep) -> Response:
     question = _question(body.messages)
     if not question:
         return _error(400, "invalid_request_error", "The last user message has no text to answer.")
     limits = component(request, RateLimits)
-    verdict = limits.hit(client=request.client.host if request.client else "unknown", conversation=None)
+    verdict = limits.hit(quota_of(request), client=client_of(request))
     if not verdict.allowed:
         text = message(TOO_MANY_REQUESTS, negotiate(None), seconds=str(verdict.reset_seconds))
         return _error(429, "rate_limit_error", text, verdict.headers())

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
-from loket.cases.access import AGENCY_ERRORS, AgencyDep, own_source
+from loket.cases.access import AGENCY_ERRORS, CasesAgencyDep, own_source
 from loket.cases.schemas import CaseDraft, Contact, Status, Subject, SubjectType
 from loket.cases.service import Case, CaseService, Change
 from loket.deps import provided
@@ -28,6 +28,7 @@ PERSON_ERRORS = {
     401: {"description": "Not logged in."},
     403: {"description": "The login is not strong enough (`stronger_login_needed`), or a mandate refused."},
 }
+NO_CASE = {404: {"description": "No such case of this source."}}
 Text = Annotated[str, Field(max_length=2000)]
 Short = Annotated[str, Field(max_length=200)]
 
@@ -190,8 +191,12 @@ def _agency_out(case: Case, change: Change | None = None) -> AgencyCaseOut:
     return AgencyCaseOut(**case_out(case).model_dump(), change=change, subjects=subjects)
 
 
-@router.put("/cases/{source}/{number}", response_model=AgencyCaseOut, responses=AGENCY_ERRORS)
-def put_case(source: Short, number: Short, body: CaseIn, agency: AgencyDep, cases: CasesDep) -> Response:
+@router.put(
+    "/cases/{source}/{number}",
+    response_model=AgencyCaseOut,
+    responses={201: {"model": AgencyCaseOut, "description": "A new case."}, **AGENCY_ERRORS},
+)
+def put_case(source: Short, number: Short, body: CaseIn, agency: CasesAgencyDep, cases: CasesDep) -> Response:
     """Create or replace a case of the agency's source (idempotent): 201 when new, else 200."""
     own_source(agency, source)
     case, change = cases.upsert(body.draft(source, number))
@@ -200,18 +205,21 @@ def put_case(source: Short, number: Short, body: CaseIn, agency: AgencyDep, case
 
 
 @router.post(
-    "/cases/{source}/{number}/status", response_model=AgencyCaseOut, status_code=201, responses=AGENCY_ERRORS
+    "/cases/{source}/{number}/status",
+    response_model=AgencyCaseOut,
+    status_code=201,
+    responses={**AGENCY_ERRORS, **NO_CASE},
 )
 def post_status(
-    source: Short, number: Short, body: StatusIn, agency: AgencyDep, cases: CasesDep
+    source: Short, number: Short, body: StatusIn, agency: CasesAgencyDep, cases: CasesDep
 ) -> AgencyCaseOut:
     """Append a status to a case's timeline."""
     own_source(agency, source)
     return _agency_out(cases.add_status(source, number, body.status()))
 
 
-@router.get("/cases/{source}/{number}", response_model=AgencyCaseOut, responses=AGENCY_ERRORS)
-def get_case(source: Short, number: Short, agency: AgencyDep, cases: CasesDep) -> AgencyCaseOut:
+@router.get("/cases/{source}/{number}", response_model=AgencyCaseOut, responses={**AGENCY_ERRORS, **NO_CASE})
+def get_case(source: Short, number: Short, agency: CasesAgencyDep, cases: CasesDep) -> AgencyCaseOut:
     """A case of the agency's own source, as loket holds it."""
     own_source(agency, source)
     case = cases.get(source, number)
@@ -226,7 +234,11 @@ def my_cases(request: Request, user: SignedInDep, cases: CasesDep) -> CasesOut:
     return CasesOut(cases=[summary_out(c) for c in cases.read_cases(user, request_language(request))])
 
 
-@router.get("/me/cases/{case_id}", response_model=CaseOut, responses=PERSON_ERRORS)
+@router.get(
+    "/me/cases/{case_id}",
+    response_model=CaseOut,
+    responses={**PERSON_ERRORS, 404: {"description": "No case this profile may see."}},
+)
 def my_case(case_id: str, request: Request, user: SignedInDep, cases: CasesDep) -> CaseOut:
     """One case with its timeline; 404 for a case the active profile may not see."""
     return case_out(cases.read_case(user, case_id, request_language(request)))

@@ -174,6 +174,13 @@ class CaseService:
             rows = session.scalars(select(AgencyRow).order_by(AgencyRow.name)).all()
             return [Agency(r.name, r.source, r.created_at, r.revoked_at is not None) for r in rows]
 
+    def agency_named(self, name: str) -> Agency | None:
+        """An active agency by name: the one a partner's write scopes act for."""
+        with self.db.session() as session:
+            active = select(AgencyRow).where(AgencyRow.name == name, AgencyRow.revoked_at.is_(None))
+            row = session.scalar(active)
+            return Agency(row.name, row.source, row.created_at, False) if row else None
+
     def agency_for(self, token: str) -> Agency | None:
         with self.db.session() as session:
             row = session.scalar(select(AgencyRow).where(AgencyRow.token_hash == _hash(token)))

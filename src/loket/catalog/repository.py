@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from loket.catalog.models import CatalogItemRow, CatalogItemVersionRow
-from loket.catalog.schemas import Audience, CatalogItem, ItemDraft, ItemStatus, Section
+from loket.catalog.schemas import Audience, CatalogItem, ItemDraft, ItemStatus, ItemVersion, Section
 
 # Bounded text columns: PostgreSQL refuses a longer value (failing the whole batch), SQLite keeps it.
 LENGTH_LIMITS = {
@@ -65,28 +65,96 @@ def get(session: Session, item_id: str) -> CatalogItem | None:
     return to_item(row) if row else None
 
 
-def active(session: Session, now: datetime) -> list[CatalogItem]:
-    rows = session.scalars(
-        select(CatalogItemRow)
-        .where(
-            CatalogItemRow.status == ItemStatus.ACTIVE,
-            or_(CatalogItemRow.valid_until.is_(None), CatalogItemRow.valid_until > now),
-        )
-        .order_by(CatalogItemRow.id)
+def _shown(now: datetime) -> ColumnElement[bool]:
+    """An item that may be shown now: active and not past its end date."""
+    return and_(
+        CatalogItemRow.status == ItemStatus.ACTIVE,
+        or_(CatalogItemRow.valid_until.is_(None), CatalogItemRow.valid_until > now),
     )
+
+
+def active(session: Session, now: datetime) -> list[CatalogItem]:
+    rows = session.scalars(select(CatalogItemRow).where(_shown(now)).order_by(CatalogItemRow.id))
     return [to_item(row) for row in rows]
 
 
 def active_by_source_id(session: Session, source_id: str, now: datetime) -> list[CatalogItem]:
     """The active language versions of one source record, whichever source holds it."""
-    rows = session.scalars(
-        select(CatalogItemRow).where(
-            CatalogItemRow.source_id == source_id,
-            CatalogItemRow.status == ItemStatus.ACTIVE,
-            or_(CatalogItemRow.valid_until.is_(None), CatalogItemRow.valid_until > now),
-        )
-    )
+    rows = session.scalars(select(CatalogItemRow).where(CatalogItemRow.source_id == source_id, _shown(now)))
     return [to_item(row) for row in rows]
+
+
+def shown_version(session: Session, item_id: str, now: datetime) -> ItemVersion | None:
+    """The current version of an item that may be shown now; None for one unknown, withdrawn or ended."""
+    row = session.execute(
+        select(
+            CatalogItemVersionRow.item_id,
+            CatalogItemVersionRow.version,
+            CatalogItemVersionRow.recorded_at.label("at"),
+            literal(False).label("withdrawn"),
+            CatalogItemVersionRow.content,
+            CatalogItemRow.first_seen_at,
+        )
+        .join(
+            CatalogItemRow,
+            and_(
+                CatalogItemRow.id == CatalogItemVersionRow.item_id,
+                CatalogItemRow.version == CatalogItemVersionRow.version,
+            ),
+        )
+        .where(CatalogItemRow.id == item_id, _shown(now))
+    ).first()
+    return _item_version(row) if row else None
+
+
+def changes(session: Session, offset: int, limit: int) -> list[ItemVersion]:
+    """Every recorded version and, for a withdrawn item, its withdrawal, in the order they happened (then
+    by item and version): the catalogue's change feed, `limit` changes from the `offset`th on."""
+    versions, items = CatalogItemVersionRow, CatalogItemRow
+    recorded = select(
+        versions.item_id,
+        versions.version,
+        versions.recorded_at.label("at"),
+        literal(False).label("withdrawn"),
+    )
+    withdrawn = select(items.id, items.version, items.withdrawn_at, literal(True)).where(
+        items.status == ItemStatus.WITHDRAWN
+    )
+    change = union_all(recorded, withdrawn).subquery()
+    rows = session.execute(
+        select(
+            change.c.item_id,
+            change.c.version,
+            change.c.at,
+            change.c.withdrawn,
+            versions.content,
+            items.first_seen_at,
+        )
+        .join(versions, and_(versions.item_id == change.c.item_id, versions.version == change.c.version))
+        .join(items, items.id == change.c.item_id)
+        .order_by(change.c.at, change.c.item_id, change.c.version, change.c.withdrawn)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [_item_version(row) for row in rows]
+
+
+def shown_languages_and_licences(session: Session, now: datetime) -> tuple[set[str], set[str]]:
+    rows = session.execute(
+        select(CatalogItemRow.language, CatalogItemRow.licence).where(_shown(now)).distinct()
+    ).all()
+    return {language for language, _ in rows}, {licence for _, licence in rows if licence}
+
+
+def _item_version(row) -> ItemVersion:
+    return ItemVersion(
+        item_id=row.item_id,
+        number=row.version,
+        recorded_at=row.at,
+        first_seen_at=row.first_seen_at,
+        draft=ItemDraft.from_json(row.content),
+        withdrawn=bool(row.withdrawn),
+    )
 
 
 def versions(session: Session, item_id: str) -> list[CatalogItemVersionRow]:

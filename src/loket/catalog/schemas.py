@@ -82,6 +82,20 @@ class ItemDraft:
         data["audiences"] = [str(a) for a in self.audiences]
         return data
 
+    @classmethod
+    def from_json(cls, data: dict) -> ItemDraft:
+        """The draft back from `to_json`, as the catalogue keeps it with every version."""
+        return cls(
+            **data
+            | {
+                "sections": tuple(Section(**section) for section in data["sections"]),
+                "audiences": tuple(Audience(value) for value in data["audiences"]),
+                "themes": tuple(data["themes"]),
+                "keywords": tuple(data["keywords"]),
+            }
+            | {name: _moment(data[name]) for name in ("created", "modified", "valid_until")}
+        )
+
     @cached_property
     def content_hash(self) -> str:
         payload = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -125,6 +139,19 @@ class CatalogItem:
     updated_at: datetime
 
 
+@dataclass(frozen=True)
+class ItemVersion:
+    """A version of an item as the catalogue recorded it, or, `withdrawn`, the withdrawal of its last
+    version: a change, as the catalogue's change feed publishes it."""
+
+    item_id: str
+    number: int
+    recorded_at: datetime
+    first_seen_at: datetime
+    draft: ItemDraft
+    withdrawn: bool = False
+
+
 @dataclass
 class IngestReport:
     created: int = 0
@@ -140,6 +167,10 @@ class IngestReport:
     @property
     def seen(self) -> int:
         return self.created + self.updated + self.unchanged
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def slugify(text: str) -> str:

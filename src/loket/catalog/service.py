@@ -10,11 +10,12 @@ from dataclasses import replace
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
+from uuid import UUID
 
 from loket import clock
 from loket.catalog import importers, repository
 from loket.catalog.importers.fetch import Fetcher
-from loket.catalog.schemas import CatalogItem, IngestReport, ItemDraft, ItemStatus, Problem
+from loket.catalog.schemas import CatalogItem, IngestReport, ItemDraft, ItemStatus, ItemVersion, Problem
 from loket.db import Database
 from loket.errors import NotFound
 from loket.harvest import HarvestPolicy
@@ -175,6 +176,29 @@ class CatalogService:
                 for v in repository.versions(session, item_id)
             ]
 
+    def shown_version(self, item_id: str) -> ItemVersion:
+        """The current version of an item that may be shown now (`active_items`); NotFound for any other
+        id, one that is no item's included."""
+        if not _is_uuid(item_id):
+            raise NotFound(f"no catalogue item {item_id[:100]!r}")
+        with self.db.session() as session:
+            version = repository.shown_version(session, item_id, clock.now())
+        if version is None:
+            raise NotFound(f"no catalogue item {item_id} to show")
+        return version
+
+    def changes(self, offset: int, limit: int) -> list[ItemVersion]:
+        """Every version and every withdrawal in the order they happened: `limit` from the `offset`th on.
+
+        A withdrawal is listed while the item stays withdrawn; its return is a new version."""
+        with self.db.session() as session:
+            return repository.changes(session, offset, limit)
+
+    def languages_and_licences(self) -> tuple[set[str], set[str]]:
+        """The languages and licences of the items that may be shown now."""
+        with self.db.session() as session:
+            return repository.shown_languages_and_licences(session, clock.now())
+
     def revision(self) -> tuple[int, datetime | None]:
         with self.db.session() as session:
             return repository.revision(session)
@@ -183,3 +207,11 @@ class CatalogService:
         """Items per (source, status)."""
         with self.db.session() as session:
             return repository.counts_by_source(session)
+
+
+def _is_uuid(text: str) -> bool:
+    """Item ids are UUIDs; anything else (a NUL byte, say, which PostgreSQL refuses) is never looked up."""
+    try:
+        return str(UUID(text)) == text
+    except ValueError:
+        return False

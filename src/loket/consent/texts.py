@@ -23,4 +23,7 @@ CATEGORIES = {
     "suggestions": N_("your facts, to suggest services"),
     "conversation": N_("your conversation with the assistant"),
     "contact": N_("your contact details"),
+    "passkey_added": N_("a passkey added to your login"),
+    "passkey_used": N_("your passkey, to open loket"),
+    "passkey_removed": N_("a passkey removed from your login"),
 }

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from loket.assistant import holders
 from loket.assistant.service import AssistantService
 from loket.deps import component, provided
-from loket.events import HEARTBEAT_SECONDS, event_stream, resume_after
+from loket.events import HEARTBEAT_SECONDS, STREAM_RESPONSE, event_stream, resume_after
 from loket.handoff.service import EndReason, Handoff, HandoffService, State
 from loket.identity.access import require_role, signed_in
 from loket.identity.schemas import Role, SignedIn
@@ -26,6 +26,10 @@ AgentDep = Annotated[SignedIn, Depends(require_role(Role.AGENT))]
 ConversationId = Annotated[str, Field(max_length=36)]
 NOT_HELD = {404: {"description": "No such conversation, or not held: send its `Loket-Conversation-Token`."}}
 AGENTS_ONLY = {401: {"description": "Not logged in."}, 403: {"description": "Not an agent."}}
+HELD_BY_ANOTHER = {403: {"description": "Not an agent, or another agent handles this conversation."}}
+NO_HANDOFF = {404: {"description": "No hand-off for this conversation."}}
+REFUSED = {400: {"description": "Refused: the message says why."}}
+CHANGED = {409: {"description": "Not in a state that allows this, or changed by someone else just then."}}
 
 
 class HandoffIn(BaseModel):
@@ -115,7 +119,7 @@ def _held(request: Request, conversation_id: str) -> None:
     component(request, AssistantService).conversation(conversation_id, holders.holder(request))
 
 
-@router.post("/handoff", response_model=HandoffOut, responses=NOT_HELD)
+@router.post("/handoff", response_model=HandoffOut, responses={**NOT_HELD, **CHANGED})
 async def request_handoff(body: HandoffIn, request: Request, handoff: HandoffDep) -> HandoffOut:
     """Ask for a person: a place in the queue and the estimated wait, or out of office hours the
     contact form (and no queue entry)."""
@@ -140,7 +144,11 @@ async def handoff_state(
     return _state_out(await run_in_threadpool(handoff.get, conversation_id))
 
 
-@router.post("/handoff/{conversation_id}/messages", response_model=HandoffStateOut, responses=NOT_HELD)
+@router.post(
+    "/handoff/{conversation_id}/messages",
+    response_model=HandoffStateOut,
+    responses={**REFUSED, **NOT_HELD, **CHANGED},
+)
 async def say(
     conversation_id: ConversationId, body: TextIn, request: Request, handoff: HandoffDep
 ) -> HandoffStateOut:
@@ -168,7 +176,7 @@ def queue(agent: AgentDep, handoff: HandoffDep, team: str | None = None) -> Queu
 @router.post(
     "/agent/conversations/{conversation_id}/claim",
     response_model=HandoffStateOut,
-    responses={**AGENTS_ONLY, 409: {"description": "Another agent was first."}},
+    responses={**AGENTS_ONLY, 409: {"description": "Not waiting: another agent was first."}},
 )
 def claim(conversation_id: ConversationId, agent: AgentDep, handoff: HandoffDep) -> HandoffStateOut:
     """Take the conversation: 200 for exactly one agent, 409 for every other."""
@@ -176,7 +184,9 @@ def claim(conversation_id: ConversationId, agent: AgentDep, handoff: HandoffDep)
 
 
 @router.get(
-    "/agent/conversations/{conversation_id}", response_model=AgentConversationOut, responses=AGENTS_ONLY
+    "/agent/conversations/{conversation_id}",
+    response_model=AgentConversationOut,
+    responses={**AGENTS_ONLY, **NO_HANDOFF},
 )
 def conversation(
     conversation_id: ConversationId, agent: AgentDep, handoff: HandoffDep
@@ -195,7 +205,9 @@ def conversation(
 
 
 @router.post(
-    "/agent/conversations/{conversation_id}/messages", response_model=HandoffStateOut, responses=AGENTS_ONLY
+    "/agent/conversations/{conversation_id}/messages",
+    response_model=HandoffStateOut,
+    responses={**AGENTS_ONLY, **REFUSED, **HELD_BY_ANOTHER, **CHANGED},
 )
 def reply(
     conversation_id: ConversationId, body: TextIn, agent: AgentDep, handoff: HandoffDep
@@ -204,7 +216,9 @@ def reply(
 
 
 @router.post(
-    "/agent/conversations/{conversation_id}/transfer", response_model=HandoffStateOut, responses=AGENTS_ONLY
+    "/agent/conversations/{conversation_id}/transfer",
+    response_model=HandoffStateOut,
+    responses={**AGENTS_ONLY, **REFUSED, **HELD_BY_ANOTHER, **CHANGED},
 )
 def transfer(
     conversation_id: ConversationId, body: TransferIn, agent: AgentDep, handoff: HandoffDep
@@ -214,7 +228,9 @@ def transfer(
 
 
 @router.post(
-    "/agent/conversations/{conversation_id}/end", response_model=HandoffStateOut, responses=AGENTS_ONLY
+    "/agent/conversations/{conversation_id}/end",
+    response_model=HandoffStateOut,
+    responses={**AGENTS_ONLY, **REFUSED, **HELD_BY_ANOTHER, **CHANGED},
 )
 def end(
     conversation_id: ConversationId, body: EndIn, agent: AgentDep, handoff: HandoffDep
@@ -222,19 +238,23 @@ def end(
     return _state_out(handoff.end(conversation_id, agent, body.reason, body.topic, body.follow_up))
 
 
-@router.put("/agent/status", status_code=204, responses=AGENTS_ONLY)
+@router.put("/agent/status", status_code=204, responses={**AGENTS_ONLY, **REFUSED})
 def presence(body: PresenceIn, agent: AgentDep, handoff: HandoffDep) -> None:
     """Online, away or offline, and the teams whose queue one answers."""
     handoff.set_presence(agent, body.status, body.teams)
 
 
-@router.post("/agent/continue", responses=AGENTS_ONLY, dependencies=[limited("continuation")])
+@router.post(
+    "/agent/continue",
+    responses={**AGENTS_ONLY, 404: {"description": "An unknown or expired code."}},
+    dependencies=[limited("continuation")],
+)
 def open_with_code(body: CodeIn, agent: AgentDep, handoff: HandoffDep) -> dict:
     """The conversation a person's continuation code names (rate-limited; codes expire)."""
     return {"conversation_id": handoff.open_with_code(body.code)}
 
 
-@router.get("/agent/events", response_class=Response, responses=AGENTS_ONLY)
+@router.get("/agent/events", response_class=Response, responses={**STREAM_RESPONSE, **AGENTS_ONLY})
 async def queue_events(
     agent: AgentDep, handoff: HandoffDep, last_event_id: Annotated[str | None, Header()] = None
 ) -> Response:
@@ -242,7 +262,11 @@ async def queue_events(
     return event_stream(handoff.follow(None, resume_after(last_event_id), HEARTBEAT_SECONDS))
 
 
-@router.get("/agent/events/conversations/{conversation_id}", response_class=Response, responses=AGENTS_ONLY)
+@router.get(
+    "/agent/events/conversations/{conversation_id}",
+    response_class=Response,
+    responses={**STREAM_RESPONSE, **AGENTS_ONLY},
+)
 async def conversation_events(
     conversation_id: ConversationId,
     agent: AgentDep,

@@ -16,6 +16,7 @@ from loket.config import Settings
 from loket.cookies import is_secure
 from loket.deps import component
 from loket.i18n import message, request_language
+from loket.identity.assurance import require_full_login
 from loket.identity.schemas import Forbidden, NotLoggedIn, Role, SignedIn
 from loket.identity.service import IdentityService
 from loket.identity.texts import NOT_LOGGED_IN, ROLE_REQUIRED
@@ -58,6 +59,14 @@ def require_role(role: Role):
 
 
 SignedInDep = Annotated[SignedIn, Depends(require_signed_in)]
+
+
+def require_fresh_login(request: Request) -> None:
+    """An app-wide dependency: on the paths of `LOKET_FRESH_LOGIN_PATHS`, a session a passkey opened
+    is asked for the full login (a page says so with a link to it; the API answers 403)."""
+    prefixes = tuple(component(request, Settings).fresh_login_paths.split())
+    if prefixes and request.url.path.startswith(prefixes) and (user := signed_in(request)):
+        require_full_login(user, request_language(request))
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:

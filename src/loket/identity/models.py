@@ -1,10 +1,22 @@
-"""What identity keeps: persons, server-side sessions, login attempts, mandates, roles and the access log."""
+"""What identity keeps: persons, server-side sessions, login attempts, passkeys, mandates, roles and the
+access log."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loket.db import Base, JsonType, UtcDateTime
@@ -59,6 +71,40 @@ class LoginAttemptRow(Base):
     nonce: Mapped[str] = mapped_column(String(128))
     code_verifier: Mapped[str] = mapped_column(String(128))
     return_to: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class PasskeyRow(Base):
+    """A passkey a person registered on a device after a full login, to unlock loket there later.
+
+    `id` is the credential's id (base64url), `public_key` its COSE key; `sign_count` the authenticator's
+    counter at its last use, which must grow (a cloned authenticator shows an old one).
+    """
+
+    __tablename__ = "identity_passkeys"
+
+    id: Mapped[str] = mapped_column(String(1400), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("identity_persons.id", ondelete="CASCADE"), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger)
+    transports: Mapped[list] = mapped_column(JsonType)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class PasskeyChallengeRow(Base):
+    """A WebAuthn challenge handed to a browser (by a cookie's hash), taken once when the answer comes.
+
+    `person_id` is set for a registration: only that person's session may complete it.
+    """
+
+    __tablename__ = "identity_passkey_challenges"
+
+    browser_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    challenge: Mapped[str] = mapped_column(String(128))
+    person_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 

@@ -14,7 +14,15 @@ from sqlalchemy import Select, and_, not_, or_, select
 
 from loket import clock
 from loket.db import Database, count, remove
-from loket.identity.models import AccessRow, LoginAttemptRow, MandateRow, PersonRow, RoleRow, SessionRow
+from loket.identity.models import (
+    AccessRow,
+    LoginAttemptRow,
+    MandateRow,
+    PasskeyRow,
+    PersonRow,
+    RoleRow,
+    SessionRow,
+)
 from loket.identity.sessions import LOGIN_TIMEOUT
 from loket.logging import get_logger
 
@@ -60,8 +68,8 @@ class Retention:
 
     def erase(self, number: str, dry_run: bool = False) -> Erasure:
         """Everything identity holds on the persons with this (compact, valid) national number, in one
-        transaction: persons, sessions (logged out at once), mandates they gave or got, roles, and their
-        reads of their own data. The rest of the access log is kept (see the module)."""
+        transaction: persons, sessions (logged out at once), passkeys, mandates they gave or got, roles,
+        and their reads of their own data. The rest of the access log is kept (see the module)."""
         with self.db.session() as session:
             ids = list(session.scalars(_persons(number)))
             subjects = [f"person:{person}" for person in ids]
@@ -76,6 +84,7 @@ class Retention:
             }
             removed = {
                 "sessions": remove(session, SessionRow, SessionRow.person_id.in_(ids), dry_run),
+                "passkeys": remove(session, PasskeyRow, PasskeyRow.person_id.in_(ids), dry_run),
                 "mandates given": remove(session, MandateRow, MandateRow.mandator_id.in_(ids), dry_run),
                 "mandates received": remove(
                     session, MandateRow, MandateRow.mandatary_national_number == number, dry_run

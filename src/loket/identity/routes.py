@@ -113,7 +113,12 @@ def mandates(request: Request, user: SignedInDep, identity: IdentityDep) -> Mand
     return MandatesOut(granted=[mandate_out(m) for m in granted], received=[mandate_out(m) for m in received])
 
 
-@router.post("/me/mandates", response_model=MandateOut, status_code=201, responses=UNAUTHORISED)
+@router.post(
+    "/me/mandates",
+    response_model=MandateOut,
+    status_code=201,
+    responses={400: {"description": "Refused: the message says why."}, **UNAUTHORISED},
+)
 def grant_mandate(
     body: MandateRequest, request: Request, user: SignedInDep, identity: IdentityDep
 ) -> MandateOut:
@@ -131,7 +136,11 @@ def grant_mandate(
     return mandate_out(mandate)
 
 
-@router.delete("/me/mandates/{mandate_id}", status_code=204, responses=UNAUTHORISED)
+@router.delete(
+    "/me/mandates/{mandate_id}",
+    status_code=204,
+    responses={**UNAUTHORISED, 404: {"description": "No mandate of yours."}},
+)
 def revoke_mandate(mandate_id: str, request: Request, user: SignedInDep, identity: IdentityDep) -> Response:
     identity.mandates.revoke(user, mandate_id[:36], request_language(request))
     return Response(status_code=204)

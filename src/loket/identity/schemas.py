@@ -17,6 +17,8 @@ from loket.catalog.schemas import Audience
 from loket.consent.holds import Hold
 from loket.errors import LoketError
 
+PASSKEY = "passkey"  # the method of a session a passkey unlocked (`Sessions.unlock`)
+
 
 class Kind(StrEnum):
     CITIZEN = "BUR"
@@ -111,9 +113,25 @@ class SignedIn:
         return role in self.roles
 
     @property
+    def unlocked(self) -> bool:
+        """Whether a passkey opened this session, rather than a full login at the identity provider."""
+        return self.method == PASSKEY
+
+    @property
     def own(self) -> Profile:
         """The profile of the person as themself, which every login has."""
         return next(p for p in self.profiles if p.kind is Kind.CITIZEN)
+
+
+@dataclass(frozen=True)
+class Passkey:
+    """A passkey as its owner sees it: which device (the name they gave it), since when, last used when."""
+
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    transports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Sessions live on the server: the browser holds a random token, the database only its hash. Every
 login gets a new token, with an idle and an absolute timeout. A login is linked to its person by the
-provider's issuer and subject only: a national number is a claim, never what merges two accounts.
+provider's issuer and subject only: a national number is a claim, never what merges two accounts. A
+passkey opens a session too (`unlock`), at the level `passkey_acr`, for a while after the person's
+last full login.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from loket.identity.assurance import require_assurance
 from loket.identity.mandates import mandate_profile, received_by
 from loket.identity.models import LoginAttemptRow, PersonRow, SessionRow
 from loket.identity.roles import held
-from loket.identity.schemas import Forbidden, Kind, Login, LoginAttempt, Person, Profile, SignedIn
+from loket.identity.schemas import (
+    PASSKEY,
+    Forbidden,
+    Kind,
+    Login,
+    LoginAttempt,
+    Person,
+    Profile,
+    SignedIn,
+)
 from loket.identity.texts import PROFILE_NOT_HELD
 from loket.logging import get_logger
 
@@ -42,39 +53,63 @@ class Sessions:
         max_age: timedelta,
         access_log: AccessLog,
         acr_values: tuple[str, ...] = (),
+        passkey_acr: str = PASSKEY,
     ) -> None:
-        """`acr_values`: the login levels that may read personal data; empty, any may."""
+        """`acr_values`: the login levels that may read personal data; empty, any full login may.
+        `passkey_acr`: the level of a passkey's unlock, which reads personal data only when it is one
+        of `acr_values`."""
         self.db = db
         self.idle_timeout = idle_timeout
         self.max_age = max_age
         self.access_log = access_log
         self.acr_values = acr_values
+        self.passkey_acr = passkey_acr
 
     def sign_in(self, login: Login) -> tuple[str, SignedIn]:
         """A new session with a new token: whatever session the browser had before is not reused."""
         moment = clock.now()
-        token = secrets.token_urlsafe(32)
         organisations = [_organisation_profile(o) for o in login.organisations]
         organisations = [p for p in organisations if p]
         active = next((p.id for p in organisations if p.kind == login.active_kind), SELF)
         with self.db.session() as session:
-            person = person_for(session, login, moment)
+            person_id = person_for(session, login, moment).id
+        log.info("identity.signed_in", person=person_id, method=login.method, acr=login.acr)
+        return self._start(person_id, active, organisations, login.method, login.acr, moment + self.max_age)
+
+    def unlock(self, person_id: str, until: datetime) -> tuple[str, SignedIn]:
+        """A new session a passkey opened, ending by `until` at the latest. It is no login: the
+        person's last full login stays what it was, and no organisation profile comes with it (only
+        the identity provider vouches for those)."""
+        log.info("identity.unlocked", person=person_id, acr=self.passkey_acr)
+        until = min(until, clock.now() + self.max_age)
+        return self._start(person_id, SELF, [], PASSKEY, self.passkey_acr, until)
+
+    def _start(
+        self,
+        person_id: str,
+        active: str,
+        organisations: list[Profile],
+        method: str,
+        acr: str | None,
+        expires_at: datetime,
+    ) -> tuple[str, SignedIn]:
+        moment = clock.now()
+        token = secrets.token_urlsafe(32)
+        with self.db.session() as session:
             session.execute(delete(SessionRow).where(SessionRow.expires_at < moment))
             session.add(
                 SessionRow(
                     token_hash=token_hash(token),
-                    person_id=person.id,
+                    person_id=person_id,
                     active_profile=active,
                     profiles=[_profile_json(p) for p in organisations],
-                    method=login.method,
-                    acr=login.acr,
+                    method=method,
+                    acr=acr,
                     created_at=moment,
                     last_seen_at=moment,
-                    expires_at=moment + self.max_age,
+                    expires_at=expires_at,
                 )
             )
-            person_id = person.id
-        log.info("identity.signed_in", person=person_id, method=login.method, acr=login.acr)
         signed_in = self._signed_in(token_hash(token))
         assert signed_in is not None
         return token, signed_in
@@ -104,7 +139,10 @@ class Sessions:
             )
             active = next((p for p in profiles if p.id == row.active_profile), profiles[0])
             roles = held(session, person.national_number)
-            assured = not self.acr_values or row.acr in self.acr_values
+            if row.method == PASSKEY:
+                assured = row.acr in self.acr_values
+            else:
+                assured = not self.acr_values or row.acr in self.acr_values
             return SignedIn(row.token_hash, person, profiles, active, roles, row.method, row.acr, assured)
 
     def sign_out(self, signed_in: SignedIn) -> None:

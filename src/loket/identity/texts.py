@@ -23,3 +23,18 @@ STRONGER_LOGIN_NEEDED = N_(
     "The way you logged in is not strong enough for your personal data. "
     "Log in again with a stronger method, such as your eID or itsme."
 )
+FULL_LOGIN_NEEDED = N_(
+    "You opened loket with your passkey. For this, log in again with the government's login service, "
+    "such as your eID or itsme."
+)
+PASSKEY_REFUSED = N_("That passkey did not work. Log in with the government's login service instead.")
+PASSKEY_EXPIRED = N_(
+    "Your passkey opens loket for %(days)s days after you last logged in with the government's login "
+    "service. Log in there again; after that your passkey works again."
+)
+PASSKEY_NOT_REGISTERED = N_("Your passkey could not be saved. Please try again.")
+PASSKEY_AFTER_FULL_LOGIN = N_(
+    "You can add a passkey only after logging in with the government's login service, not with a passkey."
+)
+UNKNOWN_PASSKEY = N_("That passkey does not exist, or it is not yours.")
+PASSKEY_NAME = N_("Give the passkey a name of 1 to 100 characters.")

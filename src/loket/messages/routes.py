@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from loket import clock
-from loket.cases.access import AGENCY_ERRORS, AgencyDep, own_source
+from loket.cases.access import AGENCY_ERRORS, MessagesAgencyDep, own_source
 from loket.deps import provided
 from loket.errors import TooLarge
 from loket.i18n import message, request_language
@@ -35,6 +35,11 @@ NotifierDep = Annotated[Notifier, provided(Notifier)]
 MAX_MESSAGE_BYTES = 64 * 1024
 BRUSSELS = ZoneInfo("Europe/Brussels")
 PERSON_ERRORS = {401: {"description": "Not logged in."}, 403: {"description": "Not in this profile."}}
+NO_MESSAGE = {404: {"description": "No message this profile may see."}}
+# Quiet hours are Brussels wall-clock times, without an offset: RFC 3339's partial-time, not its time.
+LocalTime = Annotated[
+    time, WithJsonSchema({"type": "string", "format": "partial-time", "examples": ["22:00:00"]})
+]
 
 
 class Strict(BaseModel):
@@ -144,8 +149,8 @@ class SubscriptionIn(BaseModel):
 class PreferenceIo(Strict):
     channel: Literal["webpush", "email", "sms"]
     enabled: bool
-    quiet_from: time | None = None
-    quiet_until: time | None = None
+    quiet_from: LocalTime | None = None
+    quiet_until: LocalTime | None = None
 
 
 class PreferencesOut(BaseModel):
@@ -187,13 +192,18 @@ def message_out(found: Message) -> MessageOut:
 @router.put(
     "/messages/{source}/{reference}",
     response_model=AcceptedOut,
-    responses={**AGENCY_ERRORS, 409: {"description": "The reference is another message."}},
+    responses={
+        201: {"model": AcceptedOut, "description": "A new message."},
+        **AGENCY_ERRORS,
+        409: {"description": "The reference is another message."},
+        413: {"description": f"A body over {MAX_MESSAGE_BYTES} bytes."},
+    },
 )
 def put_message(
     source: Annotated[str, Field(max_length=100)],
     reference: Annotated[str, Field(max_length=200)],
     sent: MessageIn,
-    agency: AgencyDep,
+    agency: MessagesAgencyDep,
     messages: MessagesDep,
     raw: Annotated[bytes, Depends(_raw_body)],
     loket_signature: Annotated[
@@ -240,18 +250,22 @@ def my_messages(
     return InboxOut(messages=[summary_out(m) for m in found], unread=sum(not m.read for m in found))
 
 
-@router.get("/me/messages/{message_id}", response_model=MessageOut, responses=PERSON_ERRORS)
+@router.get("/me/messages/{message_id}", response_model=MessageOut, responses={**PERSON_ERRORS, **NO_MESSAGE})
 def my_message(message_id: str, request: Request, user: SignedInDep, messages: MessagesDep) -> MessageOut:
     """One message with its body; 404 for one the active profile may not see."""
     return message_out(messages.read(user, message_id, request_language(request)))
 
 
-@router.post("/me/messages/{message_id}/read", response_model=MessageOut, responses=PERSON_ERRORS)
+@router.post(
+    "/me/messages/{message_id}/read", response_model=MessageOut, responses={**PERSON_ERRORS, **NO_MESSAGE}
+)
 def mark_read(message_id: str, request: Request, user: SignedInDep, messages: MessagesDep) -> MessageOut:
     return message_out(messages.mark_read(user, message_id, request_language(request)))
 
 
-@router.post("/me/messages/{message_id}/archive", response_model=MessageOut, responses=PERSON_ERRORS)
+@router.post(
+    "/me/messages/{message_id}/archive", response_model=MessageOut, responses={**PERSON_ERRORS, **NO_MESSAGE}
+)
 def archive(message_id: str, request: Request, user: SignedInDep, messages: MessagesDep) -> MessageOut:
     return message_out(messages.archive(user, message_id, request_language(request)))
 
@@ -277,7 +291,11 @@ def push_key(notifier: NotifierDep) -> dict[str, str | None]:
     return {"public_key": notifier.public_key}
 
 
-@router.post("/me/push-subscriptions", status_code=201, responses=PERSON_ERRORS)
+@router.post(
+    "/me/push-subscriptions",
+    status_code=201,
+    responses={400: {"description": "An endpoint loket sends no push to."}, **PERSON_ERRORS},
+)
 def subscribe(
     body: SubscriptionIn, request: Request, user: SignedInDep, notifier: NotifierDep
 ) -> dict[str, int]:
@@ -302,7 +320,11 @@ def preferences(user: SignedInDep, notifier: NotifierDep) -> PreferencesOut:
     )
 
 
-@router.put("/me/notification-preferences", response_model=PreferencesOut, responses=PERSON_ERRORS)
+@router.put(
+    "/me/notification-preferences",
+    response_model=PreferencesOut,
+    responses={400: {"description": "Quiet hours need both a start and an end."}, **PERSON_ERRORS},
+)
 def set_preferences(
     body: Annotated[list[PreferenceIo], Field(max_length=len(CHANNELS))],
     user: SignedInDep,

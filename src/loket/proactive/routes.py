@@ -17,12 +17,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from loket.cases.access import AGENCY_ERRORS, AgencyDep
+from loket.cases.access import AGENCY_ERRORS, EventsAgencyDep
 from loket.deps import provided
 from loket.errors import LoketError, TooLarge
 from loket.i18n import request_language
 from loket.identity.access import SignedInDep
-from loket.proactive.intake import EVENT_TYPES, InvalidEvent
+from loket.proactive.intake import EVENT_TYPES, CloudEvent, InvalidEvent
 from loket.proactive.schemas import Explanation, Suggestion
 from loket.proactive.service import ProactiveService
 
@@ -103,14 +103,22 @@ class RulesOut(BaseModel):
     response_model=EventAccepted,
     status_code=201,
     responses={
+        200: {"model": EventAccepted, "description": "The same event was received before."},
         **AGENCY_ERRORS,
         409: {"description": "The event's id was used for another event of this source."},
         413: {"description": "Over 64 KB."},
         415: {"description": "Not a CloudEvent in structured JSON mode."},
         422: {"description": "Not a CloudEvent, an unknown type, or data that does not fit the type."},
     },
+    # Read as sent (a CloudEvent's media type is its own), so documented here rather than by a parameter.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {media: {"schema": CloudEvent.model_json_schema()} for media in EVENT_MEDIA_TYPES},
+        }
+    },
 )
-async def receive_event(request: Request, agency: AgencyDep, proactive: ProactiveDep) -> JSONResponse:
+async def receive_event(request: Request, agency: EventsAgencyDep, proactive: ProactiveDep) -> JSONResponse:
     """A life event from an authentic source: 201 when new, 200 when the same event was received before."""
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type not in EVENT_MEDIA_TYPES:
@@ -143,7 +151,11 @@ def my_suggestions(
     return SuggestionsOut(suggestions=[_suggestion_out(request, s) for s in found])
 
 
-@router.post("/me/suggestions/{suggestion_id}/dismiss", status_code=204, responses=PERSON_ERRORS)
+@router.post(
+    "/me/suggestions/{suggestion_id}/dismiss",
+    status_code=204,
+    responses={**PERSON_ERRORS, 404: {"description": "No suggestion for this profile."}},
+)
 def dismiss(suggestion_id: str, request: Request, user: SignedInDep, proactive: ProactiveDep) -> None:
     """Not relevant: not shown, nor proposed again."""
     proactive.dismiss(user, suggestion_id, request_language(request))
@@ -154,7 +166,15 @@ def proactive_use(request: Request, user: SignedInDep, proactive: ProactiveDep) 
     return ProactiveUse(enabled=proactive.enabled(user, request_language(request)))
 
 
-@router.put("/me/proactive", response_model=ProactiveUse, responses=PERSON_ERRORS)
+@router.put(
+    "/me/proactive",
+    response_model=ProactiveUse,
+    responses={
+        400: {"description": "Only turning something on can end, and only at a time still to come."},
+        **PERSON_ERRORS,
+        404: {"description": "No such rule (GET /api/v1/rules lists them)."},
+    },
+)
 def set_proactive_use(
     body: ProactiveChoice, request: Request, user: SignedInDep, proactive: ProactiveDep
 ) -> ProactiveUse:

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Query
 
 from loket.catalog.schemas import Audience
 from loket.deps import provided
+from loket.partners.access import PARTNER_ERRORS, scoped
+from loket.partners.schemas import Scope
 from loket.ratelimit import limited
 from loket.search.schemas import SearchFilters, SearchResponse, SearchResult
 from loket.search.service import SearchService
@@ -14,7 +16,12 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 SearchDep = Annotated[SearchService, provided(SearchService)]
 
 
-@router.get("/search", response_model=SearchResponse, dependencies=[limited("search")])
+@router.get(
+    "/search",
+    response_model=SearchResponse,
+    responses=PARTNER_ERRORS,
+    dependencies=[scoped(Scope.SEARCH), limited("search")],
+)
 def search(
     service: SearchDep,
     q: Annotated[str, Query(min_length=1, max_length=1000, description="What the person is looking for.")],

@@ -1,15 +1,20 @@
-"""Logging in and out, and the person's own page: profiles, mandates and who read their data.
+"""Logging in and out, and the person's own page: profiles, passkeys, mandates and who read their data.
 
 Login is OpenID Connect when a provider is configured, else (on the demo only) a list of fictitious
-persons. Every login makes a new session and a new CSRF token, so nothing set before login survives
-it (session fixation). Return addresses are paths on loket itself, never another site.
+persons. After it, a person may add a passkey (WebAuthn) on their device, which later opens loket
+there (`loket.identity.passkeys`); the browser's side is `static/js/passkey.js`. Every login makes a
+new session and a new CSRF token, so nothing set before login survives it (session fixation). Return
+addresses are paths on loket itself, never another site.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
+from collections.abc import Callable
 from datetime import date
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,13 +26,20 @@ from loket.cookies import is_secure
 from loket.deps import component
 from loket.errors import BadRequest, LoketError, NotFound
 from loket.i18n import message, request_language
-from loket.identity.access import clear_session_cookie, is_json, set_session_cookie, signed_in
+from loket.identity.access import (
+    clear_session_cookie,
+    is_json,
+    require_signed_in,
+    set_session_cookie,
+    signed_in,
+)
 from loket.identity.oidc import OidcFailed, login_from_claims
-from loket.identity.schemas import Login, SignedIn, StrongerLoginNeeded, me_out
+from loket.identity.schemas import Forbidden, Login, SignedIn, StrongerLoginNeeded, me_out
 from loket.identity.service import IdentityService
 from loket.identity.texts import LOGIN_CANCELLED, LOGIN_FAILED, MANDATE_DATES, UNKNOWN_DEMO_PERSON
 from loket.logging import get_logger
 from loket.ratelimit import limited
+from loket.texts import JSON_REQUIRED
 from loket.web.chat import expired, read_form
 from loket.web.deps import IdentityDep, OidcDep, SettingsDep
 from loket.web.render import href_for, render
@@ -36,6 +48,7 @@ from loket.web.security import check_csrf
 router = APIRouter(include_in_schema=False)
 log = get_logger(__name__)
 LOGIN_COOKIE = "loket_login"
+PASSKEY_COOKIE = "loket_passkey"  # binds a passkey's challenge to the browser that asked for it
 ACCOUNT_PAGE = "/mijn-profiel"
 
 
@@ -57,6 +70,12 @@ def safe_return(value: str | None) -> str:
 def _base_url(request: Request) -> str:
     public = component(request, Settings).public_url
     return (public or str(request.base_url)).rstrip("/")
+
+
+def _relying_party(request: Request) -> tuple[str, str]:
+    """The WebAuthn relying party's id (loket's host name) and the origin the browser must report."""
+    parts = urlsplit(_base_url(request))
+    return parts.hostname or "", f"{parts.scheme}://{parts.netloc}"
 
 
 def _redirect_uri(request: Request) -> str:
@@ -100,6 +119,99 @@ def login_page(
         oidc=oidc is not None,
         demo_persons=identity.demo.persons() if settings.demo_login else [],
     )
+
+
+async def _json_body(request: Request) -> dict:
+    """The JSON object the passkey script posts; a state-changing post must be JSON (a browser sends
+    JSON to another site only after a CORS preflight, which loket grants no one)."""
+    language = request_language(request)
+    if not is_json(request):
+        raise Forbidden(message(JSON_REQUIRED, language))
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise BadRequest(message(JSON_REQUIRED, language))
+    return body
+
+
+def _with_challenge(request: Request, options_for: Callable[[str], str]) -> Response:
+    """Options with a new challenge, bound to a new browser token in a cookie only the passkey
+    routes see (the challenge itself stays on the server)."""
+    browser = secrets.token_urlsafe(32)
+    response = Response(options_for(browser), media_type="application/json")
+    response.set_cookie(
+        PASSKEY_COOKIE,
+        browser,
+        max_age=300,
+        httponly=True,
+        samesite="strict",
+        secure=is_secure(request),
+        path="/auth/passkey",
+    )
+    return response
+
+
+@router.post("/auth/passkey/register-options", dependencies=[limited("auth")])
+async def passkey_register_options(request: Request, identity: IdentityDep) -> Response:
+    """The options for the browser's `navigator.credentials.create`, for the person logged in."""
+    await _json_body(request)
+    user = require_signed_in(request)
+    rp_id, _ = _relying_party(request)
+    language = request_language(request)
+    return _with_challenge(
+        request, lambda browser: identity.passkeys.registration_options(user, browser, rp_id, language)
+    )
+
+
+@router.post("/auth/passkey/register", status_code=201, dependencies=[limited("auth")])
+async def passkey_register(request: Request, identity: IdentityDep) -> Response:
+    """`{"credential": …, "name": …}`: the browser's new credential, checked and kept."""
+    body = await _json_body(request)
+    user = require_signed_in(request)
+    rp_id, origin = _relying_party(request)
+    passkey = identity.passkeys.register(
+        user,
+        request.cookies.get(PASSKEY_COOKIE, ""),
+        json.dumps(body.get("credential")),
+        str(body.get("name") or ""),
+        rp_id,
+        origin,
+        request_language(request),
+    )
+    response = JSONResponse({"id": passkey.id, "name": passkey.name}, status_code=201)
+    response.delete_cookie(PASSKEY_COOKIE, path="/auth/passkey")
+    return response
+
+
+@router.post("/auth/passkey/unlock-options", dependencies=[limited("auth")])
+async def passkey_unlock_options(request: Request, identity: IdentityDep) -> Response:
+    """The options for `navigator.credentials.get`: the device offers the passkeys it holds."""
+    await _json_body(request)
+    rp_id, _ = _relying_party(request)
+    return _with_challenge(request, lambda browser: identity.passkeys.unlock_options(browser, rp_id))
+
+
+@router.post("/auth/passkey/unlock", dependencies=[limited("auth")])
+async def passkey_unlock(request: Request, identity: IdentityDep) -> Response:
+    """`{"credential": …, "return_to": …}`: the device's answer; a new session for the passkey's
+    owner, and where to go next (`{"location": …}`)."""
+    body = await _json_body(request)
+    rp_id, origin = _relying_party(request)
+    token, _ = identity.passkeys.unlock(
+        request.cookies.get(PASSKEY_COOKIE, ""),
+        json.dumps(body.get("credential")),
+        rp_id,
+        origin,
+        request_language(request),
+    )
+    if old := signed_in(request):  # only once the passkey opened a new one (session fixation)
+        identity.sessions.sign_out(old)
+    location = safe_return(body.get("return_to") if isinstance(body.get("return_to"), str) else None)
+    response = _with_session(request, JSONResponse({"location": location}), token)
+    response.delete_cookie(PASSKEY_COOKIE, path="/auth/passkey")
+    return response
 
 
 @router.get("/auth/login", dependencies=[limited("auth")])
@@ -234,9 +346,9 @@ def _account_or_login(request: Request) -> SignedIn | Response:
 
 
 @router.get(ACCOUNT_PAGE)
-def account(request: Request, identity: IdentityDep) -> Response:
-    """The person's own page: who they act as, the mandates they gave and got, and a link to who used
-    their data (`loket.web.my_data`). Seeing it is logged, as a view of their own data."""
+def account(request: Request, identity: IdentityDep, settings: SettingsDep) -> Response:
+    """The person's own page: who they act as, their passkeys, the mandates they gave and got, and a
+    link to who used their data (`loket.web.my_data`). Seeing it is logged, as a view of their own data."""
     user = _account_or_login(request)
     if isinstance(user, Response):
         return user
@@ -257,6 +369,8 @@ def account(request: Request, identity: IdentityDep) -> Response:
         received=received,
         stronger_login=refusal,
         today=date.today().isoformat(),
+        passkeys=identity.passkeys.of(user),
+        passkey_days=settings.passkey_unlock_days,
     )
 
 
@@ -322,4 +436,25 @@ async def revoke(mandate_id: str, request: Request, identity: IdentityDep) -> Re
     if user is None:
         return _account_or_login(request)
     identity.mandates.revoke(user, mandate_id[:36], language)
+    return _back(request, form, language)
+
+
+@router.post("/toegangssleutels/{passkey_id}/naam")
+async def rename_passkey(passkey_id: str, request: Request, identity: IdentityDep) -> Response:
+    user, form, language = await form_for(request)
+    if user is None:
+        return _account_or_login(request)
+    try:
+        identity.passkeys.rename(user, passkey_id, form.get("name", ""), language)
+    except LoketError as problem:
+        return _error(request, problem.status_code, problem.message)
+    return _back(request, form, language)
+
+
+@router.post("/toegangssleutels/{passkey_id}/verwijderen")
+async def remove_passkey(passkey_id: str, request: Request, identity: IdentityDep) -> Response:
+    user, form, language = await form_for(request)
+    if user is None:
+        return _account_or_login(request)
+    identity.passkeys.remove(user, passkey_id, language)
     return _back(request, form, language)

@@ -7,22 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Match
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from loket import __version__
 from loket.assistant import routes as assistant_routes
 from loket.cases import routes as cases_routes
+from loket.catalog import routes as catalog_routes
 from loket.config import Settings
 from loket.consent import routes as consent_routes
 from loket.deps import component, provide
@@ -30,19 +32,24 @@ from loket.errors import LoketError
 from loket.handoff import routes as handoff_routes
 from loket.i18n import plain, request_language
 from loket.identity import routes as identity_routes
+from loket.identity.access import require_fresh_login
 from loket.identity.schemas import StrongerLoginNeeded
 from loket.logging import get_logger
 from loket.messages import routes as messages_routes
+from loket.partners import routes as partners_routes
 from loket.proactive import routes as proactive_routes
 from loket.ratelimit import RateLimits
+from loket.reports import routes as reports_routes
+from loket.reports.routes import REPORTS_PATH
 from loket.search import routes as search_routes
-from loket.services import Services
+from loket.services import Sandbox, Services
 from loket.tracing import configure_tracing
 from loket.web import (
     account,
     balie,
     cases,
     chat,
+    deprecation,
     export,
     gaps,
     handoff,
@@ -51,7 +58,9 @@ from loket.web import (
     messages,
     my_data,
     pages,
+    partners,
     proactive,
+    pwa,
     review,
     widget,
 )
@@ -71,8 +80,26 @@ MACHINE_PATHS = (
     "/openapi.json",
     "/auth/demo-persons",
     "/.well-known/",
+    "/oauth/",
+    "/v1/",
+    "/id/",
+    "/ldes/",
 )
 STOP_SECONDS = 5  # how long a stop waits for the index follower
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")  # what an Allow header may name
+# Every error is {"error": {"code", "message"}}, a request that fails validation too (`_validation_error`).
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -90,8 +117,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         redoc_url=None,
         telemetry=tracing,
         lifespan=_following_the_index,
+        dependencies=[Depends(require_fresh_login)],
     )
     app.state.services = services
+    app.state.sandbox = Sandbox(settings)
     metrics = app.state.metrics = Metrics(services.jobs)
     # The assistant's figures reach the metrics as they happen (loket.assistant.observers says why).
     services.assistant.conversations.observers.append(metrics)
@@ -102,13 +131,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         conversation=settings.rate_limit_conversation,
         search=settings.rate_limit_search,
         feedback=settings.rate_limit_feedback,
+        reports=settings.rate_limit_reports,
         auth=settings.rate_limit_auth,
         verify=settings.rate_limit_verify,
         continuation=settings.rate_limit_continuation,
     )
     provide(app, *services.parts(), limits)
     app.middleware("http")(metrics.middleware)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
+    # A report's photos are larger than anything else sent: its own limit, a little above all of them.
+    photos = settings.report_photo_max_count * settings.report_photo_max_mb * 2**20 + 64 * 1024
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024, larger={REPORTS_PATH: photos})
     # Server-sent events are never compressed (Starlette leaves text/event-stream alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders, form_origin=_origin(settings.oidc_issuer), https=settings.https)
@@ -123,6 +155,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_exception_handler(Exception, _server_error)
     app.include_router(health.router)
     app.include_router(search_routes.router)
+    app.include_router(catalog_routes.router)
     app.include_router(assistant_routes.router)
     app.include_router(assistant_routes.compatible)
     app.include_router(identity_routes.router)
@@ -131,6 +164,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(handoff_routes.router)
     app.include_router(proactive_routes.router)
     app.include_router(consent_routes.router)
+    app.include_router(partners_routes.router)
+    app.include_router(reports_routes.router)
     app.include_router(export.router)
     app.include_router(pages.router)
     app.include_router(chat.router)
@@ -145,8 +180,26 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(insight.router)
     app.include_router(review.router)
     app.include_router(gaps.router)
+    app.include_router(partners.router)
+    app.include_router(pwa.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.openapi = _with_loket_errors(app.openapi)
+    deprecation.apply(app, deprecation.DEPRECATED)
     return app
+
+
+def _with_loket_errors(generate: Callable[[], dict]) -> Callable[[], dict]:
+    """FastAPI documents every 422 as its own `{"detail": [...]}`; loket answers them with its error."""
+
+    def openapi() -> dict:
+        document = generate()
+        schemas = document.get("components", {}).get("schemas", {})
+        if "ValidationError" in schemas:
+            schemas["HTTPValidationError"] = ERROR_SCHEMA
+            del schemas["ValidationError"]
+        return document
+
+    return openapi
 
 
 @contextlib.asynccontextmanager
@@ -201,12 +254,31 @@ def _not_found(request: Request) -> Response:
 
 
 async def _http_error(request: Request, error: HTTPException) -> Response:
+    if isinstance(error.__cause__, UnicodeDecodeError):
+        # FastAPI's 400 for a JSON body that is not UTF-8: as invalid as JSON that does not parse.
+        problem = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error: not UTF-8"}
+        return await _validation_error(request, RequestValidationError([problem]))
+    if error.status_code == 405 and "Allow" in (error.headers or {}):
+        # Starlette's Allow names the methods of the path's first route only; RFC 9110 wants them all.
+        error = HTTPException(405, error.detail, headers={"Allow": _allowed(request)})
     if not _for_people(request):
         return await http_exception_handler(request, error)
     if error.status_code == 404:
         return _not_found(request)
     text = plain(request_language(request), "This address cannot be used like this.")
-    return _error_page(request, error.status_code, text)
+    response = _error_page(request, error.status_code, text)
+    response.headers.update(error.headers or {})
+    return response
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route of the request's path answers (each asked as the router would)."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    )
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> Response:

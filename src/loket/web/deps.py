@@ -19,6 +19,7 @@ from loket.insight.review import ReviewService
 from loket.insight.service import InsightService
 from loket.messages.notify import Notifier
 from loket.messages.service import MessageService
+from loket.partners.service import PartnerService
 from loket.proactive.service import ProactiveService
 from loket.search.service import SearchService
 
@@ -38,3 +39,4 @@ ChoicesDep = Annotated[Choices, provided(Choices)]
 InsightDep = Annotated[InsightService, provided(InsightService)]
 ReviewsDep = Annotated[ReviewService, provided(ReviewService)]
 GapsDep = Annotated[GapService, provided(GapService)]
+PartnersDep = Annotated[PartnerService, provided(PartnerService)]

@@ -46,7 +46,7 @@ from loket.web.deps import (
 )
 from loket.web.render import render
 
-router = APIRouter()
+router = APIRouter(tags=["my data"])
 MEDIA_TYPE = "application/ld+json"
 CONTEXT: dict[str, Any] = {
     "@version": 1.1,
@@ -263,11 +263,15 @@ def _suggestion(suggestion) -> dict[str, Any]:
 
 
 DocumentDep = Annotated[dict[str, Any], Depends(person_document)]
+PERSON_ERRORS = {
+    401: {"description": "Not logged in."},
+    403: {"description": "Refused: the login is not strong enough, or a POST is not sent as JSON."},
+}
 
 
 @router.get(
     "/api/v1/me/export",
-    responses={200: {"content": {MEDIA_TYPE: {}, "text/html": {}}}, 401: {"description": "Not logged in."}},
+    responses={200: {"content": {MEDIA_TYPE: {}, "text/html": {}}}, **PERSON_ERRORS},
 )
 def export(request: Request, document: DocumentDep) -> Response:
     """Everything loket holds about me, as JSON-LD; asked with `Accept: text/html`, a readable page."""
@@ -301,7 +305,16 @@ class PodFailed(LoketError):
     code = "pod_failed"
 
 
-@router.post("/api/v1/me/export/solid", response_model=PodOut, status_code=201)
+@router.post(
+    "/api/v1/me/export/solid",
+    response_model=PodOut,
+    status_code=201,
+    responses={
+        400: {"description": "In production: not a public https address."},
+        **PERSON_ERRORS,
+        502: {"description": "The pod could not be reached, refused the login or the write."},
+    },
+)
 def export_to_pod(body: PodRequest, request: Request, settings: SettingsDep, document: DocumentDep) -> PodOut:
     """Stores the export in my Solid pod, logged in as me with the client credentials I made there for
     loket (neither kept nor logged). The pod keeps it under `loket/`; nothing is overwritten."""
@@ -341,7 +354,7 @@ class ChoicesOut(BaseModel):
     choices: list[ChoiceOut]
 
 
-@router.get("/api/v1/me/choices", response_model=ChoicesOut)
+@router.get("/api/v1/me/choices", response_model=ChoicesOut, responses=PERSON_ERRORS)
 def my_choices(
     request: Request, user: SignedInDep, choices: ChoicesDep, assistant: AssistantDep
 ) -> ChoicesOut:

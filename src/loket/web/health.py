@@ -21,7 +21,7 @@ def healthz() -> str:
     return "ok"
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "Not ready: `reason` says why."}})
 def readyz(request: Request, db: DatabaseDep, catalog: CatalogDep) -> JSONResponse:
     """Ready when the database answers with a schema this code can use and the catalogue holds something.
 
@@ -48,6 +48,6 @@ def readyz(request: Request, db: DatabaseDep, catalog: CatalogDep) -> JSONRespon
     return JSONResponse({"ready": True, "items": items, **ahead})
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 def metrics(request: Request) -> Response:
     return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)

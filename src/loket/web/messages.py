@@ -2,14 +2,13 @@
 
 The inbox follows the profile the person acts in, like the API (`MessageService.inbox`); opening a
 message marks it read and is written to the access log. Push is offered on the inbox page by a small
-script (`static/js/push.js`) and delivered by the service worker at `/sw.js`, which shows only what a
-notification carries (the sender and a fixed sentence) and opens the inbox when tapped.
+script (`static/js/push.js`) and delivered by the service worker at `/sw.js` (`web/pwa.py`), which shows
+only what a notification carries (the sender and a fixed sentence) and opens the inbox when tapped.
 """
 
 from __future__ import annotations
 
 from datetime import time
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -34,7 +33,6 @@ from loket.web.security import check_csrf
 router = APIRouter(include_in_schema=False)
 INBOX = "/mijn-berichten"
 CHECK = "/controleer-bericht"
-SERVICE_WORKER = (Path(__file__).parent / "static" / "js" / "sw.js").read_text(encoding="utf-8")
 
 
 @router.get(INBOX)
@@ -117,9 +115,3 @@ async def check(request: Request, messages: MessagesDep) -> Response:
     return render(
         request, "verify.html", language, page="verify", result=found, advice=advice, code=code, text=text
     )
-
-
-@router.get("/sw.js")
-def service_worker() -> Response:
-    """At the site's root, so it may show notifications for every page; never cached long."""
-    return Response(SERVICE_WORKER, media_type="text/javascript", headers={"Cache-Control": "no-cache"})

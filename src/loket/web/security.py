@@ -114,17 +114,20 @@ class BodyLimit:
     more (its own answer is dropped).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
+        """`larger`: the limits of the paths that take more (a report's photos), by exact path."""
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.max_bytes)
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, limit)
             return
         received = 0
         answered = refused = False
@@ -134,9 +137,9 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes and not answered:
+                if received > limit and not answered:
                     refused = True
-                    await self._refuse(scope, send)
+                    await self._refuse(scope, send, limit)
                     return {"type": "http.disconnect"}
             return message
 
@@ -148,9 +151,9 @@ class BodyLimit:
 
         await self.app(scope, counted_receive, send_unless_refused)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         language = i18n.request_language(Request(scope))
-        text = i18n.message(REQUEST_TOO_LARGE, language, kb=str(self.max_bytes // 1024))
+        text = i18n.message(REQUEST_TOO_LARGE, language, kb=str(limit // 1024))
         log.warning("web.request_too_large", path=scope["path"])
         response = JSONResponse({"error": {"code": "request_too_large", "message": text}}, status_code=413)
         await response(scope, _nothing, send)

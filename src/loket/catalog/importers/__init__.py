@@ -1,8 +1,10 @@
 """Read catalogue content from files, folders and URLs in any supported format.
 
 Each format is a module with `FORMAT`, `sniff(doc)` and `parse(doc)`; a format whose documents link to
-further pages (IPDC's LDES feed) also has `next_pages(doc)`. This module finds the documents, picks
-the format and turns every failure into a `Problem`, so one bad file never stops a batch.
+further pages (IPDC's LDES feed) also has `next_pages(doc)`, and one whose records are versions has
+`versions(doc)` (`importers.versions`): of the pages of one feed, only each record's newest version
+counts. This module finds the documents, picks the format and turns every failure into a `Problem`, so
+one bad file never stops a batch.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from types import ModuleType
 
 from loket.catalog.importers.document import Document
 from loket.catalog.importers.fetch import Fetcher, FetchError
+from loket.catalog.importers.versions import Snapshot, newest
 from loket.catalog.schemas import ItemDraft, Problem
 from loket.harvest import HarvestPolicy
 
@@ -65,7 +68,12 @@ def read(
 
 
 def _read_urls(start: str, fmt: str, fetcher: Fetcher) -> Iterator[ItemDraft | Problem]:
-    """Fetch `start` and follow the next-page links its format declares, each page once."""
+    """Fetch `start` and follow the next-page links its format declares, each page once: one feed, so
+    a record's version on one page may be superseded by a newer one on another."""
+    yield from newest(_read_pages(start, fmt, fetcher))
+
+
+def _read_pages(start: str, fmt: str, fetcher: Fetcher) -> Iterator[ItemDraft | Problem | Snapshot]:
     queue, seen = [start], {start}
     while queue:
         url = queue.pop(0)
@@ -78,7 +86,7 @@ def _read_urls(start: str, fmt: str, fetcher: Fetcher) -> Iterator[ItemDraft | P
         if module is None:
             yield Problem(url, "format not recognised; name one with --format")
             continue
-        yield from _parse(module, doc)
+        yield from _parse(module, doc, versions=True)
         for link in getattr(module, "next_pages", lambda _doc: [])(doc):
             if link not in seen:
                 seen.add(link)
@@ -95,9 +103,13 @@ def _format_of(doc: Document, fmt: str) -> ModuleType | None:
     return next((module for module in map(format_module, FORMATS) if module.sniff(doc)), None)
 
 
-def _parse(module: ModuleType, doc: Document) -> Iterator[ItemDraft | Problem]:
+def _parse(
+    module: ModuleType, doc: Document, versions: bool = False
+) -> Iterator[ItemDraft | Problem | Snapshot]:
+    """The document's drafts, or with `versions` its versions where its format has them."""
+    parse = getattr(module, "versions", module.parse) if versions else module.parse
     try:
-        yield from module.parse(doc)
+        yield from parse(doc)
     except Exception as error:  # a corrupt document must not stop the batch
         yield Problem(doc.name, f"not valid {module.FORMAT} content: {_first_line(error)}")
 

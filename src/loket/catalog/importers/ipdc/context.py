@@ -3,7 +3,8 @@
 A record comes as compacted JSON-LD (the LDES feed), expanded JSON-LD or N-Triples/Turtle. Every shape
 is first turned into one RDF graph and read by full IRIs, so the three shapes share one mapping and give
 the same drafts. JSON-LD contexts are never fetched: they are looked up by file name in
-`LOKET_IPDC_CONTEXT_DIR`, else in the small copy below, which holds only the terms we read.
+`LOKET_IPDC_CONTEXT_DIR`, else in the small copy below, which holds only the terms loket reads (and
+writes: `catalog.linked_data` publishes with it).
 """
 
 from __future__ import annotations
@@ -128,11 +129,19 @@ BUILTIN_CONTEXTS: dict[str, dict] = {
     "ldes.jsonld": {
         "EventStream": _class(
             LDES.EventStream,
-            {"member": {"@id": str(TREE.member), "@container": "@set"}, "view": str(TREE.view)},
+            {
+                "member": {"@id": str(TREE.member), "@container": "@set"},
+                "versionOfPath": _ref(LDES.versionOfPath),
+                "timestampPath": _ref(LDES.timestampPath),
+                "view": str(TREE.view),
+            },
         ),
         "Node": _class(TREE.Node, {"relation": {"@id": str(TREE.relation), "@container": "@set"}}),
         **{
-            name: _class(TREE[name], {"node": _ref(TREE.node)})
+            name: _class(
+                TREE[name],
+                {"node": _ref(TREE.node), "path": _ref(TREE.path), "value": _typed(TREE.value, XSD.dateTime)},
+            )
             for name in (
                 "GreaterThanRelation",
                 "GreaterThanOrEqualToRelation",

@@ -1,7 +1,8 @@
 """The IPDC vocabulary and code lists, and the mapping of a graph's products to item drafts.
 
-A page may hold several snapshots of one product; only the latest counts. An archived latest snapshot
-yields nothing: the product is gone, and withdrawing it is the catalogue's job on a full re-sync.
+A feed may hold several snapshots of one product; only the latest counts (`versions.newest`). An
+archived latest snapshot yields nothing: the product is gone, and withdrawing it is the catalogue's
+job on a full re-sync.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, SH, SKOS
 from rdflib.term import Node
 
 from loket.catalog.importers.text import html_to_text
+from loket.catalog.importers.versions import Snapshot, newest
 from loket.catalog.schemas import Audience, ItemDraft, Problem, Section
 
 SOURCE = "ipdc"
@@ -31,6 +33,7 @@ ADRES = Namespace("https://data.vlaanderen.be/ns/adres#")
 TREE = Namespace("https://w3id.org/tree#")
 LDES = Namespace("https://w3id.org/ldes#")
 CODE_LISTS = "https://productencatalogus.data.vlaanderen.be/id/concept/"
+THEME_CODES = CODE_LISTS + "Thema/"
 
 PRODUCT_TYPES = (
     IPDC.ConceptualPublicService,
@@ -49,8 +52,20 @@ AUDIENCES = {
     "Organisatie": Audience.OTHER_ORGANISATION,
 }
 
+# The `thema` code list by local name, with its Dutch and English labels; a test checks them.
+THEMES = {
+    "BouwenWonen": ("Bouwen en Wonen", "Building and Living"),
+    "BurgerOverheid": ("Burger en Overheid", "Citizen and Government"),
+    "CultuurSportVrijeTijd": ("Cultuur, Sport en Vrije Tijd", "Culture, Sport and Leisure"),
+    "EconomieWerk": ("Economie en Werk", "Economy and Work"),
+    "MilieuEnergie": ("Milieu en Energie", "Environment and Energy"),
+    "MobiliteitOpenbareWerken": ("Mobiliteit en Openbare Werken", "Mobility and Public Works"),
+    "OnderwijsWetenschap": ("Onderwijs en Wetenschap", "Education and Science"),
+    "WelzijnGezondheid": ("Welzijn en Gezondheid", "Well-being and Health"),
+}
+
 # IPDC writes Dutch in a formal and an informal register, generated or written by hand; we keep one
-# language per register, whoever wrote it.
+# language per register, whoever wrote it. Concepts may be in French and German too (loket's are).
 LANGUAGES = {
     "nl": "nl",
     "nl-be-x-formal": "nl-BE-x-formal",
@@ -58,6 +73,8 @@ LANGUAGES = {
     "nl-be-x-informal": "nl-BE-x-informal",
     "nl-be-x-generated-informal": "nl-BE-x-informal",
     "en": "en",
+    "fr": "fr",
+    "de": "de",
 }
 
 _WORDS = {
@@ -95,27 +112,60 @@ _WORDS = {
         "address": "Address",
         "box": "box",
     },
+    "fr": {
+        "description": "Description",
+        "conditions": "Conditions",
+        "procedure": "Procédure",
+        "cost": "Coûts",
+        "financial": "Avantage financier",
+        "exceptions": "Exceptions",
+        "legal": "Réglementation",
+        "contact": "Contact",
+        "websites": "Plus d'informations",
+        "email": "E-mail",
+        "telephone": "Téléphone",
+        "website": "Site web",
+        "hours": "Heures d'ouverture",
+        "address": "Adresse",
+        "box": "boîte",
+    },
+    "de": {
+        "description": "Beschreibung",
+        "conditions": "Voraussetzungen",
+        "procedure": "Verfahren",
+        "cost": "Kosten",
+        "financial": "Finanzieller Vorteil",
+        "exceptions": "Ausnahmen",
+        "legal": "Rechtsgrundlage",
+        "contact": "Kontakt",
+        "websites": "Weitere Informationen",
+        "email": "E-Mail",
+        "telephone": "Telefon",
+        "website": "Website",
+        "hours": "Öffnungszeiten",
+        "address": "Adresse",
+        "box": "Briefkasten",
+    },
 }
 
 
 def drafts(graph: Graph, where: str) -> Iterator[ItemDraft | Problem]:
     """The drafts of every product's latest version in the graph; `where` names the document in problems."""
+    yield from newest(snapshots(graph, where))
+
+
+def snapshots(graph: Graph, where: str) -> Iterator[Snapshot]:
+    """Every version of a product in the graph, an archived one without drafts."""
     records = set(graph.objects(None, TREE.member)) | {
         node for kind in PRODUCT_TYPES for node in graph.subjects(RDF.type, kind)
     }
-    for node in sorted(_latest_versions(graph, records), key=str):
-        if _is_true(graph.value(node, IPDC.isArchived)):
-            continue
-        yield from _version_drafts(graph, node, where=f"{where} <{node}>")
-
-
-def _latest_versions(graph: Graph, records: set[Node]) -> list[Node]:
-    latest: dict[Node, Node] = {}
     for node in records:
-        product = graph.value(node, DCTERMS.isVersionOf) or node
-        if product not in latest or _version_stamp(graph, node) > _version_stamp(graph, latest[product]):
-            latest[product] = node
-    return list(latest.values())
+        archived = _is_true(graph.value(node, IPDC.isArchived))
+        yield Snapshot(
+            of=str(graph.value(node, DCTERMS.isVersionOf) or node),
+            stamp=_version_stamp(graph, node),
+            records=() if archived else tuple(_version_drafts(graph, node, where=f"{where} <{node}>")),
+        )
 
 
 def _version_stamp(graph: Graph, node: Node) -> tuple[datetime, str]:
@@ -147,7 +197,9 @@ def _version_drafts(graph: Graph, node: Node, where: str) -> Iterator[ItemDraft 
         "source_id": str(product_number or url),
         "url": str(url),
         "audiences": tuple(audience for audience in Audience if audience in audiences),
-        "themes": tuple(sorted({_local_name(theme) for theme in graph.objects(node, M8G.thematicArea)})),
+        "themes": tuple(
+            sorted({_theme_name(graph, theme) for theme in graph.objects(node, M8G.thematicArea)})
+        ),
         "created": _timestamp(graph.value(node, SCHEMA.dateCreated)),
         "modified": _timestamp(graph.value(node, SCHEMA.dateModified)),
         "valid_until": _timestamp(graph.value(node, SCHEMA.endDate)),
@@ -173,7 +225,7 @@ class _Reader:
     def __init__(self, graph: Graph, language: str) -> None:
         self.graph = graph
         self.language = language
-        self.words = _WORDS["en" if language == "en" else "nl"]
+        self.words = _WORDS.get(language.split("-", 1)[0], _WORDS["nl"])
         self.fallbacks = (language, "nl", None) if language.startswith("nl") else (language, None)
 
     def text(self, node: Node, predicate: URIRef, any_language: bool = False) -> str:
@@ -299,6 +351,13 @@ def _order(graph: Graph, node: Node) -> float:
         return float(str(value)) if value is not None else float("inf")
     except ValueError:
         return float("inf")
+
+
+def _theme_name(graph: Graph, theme: Node) -> str:
+    """A theme of IPDC's code list by its code; a publisher's own theme (loket's) by its label."""
+    if str(theme).startswith(THEME_CODES):
+        return _local_name(theme)
+    return min((str(label) for label in graph.objects(theme, SKOS.prefLabel)), default=_local_name(theme))
 
 
 def _local_name(iri: Node) -> str:

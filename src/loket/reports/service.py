@@ -1,0 +1,289 @@
+"""Reports: taken in with their photos (re-encoded, see `photos`), kept with their place, given back to
+their reporter only, and found again as the open reports of a category near a place.
+
+A logged-in reporter follows their report as a running case (source `meldingen`, through the cases
+block); an anonymous one holds a random token instead, kept as its hash, which shows them their photos.
+The photos are files under the data folder (the table holds their path), so the database stays small
+on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+import shutil
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+import yaml
+from sqlalchemy import select
+
+from loket import clock
+from loket.cases.schemas import CaseDraft, Contact, Status, Subject, SubjectType
+from loket.cases.service import CaseService
+from loket.db import Database, remove
+from loket.errors import BadRequest
+from loket.i18n import message
+from loket.logging import get_logger
+from loket.reports.models import ReportPhotoRow, ReportRow
+from loket.reports.photos import NotAPhoto, TooManyPixels, reencode
+from loket.reports.schemas import (
+    LANGUAGES,
+    Area,
+    Category,
+    Nearby,
+    PhotoLimits,
+    PhotoRefused,
+    PhotoTooLarge,
+    Received,
+    Reporter,
+)
+from loket.reports.texts import (
+    DESCRIPTION_NEEDED,
+    NOT_A_PHOTO,
+    OUTSIDE_AREA,
+    PHOTO_NEEDED,
+    PHOTO_TOO_BIG,
+    PHOTO_TOO_LARGE,
+    TOO_MANY_PHOTOS,
+    UNKNOWN_CATEGORY,
+)
+
+log = get_logger(__name__)
+CATEGORIES = Path(__file__).parent / "categories.yaml"
+CASE_SOURCE = "meldingen"
+CASE_TYPE = "Melding"
+RECEIVED = "Ontvangen"  # the case's first status, in the source's language as agencies write theirs
+REPORTER_ROLE = "Melder"
+MAX_DESCRIPTION = 2000
+EARTH_RADIUS_M = 6_371_008.8
+METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude, times the cosine of the latitude
+PHOTOS = "reports"  # their folder in the data folder
+
+
+def load_categories(path: Path | None = None) -> tuple[Category, ...]:
+    """The categories of `path` (LOKET_REPORT_CATEGORIES_FILE), else the shipped list; ValueError when
+    one lacks an id, a name in every language or its authority."""
+    data = yaml.safe_load((path or CATEGORIES).read_text(encoding="utf-8")) or {}
+    categories = []
+    for entry in data.get("categories") or []:
+        names = {
+            language: str((entry.get("names") or {}).get(language) or "").strip() for language in LANGUAGES
+        }
+        category = Category(
+            str(entry.get("id") or "").strip(), names, str(entry.get("authority") or "").strip()
+        )
+        if not category.id or not category.authority or not all(names.values()):
+            raise ValueError(
+                f"{path or CATEGORIES}: each category needs an id, names in nl, fr, en, de and an authority"
+            )
+        categories.append(category)
+    ids = [category.id for category in categories]
+    if not ids or len(ids) != len(set(ids)):
+        raise ValueError(f"{path or CATEGORIES}: no categories, or one id twice")
+    return tuple(categories)
+
+
+class ReportService:
+    def __init__(
+        self,
+        db: Database,
+        cases: CaseService,
+        data_dir: Path,
+        categories: tuple[Category, ...],
+        area: Area,
+        limits: PhotoLimits,
+        nearby_metres: int,
+        nearby_days: int,
+    ) -> None:
+        """`cases` keeps a logged-in reporter's running case; `area` is where reports are taken in;
+        `nearby_metres` and `nearby_days` say how close a report must be to count as the same one."""
+        self.db = db
+        self.cases = cases
+        self.data_dir = data_dir
+        self.categories = {category.id: category for category in categories}
+        self.area = area
+        self.limits = limits
+        self.nearby_metres = nearby_metres
+        self.nearby_days = nearby_days
+
+    def submit(
+        self,
+        reporter: Reporter,
+        category_id: str,
+        description: str,
+        latitude: float,
+        longitude: float,
+        photos: list[tuple[str, BinaryIO]],
+        language: str,
+    ) -> Received:
+        """Takes a report in, or refuses it in `language`: photos (name, file) are read no further than
+        their size cap and kept only once every one of them is re-encoded."""
+        category = self._category(category_id, language)
+        description = description.strip()
+        if not description or len(description) > MAX_DESCRIPTION:
+            raise BadRequest(message(DESCRIPTION_NEEDED, language, count=str(MAX_DESCRIPTION)))
+        if not self.area.holds(latitude, longitude):
+            raise BadRequest(message(OUTSIDE_AREA, language))
+        if not photos:
+            raise BadRequest(message(PHOTO_NEEDED, language))
+        if len(photos) > self.limits.max_count:
+            raise BadRequest(message(TOO_MANY_PHOTOS, language, count=str(self.limits.max_count)))
+        encoded = [self._reencode(name, file, language) for name, file in photos]
+        report_id = uuid.uuid4().hex
+        folder = self.data_dir / PHOTOS / report_id
+        folder.mkdir(parents=True)
+        try:
+            rows = []
+            for number, data in enumerate(encoded, 1):
+                path = folder / f"{number}.jpg"
+                path.write_bytes(data)
+                rows.append(
+                    ReportPhotoRow(
+                        report_id=report_id,
+                        number=number,
+                        path=str(path.relative_to(self.data_dir)),
+                        size=len(data),
+                    )
+                )
+            case_id = self._open_case(report_id, category, reporter)
+            token = None if reporter.person_id else "lkr_" + secrets.token_urlsafe(32)
+            with self.db.session() as session:
+                session.add(
+                    ReportRow(
+                        id=report_id,
+                        category=category.id,
+                        authority=category.authority,
+                        description=description,
+                        latitude=latitude,
+                        longitude=longitude,
+                        person_id=reporter.person_id,
+                        token_hash=_hash(token) if token else None,
+                        case_id=case_id,
+                        created_at=clock.now(),
+                        closed_at=None,
+                    )
+                )
+                session.flush()
+                session.add_all(rows)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        log.info("reports.received", report=report_id, category=category.id, photos=len(rows), case=case_id)
+        return Received(report_id, case_id, len(rows), token)
+
+    def photo(self, report_id: str, number: int, person_id: str | None, token: str | None) -> bytes | None:
+        """A photo for its reporter (the logged-in person, or the holder of the report's token); None
+        alike for a missing photo and someone else's."""
+        with self.db.session() as session:
+            found = session.execute(
+                select(ReportRow.person_id, ReportRow.token_hash, ReportPhotoRow.path)
+                .join(ReportPhotoRow, ReportPhotoRow.report_id == ReportRow.id)
+                .where(ReportRow.id == report_id[:32], ReportPhotoRow.number == number)
+            ).first()
+        if found is None:
+            return None
+        owner, token_hash, path = found
+        by_login = person_id is not None and owner == person_id
+        by_token = (
+            token is not None and token_hash is not None and hmac.compare_digest(token_hash, _hash(token))
+        )
+        return (self.data_dir / path).read_bytes() if by_login or by_token else None
+
+    def nearby(
+        self, category_id: str, latitude: float, longitude: float, language: str = "en"
+    ) -> list[Nearby]:
+        """The open reports of the category within `nearby_metres` and `nearby_days`, nearest first.
+
+        A bounding box in SQL (the place index) leaves few rows; the exact distance (haversine) is
+        measured here, the same on SQLite and PostgreSQL."""
+        self._category(category_id, language)
+        dlat = self.nearby_metres / METRES_PER_DEGREE
+        dlon = self.nearby_metres / (METRES_PER_DEGREE * max(math.cos(math.radians(latitude)), 0.01))
+        since = clock.now() - timedelta(days=self.nearby_days)
+        with self.db.session() as session:
+            rows = session.execute(
+                select(ReportRow.id, ReportRow.latitude, ReportRow.longitude, ReportRow.created_at).where(
+                    ReportRow.category == category_id,
+                    ReportRow.latitude.between(latitude - dlat, latitude + dlat),
+                    ReportRow.longitude.between(longitude - dlon, longitude + dlon),
+                    ReportRow.created_at >= since,
+                    ReportRow.closed_at.is_(None),
+                )
+            ).all()
+        found = [
+            Nearby(row.id, category_id, row.latitude, row.longitude, distance, row.created_at)
+            for row in rows
+            if (distance := haversine(latitude, longitude, row.latitude, row.longitude)) <= self.nearby_metres
+        ]
+        return sorted(found, key=lambda report: (report.distance_m, report.id))
+
+    def erase_persons(self, person_ids: Iterable[str], dry_run: bool = False) -> dict[str, int]:
+        """The reports of these logins (`loket persons erase`) with their photos; their cases go with
+        the cases block's erasure."""
+        person_ids = list(person_ids)
+        with self.db.session() as session:
+            ids = list(session.scalars(select(ReportRow.id).where(ReportRow.person_id.in_(person_ids))))
+            photos = remove(session, ReportPhotoRow, ReportPhotoRow.report_id.in_(ids), dry_run)
+            removed = {
+                "reports": remove(session, ReportRow, ReportRow.id.in_(ids), dry_run),
+                "report photos": photos,
+            }
+        if not dry_run:
+            for report_id in ids:
+                shutil.rmtree(self.data_dir / PHOTOS / report_id, ignore_errors=True)
+        return removed
+
+    def _category(self, category_id: str, language: str) -> Category:
+        category = self.categories.get(category_id)
+        if category is None:
+            known = ", ".join(self.categories)
+            raise BadRequest(message(UNKNOWN_CATEGORY, language, category=category_id[:50], categories=known))
+        return category
+
+    def _reencode(self, name: str, file: BinaryIO, language: str) -> bytes:
+        data = file.read(self.limits.max_bytes + 1)
+        if len(data) > self.limits.max_bytes:
+            raise PhotoTooLarge(message(PHOTO_TOO_LARGE, language, mb=str(self.limits.max_bytes // 2**20)))
+        try:
+            return reencode(data, self.limits.max_pixels)
+        except NotAPhoto:
+            raise PhotoRefused(message(NOT_A_PHOTO, language, name=name[:100])) from None
+        except TooManyPixels:
+            raise PhotoRefused(message(PHOTO_TOO_BIG, language, name=name[:100])) from None
+
+    def _open_case(self, report_id: str, category: Category, reporter: Reporter) -> str | None:
+        """The logged-in reporter's running case of the report; None for an anonymous one."""
+        if not reporter.national_number:
+            return None
+        case, _ = self.cases.upsert(
+            CaseDraft(
+                source=CASE_SOURCE,
+                number=report_id,
+                name=category.names["nl"],
+                type=CASE_TYPE,
+                status=Status(RECEIVED),
+                subjects=(Subject(REPORTER_ROLE, SubjectType.PERSON, reporter.national_number),),
+                contact=Contact(service=category.authority),
+            )
+        )
+        return case.id
+
+
+def haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Metres between two points on the earth (a sphere of its mean radius: within 0.5 %)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((phi2 - phi1) / 2) ** 2
+        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
