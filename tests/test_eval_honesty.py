@@ -24,8 +24,11 @@ NEARLY = 0.9  # SequenceMatcher ratio of the normalised texts
 # What rules are written from and tuned on: their modules, and the tests that pin their examples.
 RULES = [
     ROOT / "src/loket/assistant" / name
-    for name in ("abuse.py", "crisis.py", "routing.py", "rewrite.py", "scope.py")
-] + [ROOT / "tests" / name for name in ("test_abuse.py", "test_crisis.py", "test_input_checks.py")]
+    for name in ("abuse.py", "crisis.py", "routing.py", "report_intent.py", "rewrite.py", "scope.py")
+] + [
+    ROOT / "tests" / name
+    for name in ("test_abuse.py", "test_crisis.py", "test_input_checks.py", "test_report_intent.py")
+]
 
 
 def _rows(path: Path) -> list[dict]:

@@ -171,6 +171,7 @@ class Services:
         choices = Choices(db)
         notifier = _notifier(settings, db, messages, identity, jobs, choices)
         composer, rewriter = _composer(settings, client)
+        reports = _reports(settings, db, cases)
         assistant = AssistantService(
             search,
             ConversationStore(db, events),
@@ -186,6 +187,7 @@ class Services:
             messages=messages,
             access_log=identity.access_log,
             timezone=settings.timezone,
+            report_categories=tuple(reports.categories.values()),
         )
         handoff = HandoffService(
             db,
@@ -227,7 +229,7 @@ class Services:
                 timedelta(seconds=settings.partner_token_seconds),
                 lambda name: cases.agency_named(name) is not None,
             ),
-            _reports(settings, db, cases),
+            reports,
         )
         jobs.declare(
             sync_index=search.sync,

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from enum import StrEnum
 
+from loket.assistant import report_intent
+
 
 class Route(StrEnum):
     INFORMATION = "information"
@@ -20,6 +22,7 @@ class Route(StrEnum):
     OWN_MESSAGES = "own_messages"
     ENTITLEMENTS = "entitlements"
     ACCESS_LOG = "access_log"
+    REPORT = "report"
     OUT_OF_SCOPE = "out_of_scope"
 
 
@@ -204,6 +207,8 @@ def route(question: str) -> Route:
         return Route.OWN_MESSAGES
     if OWN_CASE.search(text):
         return Route.OWN_CASE
+    if report_intent.category(text):
+        return Route.REPORT
     if OUT_OF_SCOPE.search(text):
         return Route.OUT_OF_SCOPE
     return Route.INFORMATION

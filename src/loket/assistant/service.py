@@ -59,6 +59,7 @@ from loket.logging import get_logger
 from loket.messages.service import MessageService
 from loket.personal_data import normalise, redacted
 from loket.proactive.service import ProactiveService
+from loket.reports.schemas import Category
 from loket.search.analysis import primary_language
 from loket.search.schemas import SearchHit
 from loket.search.service import SearchService
@@ -112,10 +113,12 @@ class AssistantService:
         proactive: ProactiveService | None = None,
         access_log: AccessLog | None = None,
         timezone: str = "Europe/Brussels",
+        report_categories: tuple[Category, ...] = (),
     ) -> None:
         """`human`, set once the handoff block is built: whether an agent holds a conversation, and
         how the person's message reaches them. `access_log` answers who used the person's data, its
-        times said in `timezone`."""
+        times said in `timezone`. A problem in public space is offered a report in one of
+        `report_categories` (none: it is searched for as a question)."""
         self.search = search
         self.conversations = conversations
         self.cases = cases
@@ -137,6 +140,7 @@ class AssistantService:
             emergency_number,
             suicide_line,
             infoline,
+            report_categories,
         )
 
     def warm_up(self) -> None:

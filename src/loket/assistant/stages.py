@@ -6,6 +6,9 @@ crisis, abuse, language, routing, rewrite, compose, llm, grounding), so each can
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
 from loket.assistant.abuse import assess
 from loket.assistant.compose import Composer, Composition, ExtractiveComposer, source_text
 from loket.assistant.crisis import Crisis
@@ -19,6 +22,8 @@ from loket.assistant.own_accesses import MY_DATA
 from loket.assistant.own_cases import answer_from_cases
 from loket.assistant.own_messages import answer_from_messages
 from loket.assistant.pipeline import Stage, Turn
+from loket.assistant.report_intent import OTHER, REPORT_PAGE
+from loket.assistant.report_intent import category as report_category
 from loket.assistant.rewrite import is_follow_up
 from loket.assistant.rewrite import standalone as rule_standalone
 from loket.assistant.routing import Route, route
@@ -37,11 +42,14 @@ from loket.assistant.texts import (
     OUT_OF_SCOPE,
     PERSONAL_DATA,
     QUESTION_TOO_LONG,
+    REPORT_OFFER,
+    REPORT_START,
 )
 from loket.errors import BadRequest
 from loket.i18n import message, negotiate
 from loket.identity.schemas import Forbidden, StrongerLoginNeeded
 from loket.personal_data import find_personal_data, normalise, redacted, strip_invisible
+from loket.reports.schemas import Category
 from loket.search.analysis import primary_language
 from loket.search.schemas import SearchFilters
 from loket.search.service import SearchService
@@ -136,11 +144,16 @@ class AbuseCheck:
 class Routing:
     name = "routing"
 
-    def __init__(self, infoline: str) -> None:
+    def __init__(self, infoline: str, report_categories: Sequence[Category] = ()) -> None:
+        """`report_categories`: the reports block's, to offer a report of a problem in public space."""
         self.infoline = infoline
+        self.report_categories = {category.id: category for category in report_categories}
 
     def run(self, turn: Turn) -> str:
         kind = route(turn.question)
+        reported = self._report_category(turn.question) if kind is Route.REPORT else None
+        if kind is Route.REPORT and reported is None:
+            kind = Route.INFORMATION  # no such category here: searched for as a question
         turn.route = kind
         if kind is Route.GREETING:
             turn.stop(Status.OUT_OF_SCOPE, message(GREETING, turn.language))
@@ -150,7 +163,22 @@ class Routing:
             turn.stop(Status.NEEDS_LOGIN, message(NEEDS_LOGIN, turn.language))
         elif kind is Route.OUT_OF_SCOPE:
             turn.stop(Status.OUT_OF_SCOPE, message(OUT_OF_SCOPE, turn.language))
+        elif reported is not None:
+            turn.cited = [_report_link(reported, turn.language)]
+            turn.stop(Status.ANSWERED, message(REPORT_OFFER, turn.language, authority=reported.authority))
         return str(kind)
+
+    def _report_category(self, question: str) -> Category | None:
+        """The category the question reports a problem in; `other` for one this deployment lacks."""
+        found = self.report_categories.get(report_category(question) or "")
+        return found or self.report_categories.get(OTHER)
+
+
+def _report_link(category: Category, language: str) -> Citation:
+    """The offer to start a report: the report page with the category chosen, in the answer's language."""
+    url = f"{REPORT_PAGE}?{urlencode({'categorie': category.id, 'lang': language})}"
+    title = message(REPORT_START, language, category=category.name(language))
+    return Citation(url=url, title=title, snippet=category.authority, language=language)
 
 
 class OwnCaseAnswer:
@@ -377,6 +405,7 @@ def default_stages(
     emergency_number: str,
     suicide_line: str,
     infoline: str,
+    report_categories: Sequence[Category] = (),
 ) -> list[Stage]:
     return [
         InputChecks(),
@@ -384,7 +413,7 @@ def default_stages(
         CrisisCheck(emergency_number, suicide_line),
         PersonalDataCheck(),
         AbuseCheck(),
-        Routing(infoline),
+        Routing(infoline, report_categories),
         OwnCaseAnswer(),
         OwnMessagesAnswer(),
         EntitlementsAnswer(),

@@ -92,6 +92,11 @@ ACCESS_LOG_NOTHING = N_(
 )
 ACCESS_LOG_MORE = N_('All uses, with their legal basis and filters, are under "Who used my data".')
 ACCESS_LOG_PAGE = N_("Who used my data")
+REPORT_OFFER = N_(
+    "You can report this to %(authority)s. Start a report with the link below: you can add a description, "
+    "photos and the place."
+)
+REPORT_START = N_("Start a report: %(category)s")
 ACCESS_LOG_NOT_STORED = N_("(Answer from who used your data: not kept.)")
 ACCESS_BY_LOKET = N_("loket (automatically)")
 ACCESS_FOR_YOU = N_("%(name)s, acting for you")

@@ -12,7 +12,7 @@ session must come from loket's own origin (`Origin`), unlike the JSON API where 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -20,7 +20,6 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, Response, Uploa
 from pydantic import BaseModel
 
 from loket.config import Settings
-from loket.cookies import is_secure
 from loket.deps import component, provided
 from loket.errors import NotFound
 from loket.i18n import message, request_language
@@ -30,13 +29,11 @@ from loket.ratelimit import limited
 from loket.reports.schemas import Nearby, Reporter
 from loket.reports.service import ReportService
 from loket.reports.texts import NOT_SAME_SITE, UNKNOWN_PHOTO
+from loket.reports.tokens import TOKEN_COOKIE, remember_token
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 ReportsDep = Annotated[ReportService, provided(ReportService)]
-REPORTS_PATH = "/api/v1/reports"
 TOKEN_HEADER = "Report-Token"
-TOKEN_COOKIE = "loket_report"
-TOKEN_COOKIE_DAYS = 90
 
 
 class CategoryOut(BaseModel):
@@ -135,15 +132,7 @@ def submit(
     )
     if received.token:
         response.headers[TOKEN_HEADER] = received.token
-        response.set_cookie(
-            TOKEN_COOKIE,
-            received.token,
-            max_age=int(timedelta(days=TOKEN_COOKIE_DAYS).total_seconds()),
-            path=f"{REPORTS_PATH}/{received.id}/",
-            httponly=True,
-            samesite="strict",
-            secure=is_secure(request),
-        )
+        remember_token(request, response, received.id, received.token)
     photos = [
         str(request.url_for("report_photo", report_id=received.id, number=str(number)))
         for number in range(1, received.photos + 1)

@@ -130,11 +130,7 @@ class ReportService:
             raise BadRequest(message(DESCRIPTION_NEEDED, language, count=str(MAX_DESCRIPTION)))
         if not self.area.holds(latitude, longitude):
             raise BadRequest(message(OUTSIDE_AREA, language))
-        if not photos:
-            raise BadRequest(message(PHOTO_NEEDED, language))
-        if len(photos) > self.limits.max_count:
-            raise BadRequest(message(TOO_MANY_PHOTOS, language, count=str(self.limits.max_count)))
-        encoded = [self._reencode(name, file, language) for name, file in photos]
+        encoded = self.photos_for(photos, language)
         report_id = uuid.uuid4().hex
         folder = self.data_dir / PHOTOS / report_id
         folder.mkdir(parents=True)
@@ -176,6 +172,15 @@ class ReportService:
             raise
         log.info("reports.received", report=report_id, category=category.id, photos=len(rows), case=case_id)
         return Received(report_id, case_id, len(rows), token)
+
+    def photos_for(self, photos: list[tuple[str, BinaryIO]], language: str) -> list[bytes]:
+        """The photos (name, file) re-encoded as they would be kept, or refused in `language`: the page
+        holds them this way while the reporter looks at the reports already made nearby."""
+        if not photos:
+            raise BadRequest(message(PHOTO_NEEDED, language))
+        if len(photos) > self.limits.max_count:
+            raise BadRequest(message(TOO_MANY_PHOTOS, language, count=str(self.limits.max_count)))
+        return [self._reencode(name, file, language) for name, file in photos]
 
     def photo(self, report_id: str, number: int, person_id: str | None, token: str | None) -> bytes | None:
         """A photo for its reporter (the logged-in person, or the holder of the report's token); None

@@ -40,7 +40,7 @@ from loket.partners import routes as partners_routes
 from loket.proactive import routes as proactive_routes
 from loket.ratelimit import RateLimits
 from loket.reports import routes as reports_routes
-from loket.reports.routes import REPORTS_PATH
+from loket.reports.tokens import REPORTS_PATH
 from loket.search import routes as search_routes
 from loket.services import Sandbox, Services
 from loket.tracing import configure_tracing
@@ -61,13 +61,14 @@ from loket.web import (
     partners,
     proactive,
     pwa,
+    reports,
     review,
     widget,
 )
 from loket.web.metrics import Metrics
 from loket.web.observability import REQUEST_ID_HEADER, RequestIds, request_id, telemetry
 from loket.web.render import render
-from loket.web.security import BodyLimit, SecurityHeaders, headers_for
+from loket.web.security import REPORT_PAGE, BodyLimit, SecurityHeaders, headers_for
 
 HERE = Path(__file__).parent
 log = get_logger(__name__)
@@ -140,7 +141,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.middleware("http")(metrics.middleware)
     # A report's photos are larger than anything else sent: its own limit, a little above all of them.
     photos = settings.report_photo_max_count * settings.report_photo_max_mb * 2**20 + 64 * 1024
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024, larger={REPORTS_PATH: photos})
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_request_kb * 1024,
+        larger={REPORTS_PATH: photos, REPORT_PAGE: photos},
+    )
     # Server-sent events are never compressed (Starlette leaves text/event-stream alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders, form_origin=_origin(settings.oidc_issuer), https=settings.https)
@@ -182,6 +187,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(gaps.router)
     app.include_router(partners.router)
     app.include_router(pwa.router)
+    app.include_router(reports.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.openapi = _with_loket_errors(app.openapi)
     deprecation.apply(app, deprecation.DEPRECATED)

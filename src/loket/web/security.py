@@ -33,6 +33,9 @@ WIDGET_SCRIPT = "/widget.js"
 API_DOCS = "/api/docs"
 CSRF_COOKIE = "loket_csrf"
 CSRF_FIELD = "csrf_token"
+# The report page shows its map from OpenStreetMap's tiles, and may ask for the device's location.
+REPORT_PAGE = "/melden"
+TILE_SERVER = "https://tile.openstreetmap.org"
 
 _POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -73,6 +76,12 @@ def headers_for(path: str, https: bool, form_origin: str | None = None) -> dict[
         headers["Content-Security-Policy"] = DOCS_POLICY if path.startswith(API_DOCS) else page_policy
         headers["Cross-Origin-Resource-Policy"] = "same-origin"
         headers["X-Frame-Options"] = "DENY"
+    if path == REPORT_PAGE:
+        policy = headers["Content-Security-Policy"]
+        headers["Content-Security-Policy"] = policy.replace("img-src 'self'", f"img-src 'self' {TILE_SERVER}")
+        headers["Permissions-Policy"] = COMMON["Permissions-Policy"].replace(
+            "geolocation=()", "geolocation=(self)"
+        )
     if https:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return headers
