@@ -294,7 +294,7 @@ def test_register_log_out_unlock_fall_back_and_remove_in_the_browser(chromium, l
     page.get_by_role("button", name=plain(EN, "Log in as %(name)s", name="An Peeters")).click()
     expect(page.locator("header .account")).to_contain_text("An Peeters")
 
-    for lang in ("nl", "fr"):
+    for lang in ("nl", "fr", "en", "de"):
         page.goto(f"{loket}/mijn-profiel?lang={lang}")
         expect(page.get_by_role("button", name=plain(lang, "Add a passkey"))).to_be_visible()
         assert_accessible(page, f"the profile page with the passkey form ({lang})")
@@ -309,7 +309,7 @@ def test_register_log_out_unlock_fall_back_and_remove_in_the_browser(chromium, l
     assert_accessible(page, "the profile page with a passkey")
 
     page.locator("header .account").get_by_role("button", name=plain(EN, "Log out")).click()
-    for lang in ("nl", "fr"):
+    for lang in ("nl", "fr", "en", "de"):
         page.goto(f"{loket}/aanmelden?lang={lang}")
         expect(page.get_by_role("button", name=plain(lang, "Unlock with your passkey"))).to_be_visible()
         assert_accessible(page, f"the login page offering the passkey ({lang})")
