@@ -668,6 +668,7 @@ LOGIN_FIRST = {
     "/beheer/hiaten/{gap_id}/afgehandeld",
     "/beheer/partners",
     "/beheer/partners/{client_id}/intrekken",
+    "/melden/{report_id}/volgen",
 }
 
 

@@ -17,11 +17,13 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from loket.config import Settings
+from loket.errors import NotFound
 from loket.reports.photos import MAX_SIDE
 from loket.reports.schemas import Reporter
 from loket.reports.service import haversine
 from loket.web.app import create_app
 from tests.test_identity import demo_login
+from tests.web_support import OWN_PAGE, csrf_token
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 GHENT = (51.0543, 3.7174)  # the Korenmarkt
@@ -263,3 +265,37 @@ def _png() -> bytes:
     out = BytesIO()
     Image.new("RGBA", (40, 30), (0, 128, 0, 128)).save(out, "PNG")
     return out.getvalue()
+
+
+def test_following_a_report_makes_its_case_the_followers_too_and_changes_nothing_else(demo_app):
+    """Jan reports; An follows from the page instead of sending it again: the same case is in both
+    their Mijn zaken, with one status. An anonymous report gets its case when someone follows it."""
+    demo_login(demo_app, "jan-janssens")
+    report = send(demo_app).json()
+
+    demo_login(demo_app, "an-peeters")
+    page = demo_app.get("/melden?lang=nl").text
+    followed = demo_app.post(
+        f"/melden/{report['id']}/volgen?lang=nl",
+        data={"csrf_token": csrf_token(page)},
+        headers=OWN_PAGE,
+        follow_redirects=False,
+    )
+    assert followed.status_code == 303
+    assert followed.headers["location"].startswith(f"/mijn-zaken/{report['case_id']}")
+    case = demo_app.get(f"/api/v1/me/cases/{report['case_id']}").json()
+    assert [entry["code"] for entry in case["timeline"]] == ["Ontvangen"]
+    demo_login(demo_app, "jan-janssens")
+    assert demo_app.get(f"/api/v1/me/cases/{report['case_id']}").status_code == 200
+
+    demo_app.post("/auth/logout")
+    demo_app.cookies.clear()
+    anonymous = send(demo_app, place=(GHENT[0] + 0.01, GHENT[1])).json()
+    assert "case_id" not in anonymous or anonymous["case_id"] is None
+    reports = demo_app.app.state.services.reports
+    case_id = reports.follow(anonymous["id"], Reporter("someone", "78631200367"), "nl")
+    assert case_id
+    with pytest.raises(NotFound):
+        reports.follow("0" * 32, Reporter("someone", "78631200367"), "nl")
+    with pytest.raises(NotFound):
+        reports.follow(anonymous["id"], Reporter(), "nl")

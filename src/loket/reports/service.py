@@ -16,7 +16,7 @@ import secrets
 import shutil
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,7 +27,7 @@ from loket import clock
 from loket.cases.schemas import CaseDraft, Contact, Status, Subject, SubjectType
 from loket.cases.service import CaseService
 from loket.db import Database, remove
-from loket.errors import BadRequest
+from loket.errors import BadRequest, NotFound
 from loket.i18n import message
 from loket.logging import get_logger
 from loket.reports.models import ReportPhotoRow, ReportRow
@@ -52,6 +52,7 @@ from loket.reports.texts import (
     PHOTO_TOO_LARGE,
     TOO_MANY_PHOTOS,
     UNKNOWN_CATEGORY,
+    UNKNOWN_REPORT,
 )
 
 log = get_logger(__name__)
@@ -60,6 +61,7 @@ CASE_SOURCE = "meldingen"
 CASE_TYPE = "Melding"
 RECEIVED = "Ontvangen"  # the case's first status, in the source's language as agencies write theirs
 REPORTER_ROLE = "Melder"
+FOLLOWER_ROLE = "Volger"  # someone who follows a report instead of sending it again
 MAX_DESCRIPTION = 2000
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude, times the cosine of the latitude
@@ -147,7 +149,12 @@ class ReportService:
                         size=len(data),
                     )
                 )
-            case_id = self._open_case(report_id, category, reporter)
+            received_at = clock.now()
+            case_id = None
+            if reporter.national_number:
+                case_id = self._case(
+                    report_id, category, REPORTER_ROLE, reporter.national_number, received_at
+                )
             token = None if reporter.person_id else "lkr_" + secrets.token_urlsafe(32)
             with self.db.session() as session:
                 session.add(
@@ -161,7 +168,7 @@ class ReportService:
                         person_id=reporter.person_id,
                         token_hash=_hash(token) if token else None,
                         case_id=case_id,
-                        created_at=clock.now(),
+                        created_at=received_at,
                         closed_at=None,
                     )
                 )
@@ -262,20 +269,35 @@ class ReportService:
         except TooManyPixels:
             raise PhotoRefused(message(PHOTO_TOO_BIG, language, name=name[:100])) from None
 
-    def _open_case(self, report_id: str, category: Category, reporter: Reporter) -> str | None:
-        """The logged-in reporter's running case of the report; None for an anonymous one."""
-        if not reporter.national_number:
-            return None
+    def follow(self, report_id: str, follower: Reporter, language: str) -> str:
+        """A logged-in person follows an open report instead of sending it again: the report's running
+        case becomes theirs too (made now when its reporter was anonymous). Its id."""
+        report_id = report_id[:32]
+        with self.db.session() as session:
+            row = session.get(ReportRow, report_id)
+            found = (row.category, row.created_at) if row and row.closed_at is None else None
+        if found is None or not follower.national_number:
+            raise NotFound(message(UNKNOWN_REPORT, language))
+        category_id, received_at = found
+        category = self._category(category_id, language)
+        return self._case(report_id, category, FOLLOWER_ROLE, follower.national_number, received_at)
+
+    def _case(
+        self, report_id: str, category: Category, role: str, national_number: str, received_at: datetime
+    ) -> str:
+        """The report's running case with this person in it, beside whoever is there already. Its first
+        status carries the report's own time, so a second person changes no status and no description."""
         case, _ = self.cases.upsert(
             CaseDraft(
                 source=CASE_SOURCE,
                 number=report_id,
                 name=category.names["nl"],
                 type=CASE_TYPE,
-                status=Status(RECEIVED),
-                subjects=(Subject(REPORTER_ROLE, SubjectType.PERSON, reporter.national_number),),
+                status=Status(RECEIVED, at=received_at),
+                subjects=(Subject(role, SubjectType.PERSON, national_number),),
                 contact=Contact(service=category.authority),
-            )
+            ),
+            merge_subjects=True,
         )
         return case.id
 

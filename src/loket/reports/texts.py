@@ -12,3 +12,4 @@ NOT_A_PHOTO = N_("%(name)s is not a photo we can read. Send a JPEG, PNG or WebP 
 PHOTO_TOO_BIG = N_("%(name)s has too many pixels. Send a smaller photo.")
 UNKNOWN_PHOTO = N_("There is no such photo, or it is not yours to see.")
 NOT_SAME_SITE = N_("Send the report from loket's own pages, or without a session cookie.")
+UNKNOWN_REPORT = N_("There is no open report like that to follow, or you are not logged in.")

@@ -22,7 +22,7 @@ from io import BytesIO
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from loket.errors import LoketError
 from loket.i18n import message, plain, request_language
@@ -33,9 +33,11 @@ from loket.reports.schemas import Reporter
 from loket.reports.service import MAX_DESCRIPTION, ReportService
 from loket.reports.texts import DESCRIPTION_NEEDED, OUTSIDE_AREA
 from loket.reports.tokens import remember_token
+from loket.web.account import form_for
+from loket.web.cases import login_first
 from loket.web.chat import expired
 from loket.web.deps import ReportsDep
-from loket.web.render import render
+from loket.web.render import href_for, render
 from loket.web.security import REPORT_PAGE, TILE_SERVER, check_csrf
 
 router = APIRouter(include_in_schema=False)
@@ -179,6 +181,17 @@ def _step(
     if received.token:
         remember_token(request, response, received.id, received.token)
     return response
+
+
+@router.post(REPORT_PAGE + "/{report_id}/volgen")
+async def follow(report_id: str, request: Request, reports: ReportsDep) -> Response:
+    """Follow an open report close by instead of sending the same again: its case in Mijn zaken."""
+    user, _, language = await form_for(request)
+    if user is None:
+        return login_first(request, REPORT_PAGE)
+    follower = Reporter(user.person.id, user.person.national_number)
+    case_id = await run_in_threadpool(reports.follow, report_id, follower, language)
+    return RedirectResponse(href_for(language)(f"/mijn-zaken/{case_id}"), status_code=303)
 
 
 def _place(fields: dict[str, str]) -> tuple[float, float, str] | None:
