@@ -299,3 +299,20 @@ def test_following_a_report_makes_its_case_the_followers_too_and_changes_nothing
         reports.follow("0" * 32, Reporter("someone", "78631200367"), "nl")
     with pytest.raises(NotFound):
         reports.follow(anonymous["id"], Reporter(), "nl")
+
+
+def test_purge_removes_reports_past_their_retention_with_their_photos(services, clock):
+    reports = services.reports
+    old = reports.submit(Reporter(), "street-light", "x", *GHENT, [("a.jpg", BytesIO(jpeg()))], "en")
+    clock.advance(200 * 86400)
+    recent = reports.submit(Reporter(), "dumping", "y", *GHENT, [("b.jpg", BytesIO(jpeg()))], "en")
+    clock.advance(166 * 86400)  # the first is 366 days old, the second 166
+
+    counted = services.purge(dry_run=True)
+    assert (counted["reports"], counted["report photos"]) == (1, 1)
+    assert (services.settings.data_dir / "reports" / old.id).is_dir(), "a dry run removes nothing"
+    removed = services.purge()
+    assert (removed["reports"], removed["report photos"]) == (1, 1)
+    assert not (services.settings.data_dir / "reports" / old.id).exists()
+    assert reports.photo(old.id, 1, None, old.token) is None
+    assert reports.photo(recent.id, 1, None, recent.token) is not None

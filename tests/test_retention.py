@@ -156,6 +156,8 @@ def test_purge_removes_what_is_past_its_retention_and_keeps_the_rest(services, l
         "hand-off steps": 0,  # tests/test_handoff.py purges them
         "continuation codes": 0,
         "life events": 0,  # tests/test_proactive.py purges them
+        "reports": 0,  # tests/test_reports.py purges them
+        "report photos": 0,
     }
     assert table["sessions"][0] == "1 day after ending"
     after = _snapshot(services)

@@ -407,9 +407,10 @@ def purge(
     ] = False,
 ) -> None:
     """Remove everything personal that is past its retention (the LOKET_*_RETENTION_* settings): untouched
-    conversations with their messages, feedback, ended logins, logins never finished, the access log
-    and the events streamed to pages. The jobs do this every night; this is the same, now. Cases are
-    not purged: they are the agencies' records, which loket keeps a copy of as they send them."""
+    conversations with their messages, feedback, ended logins, logins never finished, the access log,
+    reports with their photos and the events streamed to pages. The jobs do this every night; this is
+    the same, now. Cases are not purged: they are the agencies' records, which loket keeps a copy of as
+    they send them."""
     services = _services(migrate=True)
     settings = services.settings
     kept_for = {
@@ -423,6 +424,8 @@ def purge(
         "hand-off steps": "as their conversation",
         "continuation codes": "until they expire",
         "life events": _amount(settings.life_event_retention_days, "day") + " after evaluation",
+        "reports": _amount(settings.report_retention_days, "day"),
+        "report photos": "as their report",
     }
     removed = services.purge(dry_run)
     table = Table("kind", "kept for", "would be removed" if dry_run else "removed")

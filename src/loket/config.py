@@ -277,6 +277,12 @@ class Settings(BaseSettings):
         description="Days a life event an authentic source sent is kept once evaluated; what it said stays "
         "as the person's facts until they turn suggestions off or are erased.",
     )
+    report_retention_days: int = Field(
+        365,
+        gt=0,
+        description="Days a report (what was written, its place and photos) is kept; its case in Mijn zaken "
+        "stays, as cases do.",
+    )
     event_retention_hours: int = Field(
         72,
         gt=0,

@@ -89,6 +89,7 @@ class Services:
             )
             | self.handoff.remove_expired(timedelta(days=settings.conversation_retention_days), dry_run)
             | self.proactive.remove_expired(timedelta(days=settings.life_event_retention_days), dry_run)
+            | self.reports.remove_expired(timedelta(days=settings.report_retention_days), dry_run)
             | {"events": self.events.prune(timedelta(hours=settings.event_retention_hours), dry_run)}
         )
 

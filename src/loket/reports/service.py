@@ -238,9 +238,16 @@ class ReportService:
     def erase_persons(self, person_ids: Iterable[str], dry_run: bool = False) -> dict[str, int]:
         """The reports of these logins (`loket persons erase`) with their photos; their cases go with
         the cases block's erasure."""
-        person_ids = list(person_ids)
+        return self._remove(ReportRow.person_id.in_(list(person_ids)), dry_run)
+
+    def remove_expired(self, retention: timedelta, dry_run: bool = False) -> dict[str, int]:
+        """Reports older than `retention` with their photos (`loket purge`): what people wrote and
+        photographed is personal data. Their cases stay, as the agencies' records do."""
+        return self._remove(ReportRow.created_at < clock.now() - retention, dry_run)
+
+    def _remove(self, which, dry_run: bool) -> dict[str, int]:
         with self.db.session() as session:
-            ids = list(session.scalars(select(ReportRow.id).where(ReportRow.person_id.in_(person_ids))))
+            ids = list(session.scalars(select(ReportRow.id).where(which)))
             photos = remove(session, ReportPhotoRow, ReportPhotoRow.report_id.in_(ids), dry_run)
             removed = {
                 "reports": remove(session, ReportRow, ReportRow.id.in_(ids), dry_run),
