@@ -169,6 +169,7 @@ def test_logout_ends_the_session_here_and_at_the_provider(with_provider, context
 
     # The provider ended its session too: logging in again asks who logs in.
     login.click()
+    expect(page).to_have_url(re.compile(r"/aanmelden"))  # the login page, before its language is read
     page.get_by_role("link", name=plain(_language(page), OIDC_LINK)).click()
     expect(page.get_by_role("button", name=NAME, exact=True)).to_be_visible()
 
