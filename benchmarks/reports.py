@@ -9,6 +9,9 @@ over the default area (Flanders) and the shipped categories, over the last 30 da
 them in a city centre (2 km around Ghent's Korenmarkt) where the bounding box holds more. Then
 `ReportService.nearby` at `RUNS` random places in the area and `RUNS` in that centre.
 
+Queue: among the same reports (each with its category's authority), `ReportService.queue` of each
+authority, `RUNS` times in all: its 200 oldest open reports, as an agency's API or the console lists them.
+
 Run: `.venv/bin/python benchmarks/reports.py [--postgresql]` (PostgreSQL is the figure the issue asks
 for).
 """
@@ -75,7 +78,8 @@ def measure_intake(settings: Settings, figures: dict[str, str]) -> None:
     figures[f"intake, one {len(photo) / 2**20:.1f} MB photo ({INTAKE_RUNS} runs)"] = _spread(seconds)
 
 
-def fill(services: Services, categories: list[str], area: Area) -> None:
+def fill(services: Services, categories: dict[str, str], area: Area) -> None:
+    """`categories`: each category's authority."""
     rng = random.Random(24)
     now = clock.now()
     for start in range(0, STORED, BATCH):
@@ -86,11 +90,12 @@ def fill(services: Services, categories: list[str], area: Area) -> None:
                 longitude = GHENT[1] + rng.uniform(-CENTRE_DEGREES, CENTRE_DEGREES)
             else:
                 latitude, longitude = rng.uniform(area.south, area.north), rng.uniform(area.west, area.east)
+            category = rng.choice(list(categories))
             rows.append(
                 {
                     "id": uuid.uuid4().hex,
-                    "category": rng.choice(categories),
-                    "authority": "Gemeente",
+                    "category": category,
+                    "authority": categories[category],
                     "description": "Benchmark",
                     "latitude": latitude,
                     "longitude": longitude,
@@ -108,7 +113,7 @@ def measure_nearby(services: Services, figures: dict[str, str]) -> None:
     reports = services.reports
     categories = list(reports.categories)
     area = reports.area
-    fill(services, categories, area)
+    fill(services, {c.id: c.authority for c in reports.categories.values()}, area)
     rng = random.Random(7)
     places = {
         "anywhere in Flanders": lambda: (
@@ -130,6 +135,17 @@ def measure_nearby(services: Services, figures: dict[str, str]) -> None:
         figures[f"nearby lookup, {where} ({RUNS} runs, {found / RUNS:.1f} found)"] = _spread(seconds)
 
 
+def measure_queue(services: Services, figures: dict[str, str]) -> None:
+    reports = services.reports
+    authorities = sorted({category.authority for category in reports.categories.values()})
+    seconds, listed = [], 0
+    for run in range(RUNS):
+        started = time.perf_counter()
+        listed += len(reports.queue(authorities[run % len(authorities)]))
+        seconds.append(time.perf_counter() - started)
+    figures[f"an authority's queue ({RUNS} runs, {listed / RUNS:.0f} listed)"] = _spread(seconds)
+
+
 def _spread(seconds: list[float]) -> str:
     return f"p50 {statistics.median(seconds) * 1000:,.1f} ms, p95 {percentile(seconds, 0.95) * 1000:,.1f} ms"
 
@@ -146,6 +162,7 @@ def main() -> None:
         figures: dict[str, str] = {}
         measure_intake(settings, figures)
         measure_nearby(services, figures)
+        measure_queue(services, figures)
         services.db.dispose()
         seconds = time.perf_counter() - started
     print_figures(

@@ -659,6 +659,9 @@ LOGIN_FIRST = {
     "/balie/status",
     "/balie/code",
     "/balie/{conversation_id}/{action}",
+    "/balie/meldingen",
+    "/balie/meldingen/{report_id}",
+    "/balie/meldingen/{report_id}/fotos/{number}",
     "/beheer",
     "/beheer/export.csv",
     "/beheer/export.json",
@@ -686,6 +689,7 @@ def test_every_route_is_public_by_decision_or_refuses_anonymous_requests(demo):
             .replace("{suggestion_id}", "x")
             .replace("{conversation_id}", "x")
             .replace("{action}", "claim")
+            .replace("{number}", "1")
         )
         for method in methods:
             if method == "HEAD":

@@ -24,6 +24,8 @@ from tests.test_web_browser import ARGS, AXE, CHROMIUM, WAIT, WATCH_CSP, _expect
 from tests.web_support import Elements, demo_settings, live_server, load_demo
 
 AN = "an-peeters"
+JAN = ("person", "78631200367")  # Jan Janssens in the demo: no messages of his own
+UNREAD = 3
 STATIC_FILES = ("text/css", "text/javascript", "image/svg+xml", "image/png")
 
 
@@ -147,6 +149,8 @@ def server(sqlite_template, tmp_path_factory) -> Iterator[str]:
     settings = demo_settings(sqlite_template, tmp_path_factory.mktemp("pwa-browser"), demo=True)
     with live_server(settings) as (url, app):
         app.state.services.identity.demo.load()
+        for number in range(UNREAD):
+            app.state.services.messages.send_own(JAN, f"badge-{number}", f"Letter {number}", "Read me.")
         yield url
 
 
@@ -266,6 +270,60 @@ def test_the_install_button_waits_until_someone_is_engaged(server, phone):
     page.evaluate(offer)
     expect(install).to_be_hidden()  # for good, on this device
     assert page.evaluate("localStorage.getItem('loket:install-dismissed')") == "1"
+    page.close()
+
+
+# Headless Chromium draws no badge on any icon, so what is checked is the page's calls: each is kept
+# in sessionStorage (it outlives a navigation, such as logging out) and passed on to Chromium's own.
+WATCH_BADGE = """
+for (const name of ["setAppBadge", "clearAppBadge"]) {
+  const own = navigator[name];
+  navigator[name] = (...args) => {
+    const calls = JSON.parse(sessionStorage.getItem("test:badge") || "[]");
+    sessionStorage.setItem("test:badge", JSON.stringify([...calls, [name, ...args]]));
+    return own ? own.apply(navigator, args) : Promise.resolve();
+  };
+}"""
+
+
+def test_the_app_icon_counts_unread_messages(server, phone):
+    expect = _expect()
+    page = phone.new_page()
+    page.add_init_script(WATCH_BADGE)
+
+    def calls(count: int) -> list[list]:
+        """The badge calls so far, once there are `count` of them."""
+        found = page.wait_for_function(
+            """(count) => {
+                const calls = JSON.parse(sessionStorage.getItem("test:badge") || "[]");
+                return calls.length >= count && calls;
+            }""",
+            arg=count,
+        )
+        return found.json_value()
+
+    phone.clear_cookies()
+    page.goto(f"{server}/aanmelden?lang=en")
+    page.get_by_role("button", name=plain("en", "Log in as %(name)s", name="Jan Janssens")).click()
+    expect(page.locator(".who")).to_contain_text("Jan Janssens")
+    page.goto(f"{server}/mijn-berichten?lang=en")
+    unread = page.locator(".messages li.unread a")
+    expect(unread).to_have_count(UNREAD)
+    assert calls(1) == [["setAppBadge", UNREAD]], "the start page and the login leave the badge alone"
+
+    unread.first.click()
+    expect(page.locator("h1")).to_have_attribute("data-unread", str(UNREAD - 1))
+    assert calls(2)[1:] == [["setAppBadge", UNREAD - 1]], "one fewer as soon as a message is read"
+
+    page.get_by_role("link", name=plain("en", "All your messages")).click()
+    expect(unread).to_have_count(UNREAD - 1)
+    assert calls(3)[2:] == [["setAppBadge", UNREAD - 1]]
+
+    page.get_by_role("button", name=plain("en", "Log out")).click()
+    assert calls(4)[3:] == [["clearAppBadge"]], "the count leaves with the login"
+    expect(page.locator(".who")).to_have_count(0)
+    page.wait_for_load_state()  # its scripts have run, and set no badge again
+    assert len(calls(4)) == 4
     page.close()
 
 

@@ -57,8 +57,16 @@ def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
     return bytes(data)
 
 
-def form(category: str = "street-light", place=GHENT, description: str = "The lamp is out.") -> dict:
-    return {"category": category, "description": description, "latitude": place[0], "longitude": place[1]}
+def form(
+    category: str = "street-light", place=GHENT, description: str = "The lamp is out.", **more: str
+) -> dict:
+    return {
+        "category": category,
+        "description": description,
+        "latitude": place[0],
+        "longitude": place[1],
+        **more,
+    }
 
 
 def send(client: TestClient, photos=(("lamp.jpg", None),), headers=None, **fields):
@@ -79,7 +87,8 @@ def test_categories_name_their_authority_in_the_asked_language(client):
     light = next(c for c in answer["categories"] if c["id"] == "street-light")
     assert light["name"] == "Éclairage public défectueux"
     assert set(light["names"]) == {"nl", "fr", "en", "de"}
-    assert light["authority"]
+    assert light["authority"] == "Fluvius (openbare verlichting)", "the agency whose queue it is"
+    assert light["authority_name"] == "Fluvius (éclairage public)"
     assert answer["area"]["south"] < GHENT[0] < answer["area"]["north"]
 
 

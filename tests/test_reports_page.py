@@ -183,8 +183,9 @@ def test_without_javascript_a_report_is_placed_by_its_address(server, chromium):
     page.goto(f"{url}/melden?lang=nl")
     expect(page.get_by_role("button", name=plain("nl", "Use my location"))).to_be_hidden()
     fill_report(page, "nl", "road-surface", "Een put in de weg.")
+    page.get_by_label(plain("nl", "Your e-mail address or phone number (optional)")).fill("0470 12 34 56")
     page.get_by_label(plain("nl", "Street and number")).fill("Korenmarkt 1")
-    page.get_by_label(plain("nl", "Municipality")).select_option(GHENT)
+    page.get_by_label(plain("nl", "Postal code or municipality")).fill(GHENT)
     page.get_by_role("button", name=plain("nl", "Send the report")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(plain("nl", "Your report has been received"))
     report_id = report_number(page, "nl")
@@ -193,6 +194,7 @@ def test_without_javascript_a_report_is_placed_by_its_address(server, chromium):
     assert (row.latitude, row.longitude) == (centre.latitude, centre.longitude)
     assert row.description == "Een put in de weg.\n\nKorenmarkt 1, 9000 Gent"
     assert row.person_id is None and row.case_id is None
+    assert row.contact == "0470 12 34 56", "the service may reach an anonymous reporter"
     assert_kept_without_metadata(app, report_id)
     # The anonymous reporter's browser holds the report's token: it sees the photo, no one else does.
     photo_url = page.get_by_role(

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 
 from loket.assistant.texts import OTHER_LANGUAGE
@@ -24,7 +24,8 @@ DOMAINS = ("messages", "answers")
 
 def _texts_in_the_code(domain: str) -> set[str | tuple[str, ...]]:
     """What `make messages` extracts: for `messages`, gettext calls in the templates and `plain()` in the
-    web block's Python; for `answers`, the texts every block marks with `N_` in its `texts.py`."""
+    web block's Python and the form reader it shares (loket/forms.py); for `answers`, the texts every
+    block marks with `N_` in its `texts.py`."""
     if domain == "answers":
         found = extract_from_dir(SRC, method_map=[("**.py", "python")], keywords={"N_": None})
         return {text for _, _, text, _, _ in found}
@@ -35,7 +36,8 @@ def _texts_in_the_code(domain: str) -> set[str | tuple[str, ...]]:
         options_map={"templates/**.html": jinja, "templates/**.js": {"extensions": "jinja2.ext.i18n"}},
         keywords={"_": None, "gettext": None, "ngettext": (1, 2), "plain": (2,)},
     )
-    return {text for _, _, text, _, _ in found}
+    shared = extract_from_file("python", SRC / "forms.py", keywords={"plain": (2,)})  # as babel.cfg says
+    return {text for _, _, text, _, _ in found} | {text for _, text, _, _ in shared}
 
 
 @pytest.fixture(scope="module")

@@ -41,6 +41,7 @@ PLUMBING = (
     "tracing",
     "clock",
     "cookies",
+    "forms",
     "ratelimit",
     "harvest",
     "jobs",

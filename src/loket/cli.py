@@ -445,7 +445,8 @@ def agencies_add(
     name: Annotated[str, typer.Argument(help="The agency's name, e.g. its acronym.")],
     source: Annotated[str | None, typer.Option(help="The cases' source it may write; default NAME.")] = None,
 ) -> None:
-    """Create an agency and print its bearer token (shown only now; only its hash is kept)."""
+    """Create an agency and print its bearer token (shown only now; only its hash is kept). An agency
+    named as a report category's authority reads that category's reports (/api/v1/reports/queue)."""
     try:
         token = _services(migrate=True).cases.add_agency(name, source)
     except LoketError as error:

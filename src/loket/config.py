@@ -174,6 +174,12 @@ class Settings(BaseSettings):
         ge=1,
         description="How recent another open report must be to be offered as the same problem, in days.",
     )
+    report_address_api: str | None = Field(
+        None,
+        description="The Flemish geolocation service (Geolocation API v4) that places a typed address at its "
+        "real coordinates, e.g. `https://geo.api.vlaanderen.be/geolocation/v4`; unset, or when it fails or "
+        "finds nothing, a report given by its address is placed at the centre of the place chosen.",
+    )
     rate_limit_verify: str = Field(
         "20/minute", description="Checks one client may do of whether a message is really from loket."
     )

@@ -160,6 +160,15 @@ def quota_of(request: Request) -> Quota | None:
     return getattr(request.state, "quota", None)
 
 
+def valid_rate(text: str) -> bool:
+    """Whether `text` is a rate `limits` reads, such as 600/minute: what a `Quota` must have."""
+    try:
+        _rate(text)
+    except ValueError:
+        return False
+    return True
+
+
 @functools.cache
 def _rate(text: str) -> RateLimitItem:
     return parse(text)

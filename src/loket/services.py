@@ -20,6 +20,7 @@ from loket.consent.log import Notary, TamperEvidentLog, new_signing_key
 from loket.db import Database
 from loket.events import EventBus
 from loket.handoff.service import HandoffService
+from loket.identity.access_log import AccessLog
 from loket.identity.oidc import OidcClient
 from loket.identity.retention import Erasure
 from loket.identity.service import IdentityService
@@ -35,6 +36,7 @@ from loket.messages.service import MessageService
 from loket.partners.service import PartnerService
 from loket.proactive.engine import flanders
 from loket.proactive.service import ProactiveService
+from loket.reports.addresses import AddressRegister
 from loket.reports.schemas import Area, PhotoLimits
 from loket.reports.service import ReportService, load_categories
 from loket.search.embedders import make_embedder
@@ -70,6 +72,7 @@ class Services:
     gaps: GapService
     partners: PartnerService
     reports: ReportService
+    addresses: AddressRegister | None  # LOKET_REPORT_ADDRESS_API: where a typed address is
 
     def purge(self, dry_run: bool = False) -> dict[str, int]:
         """Everything personal past its retention, removed by each block (`loket purge`, and daily as a
@@ -172,7 +175,7 @@ class Services:
         choices = Choices(db)
         notifier = _notifier(settings, db, messages, identity, jobs, choices)
         composer, rewriter = _composer(settings, client)
-        reports = _reports(settings, db, cases)
+        reports = _reports(settings, db, cases, messages, identity.access_log)
         assistant = AssistantService(
             search,
             ConversationStore(db, events),
@@ -231,6 +234,7 @@ class Services:
                 lambda name: cases.agency_named(name) is not None,
             ),
             reports,
+            AddressRegister(settings.report_address_api) if settings.report_address_api else None,
         )
         jobs.declare(
             sync_index=search.sync,
@@ -346,7 +350,9 @@ def _notifier(
     )
 
 
-def _reports(settings: Settings, db: Database, cases: CaseService) -> ReportService:
+def _reports(
+    settings: Settings, db: Database, cases: CaseService, messages: MessageService, access_log: AccessLog
+) -> ReportService:
     try:
         area = Area.parse(settings.report_area)
     except ValueError as error:
@@ -354,6 +360,8 @@ def _reports(settings: Settings, db: Database, cases: CaseService) -> ReportServ
     return ReportService(
         db,
         cases,
+        messages,
+        access_log,
         settings.data_dir,
         load_categories(settings.report_categories_file),
         area,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loket.db import Base, JsonType, UtcDateTime
@@ -40,6 +40,8 @@ class CatalogItemRow(Base):
 
 class CatalogItemVersionRow(Base):
     __tablename__ = "catalog_item_versions"
+    # The change feed's order (`repository.changes`): a page is read from the index, not sorted whole.
+    __table_args__ = (Index("ix_catalog_item_versions_recorded", "recorded_at", "item_id", "version"),)
 
     item_id: Mapped[str] = mapped_column(ForeignKey("catalog_items.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)

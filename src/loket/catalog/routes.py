@@ -24,9 +24,19 @@ SettingsDep = Annotated[Settings, provided(Settings)]
 OFFERED = {JSON_LD: JSON_LD, TURTLE: TURTLE, "application/json": JSON_LD}
 CACHING = {"Vary": "Accept", "Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
 MAX_PAGE = 10**6
-_RDF = {offer: {"schema": {"type": "string" if offer == TURTLE else "object"}} for offer in OFFERED}
-_NOT_ACCEPTABLE = {"description": "`Accept` names neither JSON-LD nor Turtle."}
-_NOT_MODIFIED = {"description": "The representation named in `If-None-Match` is still current."}
+
+
+def _rdf_responses(shown: str, errors: dict[int, str] | None = None) -> dict[int, dict]:
+    """The OpenAPI responses of a route answering in RDF: `shown` as JSON-LD or Turtle, 304 and 406 as
+    every such route has them, and its own `errors`."""
+    rdf = {offer: {"schema": {"type": "string" if offer == TURTLE else "object"}} for offer in OFFERED}
+    responses: dict[int, dict] = {
+        200: {"content": rdf, "description": shown},
+        304: {"description": "The representation named in `If-None-Match` is still current."},
+        406: {"description": "`Accept` names neither JSON-LD nor Turtle."},
+    }
+    responses |= {status: {"description": text} for status, text in (errors or {}).items()}
+    return dict(sorted(responses.items()))
 
 
 @router.get(
@@ -36,12 +46,7 @@ _NOT_MODIFIED = {"description": "The representation named in `If-None-Match` is 
     "whose `isVersionOf` is this URI. JSON-LD, or Turtle with `Accept: text/turtle`. Unknown and "
     "withdrawn services are 404; `If-None-Match` with the ETag gives 304.",
     response_class=Response,
-    responses={
-        200: {"content": _RDF, "description": "The service."},
-        304: _NOT_MODIFIED,
-        404: {"description": "No such service, or withdrawn."},
-        406: _NOT_ACCEPTABLE,
-    },
+    responses=_rdf_responses("The service.", {404: "No such service, or withdrawn."}),
 )
 def service(item_id: str, request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
     media_type = _negotiate(request)
@@ -62,13 +67,10 @@ def service(item_id: str, request: Request, catalog: CatalogDep, settings: Setti
     f"oldest first; a page links to the next with a tree:GreaterThanOrEqualToRelation on "
     f"prov:generatedAtTime, the last page to none. JSON-LD, or Turtle with `Accept: text/turtle`.",
     response_class=Response,
-    responses={
-        200: {"content": _RDF, "description": "One page of the feed."},
-        304: _NOT_MODIFIED,
-        400: {"description": "`page` is not a page number (the app's error page)."},
-        404: {"description": "No such page."},
-        406: _NOT_ACCEPTABLE,
-    },
+    responses=_rdf_responses(
+        "One page of the feed.",
+        {400: "`page` is not a page number (the app's error page).", 404: "No such page."},
+    ),
 )
 def feed(
     request: Request,
@@ -92,11 +94,7 @@ def feed(
     "licences and languages, when it last changed, and two distributions, the LDES feed and every service "
     "at its own URI. JSON-LD, or Turtle with `Accept: text/turtle`.",
     response_class=Response,
-    responses={
-        200: {"content": _RDF, "description": "The record."},
-        304: _NOT_MODIFIED,
-        406: _NOT_ACCEPTABLE,
-    },
+    responses=_rdf_responses("The record."),
 )
 def catalogue(request: Request, catalog: CatalogDep, settings: SettingsDep) -> Response:
     media_type = _negotiate(request)

@@ -26,4 +26,6 @@ CATEGORIES = {
     "passkey_added": N_("a passkey added to your login"),
     "passkey_used": N_("your passkey, to open loket"),
     "passkey_removed": N_("a passkey removed from your login"),
+    "report": N_("a report you made"),
+    "report_photo": N_("a photo of a report you made"),
 }

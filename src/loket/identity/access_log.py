@@ -73,6 +73,14 @@ class AccessLog:
             for person in persons:
                 self._add(session, now, LOKET, LOKET, f"person:{person}", what, why, purpose.basis)
 
+    def record_by_agency(self, agency: str, person_id: str, what: str, why: str) -> None:
+        """An agency read a person's data through its own API (no one logged in at loket): the agency is
+        the reader the person sees."""
+        purpose = register().check(why, what)
+        with self.db.session() as session:
+            actor = agency[: AccessRow.actor_id.type.length]
+            self._add(session, clock.now(), actor, actor, f"person:{person_id}", what, why, purpose.basis)
+
     def _add(
         self,
         session: Session,

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from webauthn import (
     base64url_to_bytes,
     generate_authentication_options,
@@ -38,7 +38,7 @@ from loket.i18n import message
 from loket.identity.access_log import AccessLog
 from loket.identity.models import PasskeyChallengeRow, PasskeyRow, PersonRow
 from loket.identity.schemas import Forbidden, Passkey, SignedIn
-from loket.identity.sessions import Sessions, token_hash
+from loket.identity.sessions import Sessions, keep_pending, take_pending
 from loket.identity.texts import (
     PASSKEY_AFTER_FULL_LOGIN,
     PASSKEY_EXPIRED,
@@ -232,33 +232,22 @@ class Passkeys:
 
     def _keep(self, browser: str, purpose: str, challenge: bytes, person_id: str | None) -> None:
         """The browser's one challenge under way: a new one replaces the one before."""
-        moment = clock.now()
-        with self.db.session() as session:
-            session.execute(
-                delete(PasskeyChallengeRow).where(PasskeyChallengeRow.created_at < moment - CHALLENGE_TIMEOUT)
-            )
-            session.merge(
-                PasskeyChallengeRow(
-                    browser_hash=token_hash(browser),
-                    purpose=purpose,
-                    challenge=bytes_to_base64url(challenge),
-                    person_id=person_id,
-                    created_at=moment,
-                )
-            )
+        keep_pending(
+            self.db,
+            PasskeyChallengeRow,
+            browser,
+            CHALLENGE_TIMEOUT,
+            purpose=purpose,
+            challenge=bytes_to_base64url(challenge),
+            person_id=person_id,
+        )
 
     def _take(self, browser: str | None, purpose: str) -> Challenge | None:
         """The browser's challenge for `purpose`, gone once taken; None when there is none (any more)."""
-        if not browser:
+        row = take_pending(self.db, PasskeyChallengeRow, browser, CHALLENGE_TIMEOUT) if browser else None
+        if row is None or row.purpose != purpose:
             return None
-        with self.db.session() as session:
-            row = session.get(PasskeyChallengeRow, token_hash(browser))
-            if row is None:
-                return None
-            session.delete(row)
-            if row.purpose != purpose or row.created_at < clock.now() - CHALLENGE_TIMEOUT:
-                return None
-            return Challenge(base64url_to_bytes(row.challenge), row.person_id)
+        return Challenge(base64url_to_bytes(row.challenge), row.person_id)
 
 
 def _valid_name(name: str, language: str) -> str:

@@ -13,6 +13,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 
@@ -22,7 +23,7 @@ from loket.i18n import message
 from loket.identity.access_log import AccessLog
 from loket.identity.assurance import require_assurance
 from loket.identity.mandates import mandate_profile, received_by
-from loket.identity.models import LoginAttemptRow, PersonRow, SessionRow
+from loket.identity.models import LoginAttemptRow, PasskeyChallengeRow, PersonRow, SessionRow
 from loket.identity.roles import held
 from loket.identity.schemas import (
     PASSKEY,
@@ -171,36 +172,49 @@ class Sessions:
     # Logins under way at the identity provider
 
     def start_login(self, browser: str, state: str, nonce: str, code_verifier: str, return_to: str) -> None:
-        moment = clock.now()
-        with self.db.session() as session:
-            session.execute(
-                delete(LoginAttemptRow).where(LoginAttemptRow.created_at < moment - LOGIN_TIMEOUT)
-            )
-            session.merge(
-                LoginAttemptRow(
-                    browser_hash=token_hash(browser),
-                    state=state,
-                    nonce=nonce,
-                    code_verifier=code_verifier,
-                    return_to=return_to,
-                    created_at=moment,
-                )
-            )
+        keep_pending(
+            self.db,
+            LoginAttemptRow,
+            browser,
+            LOGIN_TIMEOUT,
+            state=state,
+            nonce=nonce,
+            code_verifier=code_verifier,
+            return_to=return_to,
+        )
 
     def take_login(self, browser: str) -> LoginAttempt | None:
         """The browser's login under way, which can be used once only."""
-        with self.db.session() as session:
-            row = session.get(LoginAttemptRow, token_hash(browser))
-            if row is None:
-                return None
-            session.delete(row)
-            if row.created_at < clock.now() - LOGIN_TIMEOUT:
-                return None
-            return LoginAttempt(row.state, row.nonce, row.code_verifier, row.return_to)
+        row = take_pending(self.db, LoginAttemptRow, browser, LOGIN_TIMEOUT)
+        return None if row is None else LoginAttempt(row.state, row.nonce, row.code_verifier, row.return_to)
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# What a browser has under way (a login at the provider, a passkey's challenge): one per browser, kept
+# under its cookie's hash, taken once, and void after a timeout.
+Pending = TypeVar("Pending", LoginAttemptRow, PasskeyChallengeRow)
+
+
+def keep_pending(db: Database, kind: type[Pending], browser: str, timeout: timedelta, **values) -> None:
+    """The browser's one `kind` under way: a new one replaces the one before, and every one past
+    `timeout` goes meanwhile."""
+    moment = clock.now()
+    with db.session() as session:
+        session.execute(delete(kind).where(kind.created_at < moment - timeout))
+        session.merge(kind(browser_hash=token_hash(browser), created_at=moment, **values))
+
+
+def take_pending(db: Database, kind: type[Pending], browser: str, timeout: timedelta) -> Pending | None:
+    """The browser's `kind` under way, gone once taken; None when there is none, or it is past `timeout`."""
+    with db.session() as session:
+        row = session.get(kind, token_hash(browser))
+        if row is None:
+            return None
+        session.delete(row)
+        return None if row.created_at < clock.now() - timeout else row
 
 
 def person_for(session, login: Login, moment: datetime) -> PersonRow:

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from difflib import SequenceMatcher
 
-from sqlalchemy import and_, case, select
+from sqlalchemy import and_, case, func, select
 
 from loket import clock
 from loket.cases.service import Agency, CaseService
@@ -238,6 +238,19 @@ class MessageService:
                 .limit(limit)
             ).all()
             return [_message(row) for row in rows]
+
+    def unread(self, user: SignedIn, language: str) -> int:
+        """How many of the active profile's messages (archived ones apart) are unread: the number on the
+        app's icon, told beside a page that logged its own read, so not logged again."""
+        party = self._party(user, language)
+        if party is None:
+            return 0
+        with self.db.session() as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(MessageRow)
+                .where(*_of(party), MessageRow.archived_at.is_(None), MessageRow.read_at.is_(None))
+            )
 
     def read(self, user: SignedIn, message_id: str, language: str) -> Message:
         """One message of the active profile's, logged; NotFound alike for another's and a missing one."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Annotated
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from loket.deps import provided
+from loket.forms import FormTooLong, form_pairs, is_url_encoded
 from loket.partners.schemas import InvalidClient, OAuthError, Scope
 from loket.partners.service import PartnerService
 from loket.ratelimit import limited
@@ -102,13 +103,12 @@ def metadata(request: Request) -> dict:
 
 async def _form(request: Request) -> dict[str, str]:
     """The URL-encoded body; a parameter sent twice is an error (RFC 6749 §3.2)."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+    if not is_url_encoded(request):
         raise OAuthError("invalid_request", "send the parameters as application/x-www-form-urlencoded")
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise OAuthError("invalid_request", "the request is too long")
     try:
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10)
+        pairs = await form_pairs(request, MAX_FORM_BYTES, 10)
+    except FormTooLong:
+        raise OAuthError("invalid_request", "the request is too long") from None
     except ValueError:  # more fields than that
         raise OAuthError("invalid_request", "too many parameters") from None
     names = [name for name, _ in pairs]

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from limits import parse
 from sqlalchemy import delete, select
 
 from loket import clock
@@ -43,6 +42,7 @@ from loket.partners.texts import (
     SCOPE_NEEDED,
     UNKNOWN_SCOPE,
 )
+from loket.ratelimit import valid_rate
 
 log = get_logger(__name__)
 MAX_NAME = 100
@@ -81,7 +81,7 @@ class PartnerService:
                 AGENCY_NEEDED,
                 {"scopes": ", ".join(writes)},
             ),
-            (not _is_rate(quota), BAD_QUOTA, {"quota": quota}),
+            (not valid_rate(quota), BAD_QUOTA, {"quota": quota}),
         )
         for refused, text, values in refusal:
             if refused:
@@ -172,14 +172,6 @@ def _scopes(text: str) -> tuple[Scope, ...]:
     if unknown := words - set(Scope):
         raise OAuthError("invalid_scope", f"unknown scope: {' '.join(sorted(unknown))}")
     return tuple(scope for scope in Scope if scope in words)
-
-
-def _is_rate(text: str) -> bool:
-    try:
-        parse(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _client(row: PartnerClientRow) -> Client:

@@ -13,7 +13,11 @@ from loket.db import Base, UtcDateTime
 class ReportRow(Base):
     __tablename__ = "reports_reports"
     # The nearby lookup's bounding box: one category, a latitude range, then longitude in the index.
-    __table_args__ = (Index("ix_reports_reports_place", "category", "latitude", "longitude"),)
+    __table_args__ = (
+        Index("ix_reports_reports_place", "category", "latitude", "longitude"),
+        # An authority's queue: its open reports, oldest first.
+        Index("ix_reports_reports_queue", "authority", "closed_at", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     category: Mapped[str] = mapped_column(String(50))
@@ -26,6 +30,11 @@ class ReportRow(Base):
     case_id: Mapped[str | None] = mapped_column(String(32), doc="The reporter's running case, if any.")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, doc="Handled: no longer a duplicate.")
+    # As its authority handles it: the status it gave, its words to the reporter, and when.
+    status: Mapped[str] = mapped_column(String(100), server_default="Ontvangen")
+    status_details: Mapped[str] = mapped_column(Text, server_default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    contact: Mapped[str | None] = mapped_column(String(200), doc="How an anonymous reporter may be reached.")
 
 
 class ReportPhotoRow(Base):

@@ -1,5 +1,6 @@
 """The reports API: the categories, a report with its photos (multipart), the open reports nearby, and
-each photo for its reporter only.
+each photo for its reporter only; and for each authority, its queue (`/reports/queue`, with an agency's
+token or a partner's with `cases:write`): its reports to read, give a status and close.
 
 Who the reporter is: the logged-in person (the session cookie), whose report becomes a running case
 in Mijn zaken; else no one known, who gets a random token in the `Report-Token` header of the 201 and
@@ -17,8 +18,9 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from loket.cases.access import AGENCY_ERRORS, CasesAgencyDep
 from loket.config import Settings
 from loket.deps import component, provided
 from loket.errors import NotFound
@@ -26,7 +28,7 @@ from loket.i18n import message, request_language
 from loket.identity.access import signed_in
 from loket.identity.schemas import Forbidden
 from loket.ratelimit import limited
-from loket.reports.schemas import Nearby, Reporter
+from loket.reports.schemas import Handled, Handler, Nearby, Reporter
 from loket.reports.service import ReportService
 from loket.reports.texts import NOT_SAME_SITE, UNKNOWN_PHOTO
 from loket.reports.tokens import TOKEN_COOKIE, remember_token
@@ -40,7 +42,8 @@ class CategoryOut(BaseModel):
     id: str
     name: str  # in the request's language
     names: dict[str, str]
-    authority: str
+    authority: str  # the agency whose queue its reports go to
+    authority_name: str  # in the request's language
 
 
 class AreaOut(BaseModel):
@@ -74,6 +77,31 @@ class NearbyListOut(BaseModel):
     reports: list[NearbyOut]
 
 
+class HandledOut(BaseModel):
+    id: str
+    category: str
+    latitude: float
+    longitude: float
+    reported_at: datetime
+    status: str
+    status_details: str
+    updated_at: datetime | None
+    closed_at: datetime | None
+    photos: list[str]
+    description: str | None = None  # one report read at a time only
+    contact: str | None = None
+
+
+class QueueOut(BaseModel):
+    reports: list[HandledOut]
+
+
+class StatusIn(BaseModel):
+    status: Annotated[str, Field(min_length=1, max_length=100, description="As the reporter will read it.")]
+    details: Annotated[str, Field(max_length=2000)] = ""
+    closed: bool = Field(False, description="Handled: the report changes no more.")
+
+
 @router.get("/report-categories")
 def categories(request: Request, reports: ReportsDep) -> CategoriesOut:
     """What may be reported, who handles each, and the area reports are taken in."""
@@ -81,7 +109,13 @@ def categories(request: Request, reports: ReportsDep) -> CategoriesOut:
     area = reports.area
     return CategoriesOut(
         categories=[
-            CategoryOut(id=c.id, name=c.name(language), names=c.names, authority=c.authority)
+            CategoryOut(
+                id=c.id,
+                name=c.name(language),
+                names=c.names,
+                authority=c.authority,
+                authority_name=c.authority_name(language),
+            )
             for c in reports.categories.values()
         ],
         area=AreaOut(south=area.south, west=area.west, north=area.north, east=area.east),
@@ -117,6 +151,9 @@ def submit(
     latitude: Annotated[float, Form(description="WGS 84 degrees.")],
     longitude: Annotated[float, Form(description="WGS 84 degrees.")],
     photo: Annotated[list[UploadFile], File(description="One or more: JPEG, PNG or WebP.")],
+    contact: Annotated[
+        str, Form(description="How the authority may reach an anonymous reporter (e-mail or phone).")
+    ] = "",
 ) -> ReportOut:
     """Reports a problem in public space, with its place and photos; the photos are kept re-encoded as
     JPEG without any metadata (no EXIF, no GPS)."""
@@ -129,6 +166,7 @@ def submit(
         longitude,
         [(upload.filename or "photo", upload.file) for upload in photo],
         language,
+        contact,
     )
     if received.token:
         response.headers[TOKEN_HEADER] = received.token
@@ -177,6 +215,73 @@ def photo(
     if data is None:
         raise NotFound(message(UNKNOWN_PHOTO, request_language(request)))
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+
+
+ReportId = Annotated[str, Path(max_length=32)]
+NOT_QUEUED = {404: {"description": "No such report in this authority's queue."}}
+
+
+@router.get("/reports/queue", responses=AGENCY_ERRORS)
+def queue(request: Request, agency: CasesAgencyDep, reports: ReportsDep, closed: bool = False) -> QueueOut:
+    """The reports for this authority (the agency's name is a category's authority), open ones unless
+    `closed`, oldest first. Without what reporters wrote: read one report for that."""
+    found = reports.queue(agency.name, closed)
+    return QueueOut(reports=[_handled(request, report) for report in found])
+
+
+@router.get("/reports/queue/{report_id}", responses={**AGENCY_ERRORS, **NOT_QUEUED})
+def queued(request: Request, report_id: ReportId, agency: CasesAgencyDep, reports: ReportsDep) -> HandledOut:
+    """One report of the queue, with its description and contact; its reporter sees the read."""
+    found = reports.handled(report_id, Handler(agency.name), request_language(request))
+    return _handled(request, found)
+
+
+@router.get(
+    "/reports/queue/{report_id}/photos/{number}",
+    name="queued_photo",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The photo, re-encoded."},
+        **AGENCY_ERRORS,
+        404: {"description": "No such photo in this authority's queue."},
+    },
+)
+def queued_photo(
+    request: Request,
+    report_id: ReportId,
+    number: Annotated[int, Path(ge=1, le=100)],
+    agency: CasesAgencyDep,
+    reports: ReportsDep,
+) -> Response:
+    """A photo of a report in the queue; its reporter sees the read."""
+    data = reports.photo_for(report_id, number, Handler(agency.name))
+    if data is None:
+        raise NotFound(message(UNKNOWN_PHOTO, request_language(request)))
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+
+
+@router.post(
+    "/reports/queue/{report_id}/status",
+    responses={**AGENCY_ERRORS, **NOT_QUEUED, 409: {"description": "The report is closed."}},
+)
+def report_status(
+    request: Request, report_id: ReportId, body: StatusIn, agency: CasesAgencyDep, reports: ReportsDep
+) -> HandledOut:
+    """Gives a report a new status, and closes it with `closed`: the reporter's case in Mijn zaken takes
+    the status, and each person following it gets a message (pushed as messages are)."""
+    language = request_language(request)
+    changed = reports.set_status(
+        report_id, Handler(agency.name), body.status, body.details, body.closed, language
+    )
+    return _handled(request, changed)
+
+
+def _handled(request: Request, report: Handled) -> HandledOut:
+    photos = [
+        str(request.url_for("queued_photo", report_id=report.id, number=str(number)))
+        for number in range(1, report.photos + 1)
+    ]
+    return HandledOut(**{**report.__dict__, "photos": photos})
 
 
 def _reporter(request: Request, language: str) -> Reporter:

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from loket.errors import LoketError
+from loket.identity.schemas import SignedIn
 
 LANGUAGES = ("nl", "fr", "en", "de")
 
 
 @dataclass(frozen=True)
 class Category:
-    """`authority`: who handles reports of this category (the queue they go to)."""
+    """`authority`: who handles reports of this category, by the name of its agency (the queue they go
+    to); `authority_names` how it reads in other languages."""
 
     id: str
     names: dict[str, str]  # one per language of LANGUAGES
     authority: str
+    authority_names: dict[str, str] = field(default_factory=dict)
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names["nl"]
+
+    def authority_name(self, language: str) -> str:
+        return self.authority_names.get(language) or self.authority
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,40 @@ class Nearby:
     longitude: float
     distance_m: float
     reported_at: datetime
+
+
+@dataclass(frozen=True)
+class Handler:
+    """Who works an authority's queue: the agency itself through its API (`agency`, no one logged in at
+    loket), or a logged-in agent of its team on the console (`agent`). Their reads are in the reporter's
+    access log under their name."""
+
+    authority: str
+    agent: SignedIn | None = None
+
+
+@dataclass(frozen=True)
+class Handled:
+    """A report as its authority handles it. `description` and `contact` only when one report is read,
+    which its reporter's access log shows; the queue lists without them."""
+
+    id: str
+    category: str
+    latitude: float
+    longitude: float
+    reported_at: datetime
+    status: str
+    status_details: str
+    updated_at: datetime | None
+    closed_at: datetime | None
+    photos: int
+    description: str | None = None
+    contact: str | None = None
+
+
+class ReportClosed(LoketError):
+    status_code = 409
+    code = "report_closed"
 
 
 class PhotoRefused(LoketError):

@@ -2,7 +2,10 @@
 their reporter only, and found again as the open reports of a category near a place.
 
 A logged-in reporter follows their report as a running case (source `meldingen`, through the cases
-block); an anonymous one holds a random token instead, kept as its hash, which shows them their photos.
+block); an anonymous one holds a random token instead, kept as its hash, which shows them their photos,
+and may leave a contact. Each report goes to the queue of its category's authority, which reads it
+(the read lands in the reporter's access log), gives it a status and closes it: the case follows, and
+everyone on it gets a message (pushed as messages are) saying so.
 The photos are files under the data folder (the table holds their path), so the database stays small
 on SQLite and PostgreSQL alike.
 """
@@ -21,7 +24,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import yaml
-from sqlalchemy import select
+from babel.dates import format_date
+from sqlalchemy import func, select
 
 from loket import clock
 from loket.cases.schemas import CaseDraft, Contact, Status, Subject, SubjectType
@@ -29,30 +33,43 @@ from loket.cases.service import CaseService
 from loket.db import Database, remove
 from loket.errors import BadRequest, NotFound
 from loket.i18n import message
+from loket.identity.access_log import AccessLog
 from loket.logging import get_logger
+from loket.messages.service import MessageService
 from loket.reports.models import ReportPhotoRow, ReportRow
 from loket.reports.photos import NotAPhoto, TooManyPixels, reencode
 from loket.reports.schemas import (
     LANGUAGES,
     Area,
     Category,
+    Handled,
+    Handler,
     Nearby,
     PhotoLimits,
     PhotoRefused,
     PhotoTooLarge,
     Received,
+    ReportClosed,
     Reporter,
 )
 from loket.reports.texts import (
+    CONTACT_TOO_LONG,
     DESCRIPTION_NEEDED,
+    DETAILS_TOO_LONG,
     NOT_A_PHOTO,
+    NOT_IN_QUEUE,
     OUTSIDE_AREA,
     PHOTO_NEEDED,
     PHOTO_TOO_BIG,
     PHOTO_TOO_LARGE,
+    REPORT_CLOSED,
+    STATUS_NEEDED,
     TOO_MANY_PHOTOS,
     UNKNOWN_CATEGORY,
     UNKNOWN_REPORT,
+    UPDATE_BODY,
+    UPDATE_CLOSED,
+    UPDATE_SUBJECT,
 )
 
 log = get_logger(__name__)
@@ -63,6 +80,9 @@ RECEIVED = "Ontvangen"  # the case's first status, in the source's language as a
 REPORTER_ROLE = "Melder"
 FOLLOWER_ROLE = "Volger"  # someone who follows a report instead of sending it again
 MAX_DESCRIPTION = 2000
+MAX_CONTACT = 200
+MAX_STATUS = 100
+WHY = "report"  # the purpose in the processing register: the authority reads a report
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude, times the cosine of the latitude
 PHOTOS = "reports"  # their folder in the data folder
@@ -77,8 +97,15 @@ def load_categories(path: Path | None = None) -> tuple[Category, ...]:
         names = {
             language: str((entry.get("names") or {}).get(language) or "").strip() for language in LANGUAGES
         }
+        authority_names = {
+            str(language): str(name).strip()
+            for language, name in (entry.get("authority_names") or {}).items()
+        }
         category = Category(
-            str(entry.get("id") or "").strip(), names, str(entry.get("authority") or "").strip()
+            str(entry.get("id") or "").strip(),
+            names,
+            str(entry.get("authority") or "").strip(),
+            authority_names,
         )
         if not category.id or not category.authority or not all(names.values()):
             raise ValueError(
@@ -96,6 +123,8 @@ class ReportService:
         self,
         db: Database,
         cases: CaseService,
+        messages: MessageService,
+        access_log: AccessLog,
         data_dir: Path,
         categories: tuple[Category, ...],
         area: Area,
@@ -103,10 +132,13 @@ class ReportService:
         nearby_metres: int,
         nearby_days: int,
     ) -> None:
-        """`cases` keeps a logged-in reporter's running case; `area` is where reports are taken in;
-        `nearby_metres` and `nearby_days` say how close a report must be to count as the same one."""
+        """`cases` keeps a logged-in reporter's running case, `messages` tells its people of a change;
+        `area` is where reports are taken in; `nearby_metres` and `nearby_days` say how close a report
+        must be to count as the same one."""
         self.db = db
         self.cases = cases
+        self.messages = messages
+        self.access_log = access_log
         self.data_dir = data_dir
         self.categories = {category.id: category for category in categories}
         self.area = area
@@ -123,13 +155,18 @@ class ReportService:
         longitude: float,
         photos: list[tuple[str, BinaryIO]],
         language: str,
+        contact: str = "",
     ) -> Received:
         """Takes a report in, or refuses it in `language`: photos (name, file) are read no further than
-        their size cap and kept only once every one of them is re-encoded."""
+        their size cap and kept only once every one of them is re-encoded. `contact`: how the authority
+        may reach a reporter it cannot message (an anonymous one)."""
         category = self._category(category_id, language)
         description = description.strip()
         if not description or len(description) > MAX_DESCRIPTION:
             raise BadRequest(message(DESCRIPTION_NEEDED, language, count=str(MAX_DESCRIPTION)))
+        contact = contact.strip()
+        if len(contact) > MAX_CONTACT:
+            raise BadRequest(message(CONTACT_TOO_LONG, language, count=str(MAX_CONTACT)))
         if not self.area.holds(latitude, longitude):
             raise BadRequest(message(OUTSIDE_AREA, language))
         encoded = self.photos_for(photos, language)
@@ -170,6 +207,7 @@ class ReportService:
                         case_id=case_id,
                         created_at=received_at,
                         closed_at=None,
+                        contact=contact or None,
                     )
                 )
                 session.flush()
@@ -234,6 +272,132 @@ class ReportService:
             if (distance := haversine(latitude, longitude, row.latitude, row.longitude)) <= self.nearby_metres
         ]
         return sorted(found, key=lambda report: (report.distance_m, report.id))
+
+    def queue(self, authority: str, closed: bool = False, limit: int = 200) -> list[Handled]:
+        """The authority's open reports (or closed ones), oldest first: what to do next. Without what
+        the reporters wrote, which is read one report at a time (`handled`)."""
+        done = ReportRow.closed_at.is_not(None) if closed else ReportRow.closed_at.is_(None)
+        with self.db.session() as session:
+            rows = session.execute(
+                select(ReportRow, _photo_count())
+                .where(ReportRow.authority == authority, done)
+                .order_by(ReportRow.created_at, ReportRow.id)
+                .limit(limit)
+            ).all()
+        return [_handled(row, photos) for row, photos in rows]
+
+    def authority_of(self, report_id: str) -> str | None:
+        """Whose queue the report is in (None: no such report)."""
+        with self.db.session() as session:
+            return session.scalar(select(ReportRow.authority).where(ReportRow.id == report_id[:32]))
+
+    def handled(self, report_id: str, handler: Handler, language: str) -> Handled:
+        """One report of the authority's queue with its description and contact; a logged-in
+        reporter's access log shows who read it."""
+        row, photos = self._queued(report_id, handler.authority, language)
+        if row.person_id:
+            self._record(handler, row.person_id, "report")
+        return _handled(row, photos, full=True)
+
+    def photo_for(self, report_id: str, number: int, handler: Handler) -> bytes | None:
+        """A photo of a report in the authority's queue, which its reporter's access log shows; None
+        alike for a missing photo and another authority's."""
+        authority = handler.authority
+        with self.db.session() as session:
+            found = session.execute(
+                select(ReportRow.person_id, ReportPhotoRow.path)
+                .join(ReportPhotoRow, ReportPhotoRow.report_id == ReportRow.id)
+                .where(
+                    ReportRow.id == report_id[:32],
+                    ReportRow.authority == authority,
+                    ReportPhotoRow.number == number,
+                )
+            ).first()
+        if found is None:
+            return None
+        if found.person_id:
+            self._record(handler, found.person_id, f"report_photo:{number}")
+        return (self.data_dir / found.path).read_bytes()
+
+    def _record(self, handler: Handler, person_id: str, what: str) -> None:
+        if handler.agent is None:
+            self.access_log.record_by_agency(handler.authority, person_id, what, WHY)
+        else:
+            self.access_log.record(handler.agent, f"person:{person_id}", what, WHY, handler.agent.own)
+
+    def set_status(
+        self, report_id: str, handler: Handler, status: str, details: str, close: bool, language: str
+    ) -> Handled:
+        """The authority's new status for a report, closing it when `close` (a closed one is no
+        duplicate any more and changes no more). Its case takes the status, and every person on the
+        case gets a message saying so."""
+        authority = handler.authority
+        status, details = status.strip(), details.strip()
+        if not status or len(status) > MAX_STATUS:
+            raise BadRequest(message(STATUS_NEEDED, language, count=str(MAX_STATUS)))
+        if len(details) > MAX_DESCRIPTION:
+            raise BadRequest(message(DETAILS_TOO_LONG, language, count=str(MAX_DESCRIPTION)))
+        now = clock.now()
+        with self.db.session() as session:
+            row = session.scalar(
+                select(ReportRow)
+                .where(ReportRow.id == report_id[:32], ReportRow.authority == authority)
+                .with_for_update()
+            )
+            if row is None:
+                raise NotFound(message(NOT_IN_QUEUE, language, id=report_id[:32]))
+            if row.closed_at is not None:
+                raise ReportClosed(message(REPORT_CLOSED, language))
+            row.status, row.status_details, row.updated_at = status, details, now
+            row.closed_at = now if close else None
+            category_id, reported_at = row.category, row.created_at
+        # The case, if anyone follows the report: its reporter, or someone who found it nearby.
+        if self.cases.get(CASE_SOURCE, report_id[:32]):
+            case = self.cases.add_status(CASE_SOURCE, report_id[:32], Status(status, details=details, at=now))
+            category = self.categories.get(category_id)
+            self._tell(case.subjects, report_id[:32], category, authority, status, close, reported_at, now)
+        log.info("reports.status", report=report_id[:32], closed=close)
+        return self._handled_after(report_id, authority, language)
+
+    def _handled_after(self, report_id: str, authority: str, language: str) -> Handled:
+        row, photos = self._queued(report_id, authority, language)
+        return _handled(row, photos)
+
+    def _queued(self, report_id: str, authority: str, language: str) -> tuple[ReportRow, int]:
+        with self.db.session() as session:
+            found = session.execute(
+                select(ReportRow, _photo_count()).where(
+                    ReportRow.id == report_id[:32], ReportRow.authority == authority
+                )
+            ).first()
+            if found is None:
+                raise NotFound(message(NOT_IN_QUEUE, language, id=report_id[:32]))
+            session.expunge(found[0])
+        return found[0], found[1]
+
+    def _tell(
+        self,
+        subjects: Iterable[Subject],
+        report_id: str,
+        category: Category | None,
+        authority: str,
+        status: str,
+        closed: bool,
+        reported_at: datetime,
+        at: datetime,
+    ) -> None:
+        """The message to each person on the report's case. In Dutch, the loket's first language: a
+        message has no reader's language yet (as proactive offers)."""
+        name = category.name("nl") if category else CASE_TYPE
+        reported = format_date(reported_at.date(), "long", locale="nl")
+        body = message(UPDATE_BODY, "nl", authority=authority, date=reported, status=status)
+        if closed:
+            body += "\n\n" + message(UPDATE_CLOSED, "nl")
+        subject_line = message(UPDATE_SUBJECT, "nl", category=name)
+        persons = [subject.key for subject in subjects if subject.type is SubjectType.PERSON]
+        for number, key in enumerate(persons, 1):
+            reference = f"melding-{report_id}-{at.strftime('%Y%m%d%H%M%S%f')}-{number}"
+            self.messages.send_own(("person", key), reference, subject_line, body)
 
     def erase_persons(self, person_ids: Iterable[str], dry_run: bool = False) -> dict[str, int]:
         """The reports of these logins (`loket persons erase`) with their photos; their cases go with
@@ -317,6 +481,32 @@ def haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
         + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def _photo_count():
+    return (
+        select(func.count())
+        .where(ReportPhotoRow.report_id == ReportRow.id)
+        .correlate(ReportRow)
+        .scalar_subquery()
+    )
+
+
+def _handled(row: ReportRow, photos: int, full: bool = False) -> Handled:
+    return Handled(
+        id=row.id,
+        category=row.category,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        reported_at=row.created_at,
+        status=row.status,
+        status_details=row.status_details,
+        updated_at=row.updated_at,
+        closed_at=row.closed_at,
+        photos=photos,
+        description=row.description if full else None,
+        contact=row.contact if full else None,
+    )
 
 
 def _hash(token: str) -> str:

@@ -25,6 +25,7 @@ from loket.config import Settings
 from loket.cookies import is_secure
 from loket.deps import component
 from loket.errors import BadRequest, LoketError, NotFound
+from loket.forms import read_form
 from loket.i18n import message, request_language
 from loket.identity.access import (
     clear_session_cookie,
@@ -40,7 +41,7 @@ from loket.identity.texts import LOGIN_CANCELLED, LOGIN_FAILED, MANDATE_DATES, U
 from loket.logging import get_logger
 from loket.ratelimit import limited
 from loket.texts import JSON_REQUIRED
-from loket.web.chat import expired, read_form
+from loket.web.chat import expired
 from loket.web.deps import IdentityDep, OidcDep, SettingsDep
 from loket.web.render import href_for, render
 from loket.web.security import check_csrf
@@ -389,31 +390,42 @@ async def form_for(request: Request) -> tuple[SignedIn | None, dict[str, str], s
     return signed_in(request), form, language
 
 
-def _back(request: Request, form: dict[str, str], language: str) -> Response:
+Act = Callable[[SignedIn, dict[str, str], str], object]
+
+
+async def _account_form(request: Request, act: Act, refusal_here: bool = False) -> Response:
+    """The frame of the account page's forms: the form, its CSRF token checked; a login first when there
+    is none; `act` (the person, the form, the language); and back to where the form was. A refusal is
+    the app's error page, or with `refusal_here` a plain one with the refusal's text only."""
+    user, form, language = await form_for(request)
+    if user is None:
+        return _account_or_login(request)
+    try:
+        act(user, form, language)
+    except LoketError as problem:
+        if not refusal_here:
+            raise
+        return _error(request, problem.status_code, problem.message)
     return RedirectResponse(href_for(language)(safe_return(form.get("return_to") or ACCOUNT_PAGE)), 303)
 
 
 @router.post("/profiel")
 async def switch(request: Request, identity: IdentityDep) -> Response:
-    user, form, language = await form_for(request)
-    if user is None:
-        return _account_or_login(request)
-    identity.sessions.switch(user, form.get("profile", ""), language)
-    return _back(request, form, language)
+    return await _account_form(
+        request,
+        lambda user, form, language: identity.sessions.switch(user, form.get("profile", ""), language),
+    )
 
 
 @router.post("/volmachten")
 async def grant(request: Request, identity: IdentityDep) -> Response:
-    user, form, language = await form_for(request)
-    if user is None:
-        return _account_or_login(request)
-    try:
-        starts_on = date.fromisoformat(form.get("starts_on") or date.today().isoformat())
-        ends_on = date.fromisoformat(form["ends_on"]) if form.get("ends_on") else None
-    except ValueError as error:
-        raise BadRequest(message(MANDATE_DATES, language)) from error
-    case_types = [t for t in form.get("case_types", "").split(",") if t.strip()]
-    try:
+    def act(user: SignedIn, form: dict[str, str], language: str) -> None:
+        try:
+            starts_on = date.fromisoformat(form.get("starts_on") or date.today().isoformat())
+            ends_on = date.fromisoformat(form["ends_on"]) if form.get("ends_on") else None
+        except ValueError as error:
+            raise BadRequest(message(MANDATE_DATES, language)) from error
+        case_types = [t for t in form.get("case_types", "").split(",") if t.strip()]
         identity.mandates.grant(
             user,
             form.get("mandatary", ""),
@@ -425,36 +437,27 @@ async def grant(request: Request, identity: IdentityDep) -> Response:
             messages=form.get("messages") == "on",
             suggestions=form.get("suggestions") == "on",
         )
-    except LoketError as problem:
-        return _error(request, problem.status_code, problem.message)
-    return _back(request, form, language)
+
+    return await _account_form(request, act, refusal_here=True)
 
 
 @router.post("/volmachten/{mandate_id}/intrekken")
 async def revoke(mandate_id: str, request: Request, identity: IdentityDep) -> Response:
-    user, form, language = await form_for(request)
-    if user is None:
-        return _account_or_login(request)
-    identity.mandates.revoke(user, mandate_id[:36], language)
-    return _back(request, form, language)
+    return await _account_form(
+        request, lambda user, _, language: identity.mandates.revoke(user, mandate_id[:36], language)
+    )
 
 
 @router.post("/toegangssleutels/{passkey_id}/naam")
 async def rename_passkey(passkey_id: str, request: Request, identity: IdentityDep) -> Response:
-    user, form, language = await form_for(request)
-    if user is None:
-        return _account_or_login(request)
-    try:
+    def act(user: SignedIn, form: dict[str, str], language: str) -> None:
         identity.passkeys.rename(user, passkey_id, form.get("name", ""), language)
-    except LoketError as problem:
-        return _error(request, problem.status_code, problem.message)
-    return _back(request, form, language)
+
+    return await _account_form(request, act, refusal_here=True)
 
 
 @router.post("/toegangssleutels/{passkey_id}/verwijderen")
 async def remove_passkey(passkey_id: str, request: Request, identity: IdentityDep) -> Response:
-    user, form, language = await form_for(request)
-    if user is None:
-        return _account_or_login(request)
-    identity.passkeys.remove(user, passkey_id, language)
-    return _back(request, form, language)
+    return await _account_form(
+        request, lambda user, _, language: identity.passkeys.remove(user, passkey_id, language)
+    )

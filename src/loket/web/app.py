@@ -61,6 +61,7 @@ from loket.web import (
     partners,
     proactive,
     pwa,
+    report_queue,
     reports,
     review,
     widget,
@@ -178,6 +179,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(account.router)
     app.include_router(cases.router)
     app.include_router(messages.router)
+    # Before the console's own routes, whose /balie/{conversation_id} would take /balie/meldingen.
+    app.include_router(report_queue.router)
     app.include_router(balie.router)
     app.include_router(handoff.router)
     app.include_router(proactive.router)

@@ -22,14 +22,15 @@ router = APIRouter(include_in_schema=False)
 CONSOLE = "/balie"
 
 
-def _agent(request: Request, here: str) -> SignedIn | Response:
+def console_agent(request: Request, here: str) -> SignedIn | Response:
+    """The agent logged in; anonymous, the login page (back to `here`); anyone else 403."""
     refusal = plain(request_language(request), "Only agents can use the console.")
     return with_role(request, here, (Role.AGENT,), refusal)
 
 
 @router.get(CONSOLE)
 def console(request: Request, handoff: HandoffDep) -> Response:
-    agent = _agent(request, CONSOLE)
+    agent = console_agent(request, CONSOLE)
     if isinstance(agent, Response):
         return agent
     language = request_language(request)
@@ -55,7 +56,7 @@ def conversation(
 ) -> Response:
     """`suggest`: the assistant drafts a reply from the catalogue to the person's last words, which the
     agent checks and edits before sending (the page says it is a draft by the assistant)."""
-    agent = _agent(request, f"{CONSOLE}/{conversation_id[:36]}")
+    agent = console_agent(request, f"{CONSOLE}/{conversation_id[:36]}")
     if isinstance(agent, Response):
         return agent
     language = request_language(request)
@@ -88,7 +89,7 @@ def _as_reply(draft, base: str) -> str:
 
 @router.post(CONSOLE + "/status")
 async def status(request: Request, handoff: HandoffDep) -> Response:
-    agent, form, language = await _posted(request)
+    agent, form, language = await agent_form(request)
     if isinstance(agent, Response):
         return agent
     await run_in_threadpool(handoff.set_presence, agent, form.get("status", ""))
@@ -98,7 +99,7 @@ async def status(request: Request, handoff: HandoffDep) -> Response:
 @router.post(CONSOLE + "/code")
 async def code(request: Request, handoff: HandoffDep) -> Response:
     """A continuation code read out on the phone: to that conversation."""
-    agent, form, language = await _posted(request)
+    agent, form, language = await agent_form(request)
     if isinstance(agent, Response):
         return agent
     conversation_id = await run_in_threadpool(handoff.open_with_code, form.get("code", "")[:20])
@@ -108,7 +109,7 @@ async def code(request: Request, handoff: HandoffDep) -> Response:
 @router.post(CONSOLE + "/{conversation_id}/{action}")
 async def act(conversation_id: str, action: str, request: Request, handoff: HandoffDep) -> Response:
     """claim, reply, transfer or end; a claim someone else won says so on the page (409)."""
-    agent, form, language = await _posted(request)
+    agent, form, language = await agent_form(request)
     if isinstance(agent, Response):
         return agent
     conversation_id = conversation_id[:36]
@@ -137,10 +138,12 @@ async def act(conversation_id: str, action: str, request: Request, handoff: Hand
     return RedirectResponse(href_for(language)(back), status_code=303)
 
 
-async def _posted(request: Request):
+async def agent_form(request: Request, here: str = CONSOLE):
+    """A console form's agent, its fields (the CSRF token checked) and language; anonymous, the
+    login page (back to `here`)."""
     user, form, language = await form_for(request)
     if user is None:
-        return login_first(request, CONSOLE), form, language
+        return login_first(request, here), form, language
     if not user.has(Role.AGENT):
         raise Forbidden(plain(language, "Only agents can use the console."))
     return user, form, language

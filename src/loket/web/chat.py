@@ -8,7 +8,6 @@ A browser without JavaScript keeps its conversation in a session cookie.
 from __future__ import annotations
 
 from functools import partial
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -16,7 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from loket.assistant import holders
 from loket.deps import component
-from loket.errors import BadRequest, LoketError, NotFound
+from loket.errors import LoketError, NotFound
+from loket.forms import read_form
 from loket.i18n import message, plain, request_language
 from loket.identity.access import signed_in
 from loket.ratelimit import TOO_MANY_REQUESTS, RateLimits, limited
@@ -26,20 +26,6 @@ from loket.web.render import href_for, render
 from loket.web.security import check_csrf
 
 router = APIRouter(include_in_schema=False)
-MAX_FORM_BYTES = 16_384
-
-
-async def read_form(request: Request, language: str, fields: int = 20) -> dict[str, str]:
-    """The URL-encoded fields the pages post (`fields`: as many as the form has at most), refused
-    beyond a small size before it is all read."""
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return {}
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise BadRequest(plain(language, "The form is too long."))
-    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=fields))
 
 
 def expired(language: str) -> str:

@@ -21,6 +21,7 @@ from loket.messages.notify import Notifier
 from loket.messages.service import MessageService
 from loket.partners.service import PartnerService
 from loket.proactive.service import ProactiveService
+from loket.reports.addresses import AddressRegister
 from loket.reports.service import ReportService
 from loket.search.service import SearchService
 
@@ -42,3 +43,4 @@ ReviewsDep = Annotated[ReviewService, provided(ReviewService)]
 GapsDep = Annotated[GapService, provided(GapService)]
 PartnersDep = Annotated[PartnerService, provided(PartnerService)]
 ReportsDep = Annotated[ReportService, provided(ReportService)]
+AddressesDep = Annotated[AddressRegister | None, provided(AddressRegister, optional=True)]

@@ -14,11 +14,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from loket.assistant import holders
 from loket.errors import NotFound
+from loket.forms import read_form
 from loket.handoff.service import CONTACT_FORM
 from loket.i18n import plain, request_language
 from loket.identity.access import signed_in
 from loket.ratelimit import limited
-from loket.web.chat import expired, read_form
+from loket.web.chat import expired
 from loket.web.deps import AssistantDep, HandoffDep, SettingsDep
 from loket.web.render import href_for, render
 from loket.web.security import check_csrf

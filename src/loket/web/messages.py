@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from loket.errors import BadRequest
+from loket.forms import read_form
 from loket.i18n import message, plain, request_language
 from loket.identity.access import signed_in
 from loket.identity.schemas import Forbidden, StrongerLoginNeeded
@@ -25,7 +26,7 @@ from loket.messages.texts import ADVICE
 from loket.ratelimit import limited
 from loket.web.account import form_for
 from loket.web.cases import login_first
-from loket.web.chat import expired, read_form
+from loket.web.chat import expired
 from loket.web.deps import MessagesDep, NotifierDep
 from loket.web.render import href_for, render
 from loket.web.security import check_csrf
@@ -68,7 +69,9 @@ def one(message_id: str, request: Request, messages: MessagesDep) -> Response:
     language = request_language(request)
     found = messages.mark_read(user, message_id, language)
     body = Markup(bodies.html(found.body))
-    return render(request, "message.html", language, page="messages", message=found, body=body)
+    # The app's icon counts one fewer as soon as a message is read, not when the inbox is next opened.
+    unread = messages.unread(user, language)
+    return render(request, "message.html", language, page="messages", message=found, body=body, unread=unread)
 
 
 @router.post(INBOX + "/{message_id}/archiveren")

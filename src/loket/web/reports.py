@@ -2,12 +2,13 @@
 
 The form (multipart, with the CSRF token) takes the category, the description, one or more photos and
 the place: the device's location, asked only when the person presses the button (that press is the
-consent; `static/js/report.js`), or without JavaScript a street and a municipality of the shipped list,
-whose centre is then the place. When open reports of the same category are close by, the person sees
-them first and may report anyway: the photos, already re-encoded, travel along in the form (base64), so
-nothing is kept on the server before the report is. Then the confirmation: the report's number, its
-photos, and a map of OpenStreetMap tiles drawn as plain images (no JavaScript), the only page whose
-policy lets in another host's images (`security.REPORT_PAGE`).
+consent; `static/js/report.js`), or without JavaScript a street and a place of the shipped list (a postal
+code or a name, typed with the list's suggestions): the address itself with `LOKET_REPORT_ADDRESS_API`,
+else, or when that service cannot find it, the place's centre. When open reports of the same category are
+close by, the person sees them first and may report anyway: the photos, already re-encoded, travel
+along in the form (base64), so nothing is kept on the server before the report is. Then the
+confirmation: the report's number, its photos, and a map of OpenStreetMap tiles drawn as plain images
+(no JavaScript), the only page whose policy lets in another host's images (`security.REPORT_PAGE`).
 
 Anonymous reporting is allowed; a logged-in person's report becomes a case in Mijn zaken.
 """
@@ -24,11 +25,13 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from loket.deps import optional_component
 from loket.errors import LoketError
 from loket.i18n import message, plain, request_language
 from loket.identity.access import signed_in
 from loket.ratelimit import limited
-from loket.reports.places import municipalities
+from loket.reports.addresses import AddressRegister
+from loket.reports.places import find_place, municipalities
 from loket.reports.schemas import Reporter
 from loket.reports.service import MAX_DESCRIPTION, ReportService
 from loket.reports.texts import DESCRIPTION_NEEDED, OUTSIDE_AREA
@@ -36,7 +39,7 @@ from loket.reports.tokens import remember_token
 from loket.web.account import form_for
 from loket.web.cases import login_first
 from loket.web.chat import expired
-from loket.web.deps import ReportsDep
+from loket.web.deps import AddressesDep, ReportsDep
 from loket.web.render import href_for, render
 from loket.web.security import REPORT_PAGE, TILE_SERVER, check_csrf
 
@@ -78,7 +81,7 @@ def report_page(request: Request, reports: ReportsDep, categorie: str | None = N
 
 
 @router.post(REPORT_PAGE, dependencies=[limited("reports")])
-async def send_report(request: Request, reports: ReportsDep) -> Response:
+async def send_report(request: Request, reports: ReportsDep, addresses: AddressesDep) -> Response:
     language = request_language(request)
     limits = reports.limits
     async with request.form(
@@ -99,7 +102,7 @@ async def send_report(request: Request, reports: ReportsDep) -> Response:
     except binascii.Error:
         held_photos = []
     return await run_in_threadpool(
-        _step, request, language, reports, fields, held_photos or uploads, bool(held_photos)
+        _step, request, language, reports, addresses, fields, held_photos or uploads, bool(held_photos)
     )
 
 
@@ -107,6 +110,7 @@ def _step(
     request: Request,
     language: str,
     reports: ReportService,
+    addresses: AddressRegister | None,
     fields: dict[str, str],
     photos: list[tuple[str, BytesIO]],
     anyway: bool,
@@ -119,11 +123,24 @@ def _step(
         return _form(request, language, reports, fields, {"description": text})
     if category not in reports.categories:
         return _form(request, language, reports, fields, {"category": plain(language, "Choose a category.")})
-    place = _place(fields)
+    place = _place(fields, addresses)
     if place is None:
-        text = plain(language, "Use your location, or choose the municipality.")
+        text = (
+            plain(language, "We do not know this postal code or municipality. Choose one of the list.")
+            if fields.get("municipality", "").strip()
+            else plain(language, "Use your location, or choose the municipality.")
+        )
         return _form(request, language, reports, fields, {"municipality": text})
-    latitude, longitude, address = place
+    latitude, longitude, address, centre_of = place
+    notice = (
+        plain(
+            language,
+            "We could not find this address: the report is placed at the centre of %(place)s.",
+            place=centre_of,
+        )
+        if centre_of
+        else ""
+    )
     if not reports.area.holds(latitude, longitude):
         return _form(request, language, reports, fields, {"municipality": message(OUTSIDE_AREA, language)})
     if address:
@@ -141,12 +158,14 @@ def _step(
             page="report",
             step="nearby",
             nearby=nearby,
+            notice=notice,
             category=reports.categories[category],
             held={
                 "category": category,
                 "description": description,
                 "latitude": str(latitude),
                 "longitude": str(longitude),
+                "contact": fields.get("contact", ""),
             },
             photo_data=[base64.b64encode(data).decode() for data in encoded],
         )
@@ -161,6 +180,7 @@ def _step(
             longitude,
             [(f"{number}.jpg", BytesIO(data)) for number, data in enumerate(encoded, 1)],
             language,
+            "" if user else fields.get("contact", ""),
         )
     except LoketError as error:
         return _form(request, language, reports, fields, {"description": error.message})
@@ -171,6 +191,7 @@ def _step(
         page="report",
         step="done",
         received=received,
+        notice=notice,
         category=reports.categories[category],
         photos=[
             str(request.url_for("report_photo", report_id=received.id, number=str(number)))
@@ -194,21 +215,27 @@ async def follow(report_id: str, request: Request, reports: ReportsDep) -> Respo
     return RedirectResponse(href_for(language)(f"/mijn-zaken/{case_id}"), status_code=303)
 
 
-def _place(fields: dict[str, str]) -> tuple[float, float, str] | None:
-    """The device's location (latitude, longitude), else the chosen municipality's centre with the
-    address typed (for the description); None when neither is given."""
+def _place(fields: dict[str, str], addresses: AddressRegister | None) -> tuple[float, float, str, str] | None:
+    """The device's location (latitude, longitude), else the typed address's (with the address for the
+    description), else the chosen place's centre (and that place's name, to say so when the address was
+    looked up but not found); None when neither is given."""
     try:
         latitude, longitude = float(fields.get("latitude", "")), float(fields.get("longitude", ""))
         if math.isfinite(latitude) and math.isfinite(longitude):
-            return latitude, longitude, ""
+            return latitude, longitude, "", ""
     except ValueError:
         pass
-    municipality = municipalities().get(fields.get("municipality", ""))
-    if municipality is None:
+    place = find_place(fields.get("municipality", ""))
+    if place is None:
         return None
     street = " ".join(fields.get("street", "").split())[:200]
-    address = f"{street}, {municipality.key}" if street else municipality.key
-    return municipality.latitude, municipality.longitude, address
+    address = f"{street}, {place.key}" if street else place.key
+    if addresses is None or not street:
+        return place.latitude, place.longitude, address, ""
+    located = addresses.locate(street, place)
+    if located is None:
+        return place.latitude, place.longitude, address, place.key
+    return located.latitude, located.longitude, address, ""
 
 
 def _form(
@@ -228,6 +255,7 @@ def _form(
         step="form",
         categories=list(reports.categories.values()),
         municipalities=list(municipalities().values()),
+        address_lookup=optional_component(request, AddressRegister) is not None,
         form=fields,
         errors=errors or {},
         max_photos=reports.limits.max_count,

@@ -20,11 +20,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from loket import clock
 from loket.assistant.own_accesses import said_when
+from loket.forms import read_form
 from loket.i18n import plain, request_language
 from loket.identity.schemas import Role, SignedIn
 from loket.insight.review import REASON_LENGTH, SAMPLED_DAYS, Refused, Reviewable
 from loket.web.cases import with_role
-from loket.web.chat import expired, read_form
+from loket.web.chat import expired
 from loket.web.deps import ReviewsDep, SettingsDep
 from loket.web.render import href_for, render
 from loket.web.security import check_csrf

@@ -46,9 +46,16 @@ if (offer) {
   });
 }
 
-// The inbox page knows how many messages are unread; other pages leave the badge as it is.
-const unread = document.querySelector("[data-unread]");
-if (unread && "setAppBadge" in navigator) {
-  const count = Number(unread.dataset.unread);
-  (count > 0 ? navigator.setAppBadge(count) : navigator.clearAppBadge()).catch(() => {});
+// The number of unread messages on the app's icon: the inbox and a message just read know it (of the
+// profile one acts in); other pages leave the badge as it is. A push only draws a dot (sw.js says
+// why). Logging out clears it: the count belongs to a login, and the device may be shared.
+if ("setAppBadge" in navigator) {
+  const unread = document.querySelector("[data-unread]");
+  if (unread) {
+    const count = Number(unread.dataset.unread);
+    (count > 0 ? navigator.setAppBadge(count) : navigator.clearAppBadge()).catch(() => {});
+  }
+  document.addEventListener("submit", (event) => {
+    if (event.target.matches('form[action="/auth/logout"], form[action^="/auth/logout?"]')) navigator.clearAppBadge().catch(() => {});
+  });
 }

@@ -55,7 +55,11 @@ self.addEventListener("push", (event) => {
   }
   const title = typeof data.sender === "string" ? data.sender : "loket";
   const body = typeof data.text === "string" ? data.text : "";
-  // A dot on the app's icon: something new; the inbox page sets the exact count when opened.
+  // A dot on the app's icon, not a number: the push carries none (loket/messages/notify.py), and the
+  // worker does not ask loket for the count. That request would come from no one at the screen yet
+  // count as the person's: it would keep their login from timing out and write "viewed messages"
+  // in their access log (and after the idle timeout there is no login to ask with). The inbox and
+  // a message page set the exact count when the person opens them.
   const badge = "setAppBadge" in self.navigator ? self.navigator.setAppBadge().catch(() => {}) : null;
   event.waitUntil(
     Promise.all([self.registration.showNotification(title, { body, icon: "/static/favicon.svg", tag: "loket-inbox" }), badge]),
