@@ -1,12 +1,14 @@
 """The reports queue on the agent console (`/balie/meldingen`): an agent sees the reports of the
-authorities whose team they are in and no others, reads one with its photos (which its reporter's
+authorities an operator let them work for and no others, reads one with its photos (which its reporter's
 access log shows), gives it a status and closes it through the form, which the reporter's case
 follows; a form with a problem comes back with it, in the agent's language."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
+from loket.errors import BadRequest
 from loket.i18n import message, plain
 from loket.identity.schemas import Role
 from loket.reports.texts import REPORT_CLOSED, STATUS_NEEDED
@@ -17,13 +19,7 @@ from tests.web_support import OWN_PAGE, csrf_token
 
 QUEUE = "/balie/meldingen"
 MARIE = "90620400268"  # Marie Dubois, made an agent here
-
-
-def in_team(app: TestClient, person: str, team: str) -> None:
-    """`person` logged in, and in `team` as an agent says so (the hand-off API)."""
-    demo_login(app, person)
-    answer = app.put("/api/v1/agent/status", json={"status": "online", "teams": [team]})
-    assert answer.status_code == 204, answer.text
+LOTTE = "95710800516"  # Lotte Maes, the demo's agent, who works every authority's queue
 
 
 def post_status(app: TestClient, report_id: str, language: str = "en", **fields: str):
@@ -33,7 +29,10 @@ def post_status(app: TestClient, report_id: str, language: str = "en", **fields:
 
 
 def test_an_agent_handles_only_their_authorities_reports_and_the_reporters_case_follows(demo_app):
-    demo_app.app.state.services.identity.roles.grant(MARIE, Role.AGENT)
+    services = demo_app.app.state.services
+    services.identity.roles.grant(MARIE, Role.AGENT)
+    assert services.reports.authorities_for(LOTTE) == services.reports.authorities(), "the demo's agent"
+    assert services.reports.remove_handler(LOTTE, TOWN)
     demo_login(demo_app, "jan-janssens")
     light = send(demo_app, photos=[("a.jpg", None), ("b.jpg", None)], description="Lamp 12 is out.").json()
     assert demo_app.get(f"{QUEUE}?lang=en").status_code == 403, "a citizen is refused"
@@ -43,12 +42,12 @@ def test_an_agent_handles_only_their_authorities_reports_and_the_reporters_case_
     hole = hole.json()
     assert demo_app.get(QUEUE).headers["location"].startswith("/aanmelden")
 
-    demo_login(demo_app, "lotte-maes")
+    demo_login(demo_app, "marie-dubois")
     nothing = plain(
-        "en", "You are in no team of an authority that handles reports, so there are no reports for you here."
+        "en", "You work for no authority that handles reports yet. An operator can add you to one."
     )
-    assert nothing in demo_app.get(f"{QUEUE}?lang=en").text, "no teams, no reports"
-    in_team(demo_app, "lotte-maes", FLUVIUS)
+    assert nothing in demo_app.get(f"{QUEUE}?lang=en").text, "an agent, but of no authority: no reports"
+    demo_login(demo_app, "lotte-maes")
     console = demo_app.get("/balie?lang=en").text
     assert f'href="{QUEUE}?lang=en"' in console, "the console links the reports"
     listed = demo_app.get(f"{QUEUE}?lang=en").text
@@ -69,7 +68,8 @@ def test_an_agent_handles_only_their_authorities_reports_and_the_reporters_case_
     assert demo_app.get(f"{QUEUE}/{hole['id']}?lang=en").status_code == 404, "another authority's"
     assert demo_app.get(f"{QUEUE}/{hole['id']}/fotos/1").status_code == 404
 
-    in_team(demo_app, "marie-dubois", TOWN)
+    assert services.reports.add_handler(MARIE, TOWN)
+    demo_login(demo_app, "marie-dubois")
     listed = demo_app.get(f"{QUEUE}?lang=fr").text
     assert hole["id"] in listed and light["id"] not in listed
     assert "Commune, service technique" in listed
@@ -110,7 +110,7 @@ def test_an_agent_handles_only_their_authorities_reports_and_the_reporters_case_
 
 def test_a_status_form_with_a_problem_comes_back_with_it_in_the_agents_language(demo_app):
     report = send(demo_app).json()
-    in_team(demo_app, "lotte-maes", FLUVIUS)
+    demo_login(demo_app, "lotte-maes")
     for language, status in (("fr", ""), ("de", "x" * 101)):
         refused = post_status(demo_app, report["id"], language, status=status, details="Bijna.")
         assert refused.status_code == 400
@@ -133,3 +133,16 @@ def test_a_status_form_with_a_problem_comes_back_with_it_in_the_agents_language(
     assert f'<a href="#current-status">{message(REPORT_CLOSED, "nl")}</a>' in late.text
     no_token = demo_app.post(f"{QUEUE}/{report['id']}?lang=nl", data={"status": "x"}, headers=OWN_PAGE)
     assert no_token.status_code in (400, 403)
+
+
+def test_only_an_operator_adds_an_agent_to_an_authority_of_the_categories(services):
+    reports = services.reports
+    assert reports.add_handler("90.62.04-002.68", FLUVIUS), "written as people write it"
+    assert not reports.add_handler(MARIE, FLUVIUS), "once"
+    assert (MARIE, FLUVIUS) in reports.handlers()
+    for number, authority in ((MARIE, "Fluvius"), ("12345678901", FLUVIUS)):
+        with pytest.raises(BadRequest):
+            reports.add_handler(number, authority)
+    assert reports.authorities_for(MARIE) == [FLUVIUS]
+    assert reports.remove_handler(MARIE, FLUVIUS) and not reports.remove_handler(MARIE, FLUVIUS)
+    assert reports.authorities_for(MARIE) == []

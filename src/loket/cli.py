@@ -61,6 +61,10 @@ persons_app = typer.Typer(help="The people loket holds data on.", no_args_is_hel
 app.add_typer(persons_app, name="persons")
 insight_app = typer.Typer(help="Figures for content owners and operators.", no_args_is_help=True)
 app.add_typer(insight_app, name="insight")
+reports_app = typer.Typer(help="Reports (meldingen) and who handles them.", no_args_is_help=True)
+app.add_typer(reports_app, name="reports")
+handlers_app = typer.Typer(help="Agents who work an authority's reports.", no_args_is_help=True)
+reports_app.add_typer(handlers_app, name="handlers")
 out = Console()
 err = Console(stderr=True)
 
@@ -796,6 +800,9 @@ def ingest_cases(
 
 NationalNumber = Annotated[str, typer.Argument(help="The person's national number (rijksregisternummer).")]
 RoleArgument = Annotated[Role, typer.Argument(help="agent, content_owner or operator.")]
+AuthorityArgument = Annotated[
+    str, typer.Argument(help="A report category's authority, as categories.yaml names it.")
+]
 
 
 @users_app.command("grant")
@@ -1129,3 +1136,31 @@ def db_upgrade() -> None:
         )
         return
     out.print(f"Database is current: {schema.state is SchemaState.CURRENT}")
+
+
+@handlers_app.command("add")
+def handlers_add(national_number: NationalNumber, authority: AuthorityArgument) -> None:
+    """Let an agent work an authority's reports on the agent console (/balie/meldingen)."""
+    changed = _change_handler("add_handler", national_number, authority)
+    out.print("added" if changed else "was already added", highlight=False)
+
+
+@handlers_app.command("remove")
+def handlers_remove(national_number: NationalNumber, authority: AuthorityArgument) -> None:
+    """Stop an agent working an authority's reports on the console."""
+    changed = _change_handler("remove_handler", national_number, authority)
+    out.print("removed" if changed else "was not added", highlight=False)
+
+
+@handlers_app.command("list")
+def handlers_list() -> None:
+    """Who works which authority's reports on the console."""
+    for number, authority in _services(migrate=True).reports.handlers():
+        out.print(f"{number}\t{authority}", highlight=False)
+
+
+def _change_handler(change: str, national_number: str, authority: str) -> bool:
+    try:
+        return getattr(_services(migrate=True).reports, change)(national_number, authority)
+    except LoketError as error:
+        raise typer.BadParameter(error.message) from error

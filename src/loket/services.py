@@ -107,6 +107,7 @@ class Services:
             self.db.seed_once("demo.persons", self.identity.demo.load)
             self.db.seed_once("demo.cases", self.cases.load_demo)
             self.db.seed_once("demo.facts", self.proactive.load_demo)
+            self.db.seed_once("demo.report_handlers", self.reports.load_demo)
         return report
 
     def erase_person(self, national_number: str, dry_run: bool = False) -> Erasure:
@@ -125,7 +126,7 @@ class Services:
             | self.cases.erase_person(national_number, dry_run)
             | self.messages.erase_person(national_number, dry_run)
             | self.proactive.erase_person(national_number, dry_run)
-            | self.reports.erase_persons(person_ids, dry_run)
+            | self.reports.erase_persons(person_ids, national_number, dry_run)
             | {"choices": self.choices.erase(subjects, dry_run)}
         )
         identity = self.identity.retention.erase(national_number, dry_run)

@@ -315,12 +315,6 @@ class HandoffService:
             row = session.get(AgentRow, person_id)
             return Presence(row.status) if row else Presence.OFFLINE
 
-    def teams(self, person_id: str) -> list[str]:
-        """The teams an agent answers for; none before they first said their presence."""
-        with self.db.session() as session:
-            row = session.get(AgentRow, person_id)
-            return list(row.teams) if row else []
-
     def online_agents(self) -> list[tuple[str, str]]:
         """(person id, name) of the agents online now."""
         with self.db.session() as session:

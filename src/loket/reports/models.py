@@ -46,3 +46,14 @@ class ReportPhotoRow(Base):
     number: Mapped[int] = mapped_column(Integer, primary_key=True, doc="1, 2, …: its place in the URL.")
     path: Mapped[str] = mapped_column(String(200), doc="Relative to the data folder.")
     size: Mapped[int] = mapped_column(Integer, doc="Bytes of the re-encoded JPEG.")
+
+
+class ReportHandlerRow(Base):
+    """A person an operator let work an authority's queue on the agent console (`loket reports
+    handlers add`): the console's guard, beside the role `agent`."""
+
+    __tablename__ = "reports_handlers"
+
+    national_number: Mapped[str] = mapped_column(String(11), primary_key=True)
+    authority: Mapped[str] = mapped_column(String(200), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -30,13 +30,15 @@ from sqlalchemy import func, select
 from loket import clock
 from loket.cases.schemas import CaseDraft, Contact, Status, Subject, SubjectType
 from loket.cases.service import CaseService
-from loket.db import Database, remove
+from loket.db import Database, insert_new, remove
 from loket.errors import BadRequest, NotFound
 from loket.i18n import message
+from loket.identity import national_number
 from loket.identity.access_log import AccessLog
+from loket.identity.texts import BAD_NATIONAL_NUMBER
 from loket.logging import get_logger
 from loket.messages.service import MessageService
-from loket.reports.models import ReportPhotoRow, ReportRow
+from loket.reports.models import ReportHandlerRow, ReportPhotoRow, ReportRow
 from loket.reports.photos import NotAPhoto, TooManyPixels, reencode
 from loket.reports.schemas import (
     LANGUAGES,
@@ -83,6 +85,7 @@ MAX_DESCRIPTION = 2000
 MAX_CONTACT = 200
 MAX_STATUS = 100
 WHY = "report"  # the purpose in the processing register: the authority reads a report
+DEMO_AGENT = "95710800516"  # Lotte Maes, the agent of identity's demo persons
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude, times the cosine of the latitude
 PHOTOS = "reports"  # their folder in the data folder
@@ -286,6 +289,54 @@ class ReportService:
             ).all()
         return [_handled(row, photos) for row, photos in rows]
 
+    def add_handler(self, number: str, authority: str) -> bool:
+        """Lets the person with this national number work `authority`'s queue on the agent console (with
+        the role `agent`); False when they could already."""
+        number = _national_number(number)
+        if authority not in self.authorities():
+            known = ", ".join(self.authorities())
+            raise BadRequest(f"no category is handled by {authority[:200]!r}; the authorities: {known}")
+        row = {"national_number": number, "authority": authority, "granted_at": clock.now()}
+        with self.db.session() as session:
+            return insert_new(session, ReportHandlerRow, row, ["national_number", "authority"])
+
+    def remove_handler(self, number: str, authority: str) -> bool:
+        number = _national_number(number)
+        granted = (ReportHandlerRow.national_number == number) & (ReportHandlerRow.authority == authority)
+        with self.db.session() as session:
+            return remove(session, ReportHandlerRow, granted) > 0
+
+    def handlers(self) -> list[tuple[str, str]]:
+        """(national number, authority) of everyone who may work a queue on the console."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(ReportHandlerRow.national_number, ReportHandlerRow.authority).order_by(
+                    ReportHandlerRow.authority, ReportHandlerRow.national_number
+                )
+            ).all()
+        return [(row.national_number, row.authority) for row in rows]
+
+    def authorities_for(self, number: str | None) -> list[str]:
+        """The authorities whose queue this person may work on the console, in the categories' order."""
+        if not number:
+            return []
+        with self.db.session() as session:
+            granted = set(
+                session.scalars(
+                    select(ReportHandlerRow.authority).where(ReportHandlerRow.national_number == number)
+                )
+            )
+        return [authority for authority in self.authorities() if authority in granted]
+
+    def authorities(self) -> list[str]:
+        """Every authority of the categories, once, in their order."""
+        return list(dict.fromkeys(category.authority for category in self.categories.values()))
+
+    def load_demo(self) -> None:
+        """The demo's agent (Lotte Maes of the demo persons) works every authority's queue."""
+        for authority in self.authorities():
+            self.add_handler(DEMO_AGENT, authority)
+
     def authority_of(self, report_id: str) -> str | None:
         """Whose queue the report is in (None: no such report)."""
         with self.db.session() as session:
@@ -399,10 +450,12 @@ class ReportService:
             reference = f"melding-{report_id}-{at.strftime('%Y%m%d%H%M%S%f')}-{number}"
             self.messages.send_own(("person", key), reference, subject_line, body)
 
-    def erase_persons(self, person_ids: Iterable[str], dry_run: bool = False) -> dict[str, int]:
-        """The reports of these logins (`loket persons erase`) with their photos; their cases go with
-        the cases block's erasure."""
-        return self._remove(ReportRow.person_id.in_(list(person_ids)), dry_run)
+    def erase_persons(self, person_ids: Iterable[str], number: str, dry_run: bool = False) -> dict[str, int]:
+        """The reports of these logins (`loket persons erase`) with their photos, and the queues the
+        person with this national number could work; their cases go with the cases block's erasure."""
+        with self.db.session() as session:
+            granted = remove(session, ReportHandlerRow, ReportHandlerRow.national_number == number, dry_run)
+        return self._remove(ReportRow.person_id.in_(list(person_ids)), dry_run) | {"report handlers": granted}
 
     def remove_expired(self, retention: timedelta, dry_run: bool = False) -> dict[str, int]:
         """Reports older than `retention` with their photos (`loket purge`): what people wrote and
@@ -481,6 +534,13 @@ def haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
         + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def _national_number(number: str) -> str:
+    compacted = national_number.compact(number)
+    if not national_number.is_valid(compacted):
+        raise BadRequest(message(BAD_NATIONAL_NUMBER, "en"))
+    return compacted
 
 
 def _photo_count():

@@ -2,11 +2,9 @@
 system of its own, its reports to read, give a status and close, as plain forms (no JavaScript needed).
 Agencies with a system use the API's queue instead (`/api/v1/reports/queue`).
 
-Which authorities an agent works for: those of their hand-off teams (`HandoffService.teams`) that are
-a category's `authority`, the agency name the API's queue goes by too. Teams are what an agent says
-they answer for (PUT /api/v1/agent/status), so they route the work rather than guard it, as for the
-hand-off queues: the guard is the role `agent`, which loket's operators grant, and every read of a
-logged-in reporter's report or photo lands in that person's access log under the agent's name.
+Which authorities an agent works for: those an operator granted them (`loket reports handlers add
+NATIONAL_NUMBER AUTHORITY`), beside the role `agent`. Every read of a logged-in reporter's report or
+photo lands in that person's access log under the agent's name.
 
 Another authority's report or photo is a 404, as one that does not exist.
 """
@@ -21,14 +19,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from loket.assistant.own_accesses import said_when
 from loket.errors import BadRequest, NotFound
-from loket.handoff.service import HandoffService
 from loket.i18n import message, request_language
 from loket.identity.schemas import SignedIn
 from loket.reports.schemas import Handled, Handler, ReportClosed
 from loket.reports.service import MAX_DESCRIPTION, MAX_STATUS, ReportService
 from loket.reports.texts import NOT_IN_QUEUE, UNKNOWN_PHOTO
 from loket.web.balie import CONSOLE, agent_form, console_agent
-from loket.web.deps import HandoffDep, ReportsDep, SettingsDep
+from loket.web.deps import ReportsDep, SettingsDep
 from loket.web.render import href_for, render
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +35,7 @@ OSM = "https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=18/{lat:
 
 @router.get(QUEUE)
 def reports_queue(
-    request: Request, reports: ReportsDep, handoff: HandoffDep, settings: SettingsDep, closed: bool = False
+    request: Request, reports: ReportsDep, settings: SettingsDep, closed: bool = False
 ) -> Response:
     """The open reports (or the closed ones) of each of the agent's authorities, oldest first."""
     agent = console_agent(request, QUEUE)
@@ -53,10 +50,7 @@ def reports_queue(
             for found in reports.queue(authority, closed)
         ]
 
-    queues = [
-        (name, listed(authority))
-        for authority, name in _authorities(reports, handoff, agent, language).items()
-    ]
+    queues = [(name, listed(authority)) for authority, name in _authorities(reports, agent, language).items()]
     return render(
         request,
         "balie_reports.html",
@@ -73,7 +67,6 @@ def report(
     report_id: str,
     request: Request,
     reports: ReportsDep,
-    handoff: HandoffDep,
     settings: SettingsDep,
     saved: bool = False,
 ) -> Response:
@@ -83,20 +76,18 @@ def report(
     agent = console_agent(request, f"{QUEUE}/{report_id}")
     if isinstance(agent, Response):
         return agent
-    return _report_page(request, reports, handoff, ZoneInfo(settings.timezone), agent, report_id, saved=saved)
+    return _report_page(request, reports, ZoneInfo(settings.timezone), agent, report_id, saved=saved)
 
 
 @router.get(QUEUE + "/{report_id}/fotos/{number}")
-def photo(
-    report_id: str, number: int, request: Request, reports: ReportsDep, handoff: HandoffDep
-) -> Response:
+def photo(report_id: str, number: int, request: Request, reports: ReportsDep) -> Response:
     """A report's photo (its reporter's access log shows the read); never kept by a cache."""
     report_id = report_id[:32]
     agent = console_agent(request, f"{QUEUE}/{report_id}")
     if isinstance(agent, Response):
         return agent
     language = request_language(request)
-    data = reports.photo_for(report_id, number, _handler(reports, handoff, agent, report_id, language))
+    data = reports.photo_for(report_id, number, _handler(reports, agent, report_id, language))
     if data is None:
         raise NotFound(message(UNKNOWN_PHOTO, language))
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
@@ -104,7 +95,7 @@ def photo(
 
 @router.post(QUEUE + "/{report_id}")
 async def set_status(
-    report_id: str, request: Request, reports: ReportsDep, handoff: HandoffDep, settings: SettingsDep
+    report_id: str, request: Request, reports: ReportsDep, settings: SettingsDep
 ) -> Response:
     """The form's new status (closing the report when asked), then back to the report, which says it
     was saved; a problem (no status, too long, the report closed meanwhile) comes back on the form."""
@@ -113,7 +104,7 @@ async def set_status(
     if isinstance(agent, Response):
         return agent
     status, details, close = form.get("status", ""), form.get("details", ""), form.get("close") == "on"
-    handler = await run_in_threadpool(_handler, reports, handoff, agent, report_id, language)
+    handler = await run_in_threadpool(_handler, reports, agent, report_id, language)
     try:
         await run_in_threadpool(reports.set_status, report_id, handler, status, details, close, language)
     except (BadRequest, ReportClosed) as problem:
@@ -123,7 +114,6 @@ async def set_status(
             _report_page,
             request,
             reports,
-            handoff,
             ZoneInfo(settings.timezone),
             agent,
             report_id,
@@ -137,7 +127,6 @@ async def set_status(
 def _report_page(
     request: Request,
     reports: ReportService,
-    handoff: HandoffService,
     zone: ZoneInfo,
     agent: SignedIn,
     report_id: str,
@@ -150,7 +139,7 @@ def _report_page(
     """`errors`: the form's problems by the id of the field they are about; `entered`: what the form
     held, to be shown again."""
     language = request_language(request)
-    found = reports.handled(report_id, _handler(reports, handoff, agent, report_id, language), language)
+    found = reports.handled(report_id, _handler(reports, agent, report_id, language), language)
     category = reports.categories.get(found.category)
     return render(
         request,
@@ -174,25 +163,20 @@ def _report_page(
     )
 
 
-def _authorities(
-    reports: ReportService, handoff: HandoffService, agent: SignedIn, language: str
-) -> dict[str, str]:
-    """The authorities the agent works for (their teams that are a category's authority), each with
-    its name in `language`."""
-    teams = set(handoff.teams(agent.person.id))
+def _authorities(reports: ReportService, agent: SignedIn, language: str) -> dict[str, str]:
+    """The authorities the agent may work for, each with its name in `language`."""
+    names = {
+        category.authority: category.authority_name(language) for category in reports.categories.values()
+    }
     return {
-        category.authority: category.authority_name(language)
-        for category in reports.categories.values()
-        if category.authority in teams
+        authority: names[authority] for authority in reports.authorities_for(agent.person.national_number)
     }
 
 
-def _handler(
-    reports: ReportService, handoff: HandoffService, agent: SignedIn, report_id: str, language: str
-) -> Handler:
+def _handler(reports: ReportService, agent: SignedIn, report_id: str, language: str) -> Handler:
     """The agent, for the authority whose queue the report is in, when it is one of theirs; NotFound
     otherwise, as for a report that does not exist."""
     authority = reports.authority_of(report_id)
-    if authority is None or authority not in _authorities(reports, handoff, agent, language):
+    if authority is None or authority not in _authorities(reports, agent, language):
         raise NotFound(message(NOT_IN_QUEUE, language, id=report_id))
     return Handler(authority, agent)
