@@ -36,6 +36,7 @@ _SUMS = ("answers", "up", "down", *_LLM)
 # The stage times are read from this many of a period's latest answers: each answer's trace is a
 # document, and the percentiles of 2,000 answers tell as much as those of a million.
 STAGE_SAMPLE = 2_000
+HISTORY_TURNS = 3  # the earlier questions a follow-up is read with
 REASONS = 20  # the latest reasons given with feedback, as kept (redacted)
 
 
@@ -160,7 +161,7 @@ class ConversationStore:
         with self.db.session() as session:
             return session.scalar(select(MessageRow.conversation_id).where(MessageRow.id == message_id))
 
-    def history(self, conversation_id: str, turns: int = 3) -> list[str]:
+    def history(self, conversation_id: str, turns: int = HISTORY_TURNS) -> list[str]:
         """The standalone questions of the last few answered turns, oldest first: context for follow-ups."""
         with self.db.session() as session:
             rows = session.scalars(

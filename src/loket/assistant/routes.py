@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -247,11 +248,13 @@ async def conversation_events(
 # /v1/chat/completions`), so any client, chat app or voice channel that speaks it uses loket unchanged.
 #
 # The same pipeline answers as on `/api/v1/ask`: the last user message is the question, asked on the
-# `api` channel in a conversation of its own; the answer's status, citations and notices come in a `loket`
-# object beside the completion (in the last chunk when streaming), as `/api/v1/ask` gives them. A
-# refusal is a completion too, with its status; only what the protocol cannot carry (no question, too
-# many) is an error, in the protocol's `{"error": {...}}` form. Streaming sends the answer sentence by
-# sentence after its output checks have passed, as `/api/v1/ask` does.
+# `api` channel in a conversation of its own, with the user messages before it as the context a
+# follow-up ("and for a child?") is read with, since the client keeps the conversation. The answer's
+# status, citations and notices come in a `loket` object beside the completion (in the last chunk when
+# streaming), as `/api/v1/ask` gives them. A refusal is a completion too, with its status; only what the
+# protocol cannot carry (no question, too many) is an error, in the protocol's `{"error": {...}}` form.
+# Streaming sends the answer sentence by sentence after its output checks have passed, as `/api/v1/ask`
+# does.
 
 compatible = APIRouter(prefix="/v1", tags=["openai-compatible"])
 MODEL = "loket"  # the one model: the assistant, whatever composes its answers
@@ -301,7 +304,10 @@ async def chat_completions(body: ChatRequest, request: Request, assistant: Assis
     user = await run_in_threadpool(signed_in, request)
     audience = user.active.audience if user else None
     holder = await run_in_threadpool(holders.holder, request)
-    answer = await run_in_threadpool(assistant.ask, question, None, audience, None, user, holder, "api")
+    earlier = [_text(m) for m in body.messages[: _last_user(body.messages)] if m.role == "user"]
+    answer = await run_in_threadpool(
+        partial(assistant.ask, question, None, audience, None, user, holder, "api", earlier=earlier)
+    )
     extension = AskResponse(**asdict(answer)).model_dump(
         mode="json", include={"status", "citations", "notices", "language", "conversation_id", "message_id"}
     )
@@ -324,13 +330,22 @@ async def chat_completions(body: ChatRequest, request: Request, assistant: Assis
 
 
 def _question(messages: list[ChatMessage]) -> str:
-    """The last user message's text (the parts of type text, when it comes in parts)."""
-    last = next((m for m in reversed(messages) if m.role == "user"), None)
-    if last is None or last.content is None:
+    """The last user message's text: the question. The user messages before it are its context."""
+    last = _last_user(messages)
+    return "" if last is None else _text(messages[last])
+
+
+def _last_user(messages: list[ChatMessage]) -> int | None:
+    return next((i for i in reversed(range(len(messages))) if messages[i].role == "user"), None)
+
+
+def _text(said: ChatMessage) -> str:
+    """A message's text (the parts of type text, when it comes in parts)."""
+    if said.content is None:
         return ""
-    if isinstance(last.content, str):
-        return last.content.strip()
-    return " ".join(part.get("text", "") for part in last.content if part.get("type") == "text").strip()
+    if isinstance(said.content, str):
+        return said.content.strip()
+    return " ".join(part.get("text", "") for part in said.content if part.get("type") == "text").strip()
 
 
 def _chunks(completion_id: str, text: str, extension: dict) -> Iterator[str]:

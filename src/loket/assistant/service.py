@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from loket.assistant.compose import Composer
 from loket.assistant.conversations import (
+    HISTORY_TURNS,
     Asked,
     Conversation,
     ConversationStore,
@@ -33,7 +34,7 @@ from loket.assistant.pipeline import Stage, Turn, run
 from loket.assistant.routing import Route
 from loket.assistant.schemas import Answer, Citation, Holder, Status
 from loket.assistant.scope import ScopeExamples
-from loket.assistant.stages import default_stages
+from loket.assistant.stages import MAX_QUESTION_LENGTH, default_stages
 from loket.assistant.texts import (
     ACCESS_LOG_NOT_STORED,
     AI_LABEL,
@@ -158,6 +159,7 @@ class AssistantService:
         holder: Holder | None = None,
         channel: str = "api",
         test: bool = False,
+        earlier: list[str] | None = None,
     ) -> Answer:
         """`user` is who is logged in (None: nobody): a question about their cases reads those of their
         active profile. `audience` follows that profile too, unless the question names one. `channel`
@@ -171,6 +173,10 @@ class AssistantService:
         and to `user` if someone is logged in. `holder` is who asks from outside (the API, the pages):
         continuing a conversation they do not hold is a 404, as for one that does not exist. None is
         for trusted callers in this process (the CLI, the evaluation).
+
+        `earlier`: the questions before this one in a conversation its client keeps instead of loket (the
+        OpenAI protocol sends every message each time): context for a follow-up, as a stored
+        conversation's history is, and likewise checked for length and stripped of personal data.
         """
         switch = self.conversations.switch()
         if not switch.enabled:
@@ -186,7 +192,11 @@ class AssistantService:
         answer = _blank(language, conversation_id or str(uuid.uuid4()))
         if not conversation_id:
             answer.conversation_token = secrets.token_urlsafe(32)
-        history = self.conversations.history(conversation_id) if conversation_id else []
+        if conversation_id:
+            history = self.conversations.history(conversation_id)
+        else:
+            recent = (earlier or [])[-HISTORY_TURNS:]
+            history = [redacted(t) for q in recent if 0 < len(t := normalise(q)) <= MAX_QUESTION_LENGTH]
         turn = self._answer(question, language, audience, history, user, answer)
         trace = [asdict(step) for step in turn.trace]
         stored = answer
