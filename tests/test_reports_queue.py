@@ -118,3 +118,25 @@ def test_a_status_without_words_or_too_long_and_a_contact_too_long_are_refused(d
     )
     too_long = send(demo_app, contact="x" * 201)
     assert too_long.status_code == 400 and "200" in too_long.json()["error"]["message"]
+
+
+def test_a_reporter_reads_the_status_the_authority_gave_and_no_one_else_does(demo_app):
+    """An anonymous reporter gets no message: the report's token shows them its status instead."""
+    fluvius = bearer(demo_app.app.state.services.cases.add_agency(FLUVIUS, "meldingen"))
+    sent = send(demo_app)
+    report, token = sent.json(), sent.headers["Report-Token"]
+    status = f"/api/v1/reports/{report['id']}/status"
+    assert demo_app.get(status).json()["status"] == "Ontvangen", "the cookie the report set"
+    demo_app.cookies.clear()
+    assert demo_app.get(status).status_code == 404
+    assert demo_app.get(status, headers={"Report-Token": "lkr_" + "x" * 43}).status_code == 404
+    demo_app.post(
+        f"/api/v1/reports/queue/{report['id']}/status",
+        json={"status": "Hersteld", "details": "De lamp is vervangen.", "closed": True},
+        headers=fluvius,
+    )
+    seen = demo_app.get(status, headers={"Report-Token": token}).json()
+    assert (seen["status"], seen["status_details"]) == ("Hersteld", "De lamp is vervangen.")
+    assert seen["closed_at"] is not None and "description" not in seen
+    demo_login(demo_app, "an-peeters")
+    assert demo_app.get(status).status_code == 404, "a login is not the reporter"

@@ -30,7 +30,7 @@ from loket.identity.schemas import Forbidden
 from loket.ratelimit import limited
 from loket.reports.schemas import Handled, Handler, Nearby, Reporter
 from loket.reports.service import ReportService
-from loket.reports.texts import NOT_SAME_SITE, UNKNOWN_PHOTO
+from loket.reports.texts import NOT_SAME_SITE, UNKNOWN_PHOTO, UNKNOWN_REPORT_OF_YOURS
 from loket.reports.tokens import TOKEN_COOKIE, remember_token
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -75,6 +75,16 @@ class NearbyOut(BaseModel):
 
 class NearbyListOut(BaseModel):
     reports: list[NearbyOut]
+
+
+class ReporterStatusOut(BaseModel):
+    id: str
+    category: str
+    reported_at: datetime
+    status: str
+    status_details: str
+    updated_at: datetime | None
+    closed_at: datetime | None
 
 
 class HandledOut(BaseModel):
@@ -193,6 +203,30 @@ def nearby(
 
 
 @router.get(
+    "/reports/{report_id}/status",
+    responses={404: {"description": "No such report, or not the reporter's (login or report token)."}},
+)
+def reporters_status(
+    request: Request, reports: ReportsDep, report_id: Annotated[str, Path(max_length=32)]
+) -> ReporterStatusOut:
+    """The report's status as its authority set it, for its reporter: the logged-in person who sent it,
+    or the holder of its token (the `Report-Token` header or its cookie), who gets no message."""
+    user = signed_in(request)
+    found = reports.for_reporter(report_id, user.person.id if user else None, _token(request))
+    if found is None:
+        raise NotFound(message(UNKNOWN_REPORT_OF_YOURS, request_language(request)))
+    return ReporterStatusOut(
+        id=found.id,
+        category=found.category,
+        reported_at=found.reported_at,
+        status=found.status,
+        status_details=found.status_details,
+        updated_at=found.updated_at,
+        closed_at=found.closed_at,
+    )
+
+
+@router.get(
     "/reports/{report_id}/photos/{number}",
     name="report_photo",
     response_class=Response,
@@ -210,8 +244,7 @@ def photo(
     """A report's photo, for its reporter: the logged-in person who sent it, or the holder of its token
     (the `Report-Token` header or its cookie)."""
     user = signed_in(request)
-    token = request.headers.get(TOKEN_HEADER) or request.cookies.get(TOKEN_COOKIE)
-    data = reports.photo(report_id, number, user.person.id if user else None, token)
+    data = reports.photo(report_id, number, user.person.id if user else None, _token(request))
     if data is None:
         raise NotFound(message(UNKNOWN_PHOTO, request_language(request)))
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
@@ -282,6 +315,10 @@ def _handled(request: Request, report: Handled) -> HandledOut:
         for number in range(1, report.photos + 1)
     ]
     return HandledOut(**{**report.__dict__, "photos": photos})
+
+
+def _token(request: Request) -> str | None:
+    return request.headers.get(TOKEN_HEADER) or request.cookies.get(TOKEN_COOKIE)
 
 
 def _reporter(request: Request, language: str) -> Reporter:

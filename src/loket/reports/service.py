@@ -239,14 +239,20 @@ class ReportService:
                 .join(ReportPhotoRow, ReportPhotoRow.report_id == ReportRow.id)
                 .where(ReportRow.id == report_id[:32], ReportPhotoRow.number == number)
             ).first()
-        if found is None:
+        if found is None or not _reporters(found.person_id, found.token_hash, person_id, token):
             return None
-        owner, token_hash, path = found
-        by_login = person_id is not None and owner == person_id
-        by_token = (
-            token is not None and token_hash is not None and hmac.compare_digest(token_hash, _hash(token))
-        )
-        return (self.data_dir / path).read_bytes() if by_login or by_token else None
+        return (self.data_dir / found.path).read_bytes()
+
+    def for_reporter(self, report_id: str, person_id: str | None, token: str | None) -> Handled | None:
+        """The report as its authority last left it (status, details, closed), for its reporter only, as
+        `photo`: how an anonymous reporter, who gets no message, follows it."""
+        with self.db.session() as session:
+            found = session.execute(
+                select(ReportRow, _photo_count()).where(ReportRow.id == report_id[:32])
+            ).first()
+        if found is None or not _reporters(found[0].person_id, found[0].token_hash, person_id, token):
+            return None
+        return _handled(*found)
 
     def nearby(
         self, category_id: str, latitude: float, longitude: float, language: str = "en"
@@ -534,6 +540,14 @@ def haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
         + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def _reporters(owner: str | None, token_hash: str | None, person_id: str | None, token: str | None) -> bool:
+    """Whether the logged-in person, or the holder of the token, sent the report."""
+    by_login = person_id is not None and owner == person_id
+    return by_login or (
+        token is not None and token_hash is not None and hmac.compare_digest(token_hash, _hash(token))
+    )
 
 
 def _national_number(number: str) -> str:
