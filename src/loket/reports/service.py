@@ -300,7 +300,7 @@ class ReportService:
         the role `agent`); False when they could already."""
         number = _national_number(number)
         if authority not in self.authorities():
-            known = ", ".join(self.authorities())
+            known = "; ".join(self.authorities())
             raise BadRequest(f"no category is handled by {authority[:200]!r}; the authorities: {known}")
         row = {"national_number": number, "authority": authority, "granted_at": clock.now()}
         with self.db.session() as session:
