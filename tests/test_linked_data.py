@@ -374,6 +374,7 @@ def test_loket_harvests_its_own_feed_into_a_second_instance(database_url, sqlite
                 change.item_id for change in source.changes(0, PAGE_SIZE) if change.number == VERSIONS
             }
             drafts = [source.shown_version(item_id).draft for item_id in originals if item_id != gone]
+            gone_draft = source.shown_version(gone).draft
             assert source.ingest(drafts, full_sync=True).withdrawn == 1
             assert httpx.get(f"{url}{SERVICES_PATH}/{gone}").status_code == 404
             archived = source.changes(DEMO_ITEMS * VERSIONS, PAGE_SIZE)
@@ -384,5 +385,13 @@ def test_loket_harvests_its_own_feed_into_a_second_instance(database_url, sqlite
             assert report.ok, report.problems
             assert (report.withdrawn, report.unchanged) == (1, DEMO_ITEMS - 1)
             assert {item.source_id for item in second.catalog.active_items()} == set(originals) - {gone}
+
+            # It returns as a new version; its withdrawal stays where it was, so no page shifts.
+            assert source.ingest([*drafts, gone_draft], full_sync=True).updated == 1
+            returned = source.changes(DEMO_ITEMS * VERSIONS, PAGE_SIZE)
+            assert [(c.item_id, c.withdrawn) for c in returned] == [(gone, True), (gone, False)]
+            report = second.catalog.ingest_location(url + FEED_PATH, full_sync=True)
+            assert report.ok and report.updated == 1, report
+            assert {item.source_id for item in second.catalog.active_items()} == set(originals)
         finally:
             second.db.dispose()

@@ -48,3 +48,15 @@ class CatalogItemVersionRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     content: Mapped[dict] = mapped_column(JsonType)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CatalogWithdrawalRow(Base):
+    """An item's withdrawal, kept after the item returns (as a new version): the change feed lists it
+    for good, so a harvester reading page by page never finds members moved."""
+
+    __tablename__ = "catalog_withdrawals"
+    __table_args__ = (Index("ix_catalog_withdrawals_at", "withdrawn_at", "item_id", "version"),)
+
+    item_id: Mapped[str] = mapped_column(ForeignKey("catalog_items.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, doc="The version withdrawn.")
+    withdrawn_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
-from loket.catalog.models import CatalogItemRow, CatalogItemVersionRow
+from loket.catalog.models import CatalogItemRow, CatalogItemVersionRow, CatalogWithdrawalRow
 from loket.catalog.schemas import Audience, CatalogItem, ItemDraft, ItemStatus, ItemVersion, Section
 
 # Bounded text columns: PostgreSQL refuses a longer value (failing the whole batch), SQLite keeps it.
@@ -45,17 +45,21 @@ def replace(session: Session, row: CatalogItemRow, draft: ItemDraft, url: str, n
 
 
 def withdraw_missing(session: Session, source: str, keep: set[str], now: datetime) -> int:
-    active = session.scalars(
-        select(CatalogItemRow.id).where(
+    active = session.execute(
+        select(CatalogItemRow.id, CatalogItemRow.version).where(
             CatalogItemRow.source == source, CatalogItemRow.status == ItemStatus.ACTIVE
         )
     )
-    gone = [item_id for item_id in active if item_id not in keep]
+    gone = [(item_id, version) for item_id, version in active if item_id not in keep]
     if gone:
         session.execute(
             update(CatalogItemRow)
-            .where(CatalogItemRow.id.in_(gone))
+            .where(CatalogItemRow.id.in_([item_id for item_id, _ in gone]))
             .values(status=ItemStatus.WITHDRAWN, withdrawn_at=now, updated_at=now)
+        )
+        session.add_all(
+            CatalogWithdrawalRow(item_id=item_id, version=version, withdrawn_at=now)
+            for item_id, version in gone
         )
     return len(gone)
 
@@ -108,18 +112,17 @@ def shown_version(session: Session, item_id: str, now: datetime) -> ItemVersion 
 
 
 def changes(session: Session, offset: int, limit: int) -> list[ItemVersion]:
-    """Every recorded version and, for a withdrawn item, its withdrawal, in the order they happened (then
-    by item and version): the catalogue's change feed, `limit` changes from the `offset`th on."""
-    versions, items = CatalogItemVersionRow, CatalogItemRow
+    """Every recorded version and every withdrawal, in the order they happened (then by item and
+    version): the catalogue's change feed, `limit` changes from the `offset`th on. Nothing leaves it, so
+    an offset names the same change for good."""
+    versions, items, withdrawals = CatalogItemVersionRow, CatalogItemRow, CatalogWithdrawalRow
     recorded = select(
         versions.item_id,
         versions.version,
         versions.recorded_at.label("at"),
         literal(False).label("withdrawn"),
     )
-    withdrawn = select(items.id, items.version, items.withdrawn_at, literal(True)).where(
-        items.status == ItemStatus.WITHDRAWN
-    )
+    withdrawn = select(withdrawals.item_id, withdrawals.version, withdrawals.withdrawn_at, literal(True))
     change = union_all(recorded, withdrawn).subquery()
     rows = session.execute(
         select(

@@ -190,7 +190,7 @@ class CatalogService:
     def changes(self, offset: int, limit: int) -> list[ItemVersion]:
         """Every version and every withdrawal in the order they happened: `limit` from the `offset`th on.
 
-        A withdrawal is listed while the item stays withdrawn; its return is a new version."""
+        A withdrawal stays listed when the item returns, as a new version."""
         with self.db.session() as session:
             return repository.changes(session, offset, limit)
 
