@@ -69,7 +69,8 @@ def history(demo_app, clock):
             services.handoff.reply(answer["conversation_id"], agent, "Goedemiddag, ik help u verder.")
     clock.frozen = NOW
     login(client, "lotte-maes")
-    ask(client, "web")  # by staff: counted only when asked for
+    staff = ask(client, "web")  # by staff: counted only when asked for, and so is its hand-off
+    services.handoff.request(staff["conversation_id"])
     return client
 
 
@@ -223,6 +224,10 @@ def test_the_exports_hold_exactly_the_pairs_of_the_pages_tables(history):
     assert dict(day["status"]) == {"unanswerable": 2, "refused_abuse": 1}
     # Two hand-offs, answered after 5 and 25 minutes: the median 15, 9 in 10 within 23 (in seconds).
     assert day["handoffs"] == [["requested", 2], ["p50", 900.0], ["p90", 1380.0]]
+    with_staff = client.get("/beheer/export.json?staff=1").json()["tables"]
+    assert with_staff["handoffs"][0] == ["requested", 3], "staff's hand-off only with staff=1"
+    on_the_web = client.get("/beheer/export.json?staff=1&channel=web").json()["tables"]
+    assert on_the_web["handoffs"][0] == ["requested", 1], "the widget's two are the widget's"
     month = client.get("/beheer/export.json?period=30d&staff=1").json()["tables"]
     assert dict(month["channel"]) == {"web": 2, "widget": 2, "api": 1}
     quarter = client.get("/beheer/export.json?period=90d&channel=web").json()["tables"]

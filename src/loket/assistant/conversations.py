@@ -37,6 +37,7 @@ _SUMS = ("answers", "up", "down", *_LLM)
 # document, and the percentiles of 2,000 answers tell as much as those of a million.
 STAGE_SAMPLE = 2_000
 HISTORY_TURNS = 3  # the earlier questions a follow-up is read with
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REASONS = 20  # the latest reasons given with feedback, as kept (redacted)
 
 
@@ -292,6 +293,34 @@ class ConversationStore:
         )
         with self.db.session() as session:
             return _remove(session, ConversationRow.updated_at < moment - older_than, old_feedback, dry_run)
+
+    def not_counted(
+        self,
+        conversation_ids: list[str],
+        until: datetime,
+        channel: str | None = None,
+        include_staff: bool = False,
+        include_test: bool = False,
+    ) -> set[str]:
+        """Those of the conversations the figures leave out with these filters: every turn of theirs
+        until `until` is another channel's, staff's or test traffic. A hand-off is counted as the
+        conversation it was asked in; one with no turn at all is people's."""
+        ids = list(conversation_ids)
+        matching = _asked(MessageRow.created_at, EPOCH, until, channel, include_staff, include_test)
+        with self.db.session() as session:
+            asked = set(
+                session.scalars(
+                    select(MessageRow.conversation_id).where(
+                        MessageRow.conversation_id.in_(ids), MessageRow.created_at < until
+                    )
+                )
+            )
+            counted = set(
+                session.scalars(
+                    select(MessageRow.conversation_id).where(MessageRow.conversation_id.in_(ids), *matching)
+                )
+            )
+        return asked - counted
 
     def figures(
         self,

@@ -2,7 +2,8 @@
 last 24 hours or per day over 30 or 90 days (every bucket, empty ones too, in loket's time zone);
 answers by status and by route; languages; channels; feedback; hand-offs and how fast an agent
 answered, in office hours; each pipeline stage's latency; the catalogue's pages most cited, never
-cited, and unchanged for a year or more. Staff's own questions are left out unless asked for.
+cited, and unchanged for a year or more. Staff's own questions, and the hand-offs asked in their
+conversations, are left out unless asked for.
 
 Everything is counted from the blocks' Python APIs (the assistant's `figures`, summed in SQL; the
 hand-off's `timings`), never from their tables, and never reads a question's text. Test traffic (probes,
@@ -178,6 +179,10 @@ class InsightService:
         for hour, count in figures.per_hour.items():
             counts[self._bucket_start(hour, unit)] += count
         timings = [t for t in self.handoff.timings(since) if t.requested_at < until]
+        left_out = self.conversations.not_counted(
+            [t.conversation_id for t in timings], until, filters.channel, filters.staff, filters.test
+        )
+        timings = [t for t in timings if t.conversation_id not in left_out]
         waits = sorted(t.first_response for t in timings if t.first_response is not None)
         return Dashboard(
             filters=filters,
