@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import shutil
 import time
+from datetime import timedelta
 from urllib.parse import quote
 
 import httpx
@@ -17,6 +18,7 @@ import openai
 import pytest
 from fastapi.testclient import TestClient
 
+from loket import clock
 from loket.i18n import message, plain
 from loket.partners.texts import AGENCY_NEEDED, BAD_QUOTA, SANDBOX_READS_ONLY
 from tests.web_support import OWN_PAGE, csrf_token
@@ -289,3 +291,19 @@ def test_operators_register_see_the_secret_once_and_revoke_on_their_page(demo_ap
     )
     assert gone.status_code == 303
     assert client.app.state.services.partners.clients()[0].revoked
+
+
+@SQLITE
+def test_what_partners_apps_ask_is_counted_apart_in_the_figures(client):
+    """A partner's question counts on the channel `partner`, whatever channel the request says."""
+    asking = token(client, register(client, "ask"), scope="ask")
+    for headers, said in (({}, "web"), (bearer(asking), "web"), (bearer(asking), "api")):
+        asked = client.post("/api/v1/ask", json={"question": QUESTION, "channel": said}, headers=headers)
+        assert asked.status_code == 200, asked.text
+    openai.OpenAI(
+        base_url="http://testserver/v1", api_key=asking, http_client=client
+    ).chat.completions.create(model="loket", messages=[{"role": "user", "content": QUESTION}])
+    conversations = client.app.state.services.assistant.conversations
+    now = clock.now()  # the figures count whole hours: ask for those around now
+    figures = conversations.figures(now - timedelta(hours=2), now + timedelta(hours=2))
+    assert figures.channels == {"web": 1, "partner": 3}

@@ -27,7 +27,7 @@ from loket.deps import component, provided
 from loket.events import HEARTBEAT_SECONDS, LAST_EVENT_ID, STREAM_RESPONSE, event_stream, resume_after
 from loket.i18n import message, negotiate
 from loket.identity.access import signed_in
-from loket.partners.access import PARTNER_ERRORS, scoped
+from loket.partners.access import PARTNER_CHANNEL, PARTNER_ERRORS, from_partner, scoped
 from loket.partners.schemas import Scope
 from loket.ratelimit import TOO_MANY_REQUESTS, RateLimits, client_of, limited, quota_of
 
@@ -156,7 +156,7 @@ async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Re
         body.conversation_id,
         user,
         holder,
-        body.channel,
+        _channel(request, body.channel),
         body.test,
     )
     response = AskResponse(**asdict(answer))
@@ -306,7 +306,9 @@ async def chat_completions(body: ChatRequest, request: Request, assistant: Assis
     holder = await run_in_threadpool(holders.holder, request)
     earlier = [_text(m) for m in body.messages[: _last_user(body.messages)] if m.role == "user"]
     answer = await run_in_threadpool(
-        partial(assistant.ask, question, None, audience, None, user, holder, "api", earlier=earlier)
+        partial(
+            assistant.ask, question, None, audience, None, user, holder, _channel(request), earlier=earlier
+        )
     )
     extension = AskResponse(**asdict(answer)).model_dump(
         mode="json", include={"status", "citations", "notices", "language", "conversation_id", "message_id"}
@@ -327,6 +329,12 @@ async def chat_completions(body: ChatRequest, request: Request, assistant: Assis
         "loket": extension,
     }
     return JSONResponse(completion, headers=verdict.headers())
+
+
+def _channel(request: Request, said: str = "api") -> str:
+    """Where a question came from, for the figures: a partner's app (its token) counts as `partner`,
+    whatever the request says; else the channel it says."""
+    return PARTNER_CHANNEL if from_partner(request) else said
 
 
 def _question(messages: list[ChatMessage]) -> str:

@@ -30,7 +30,7 @@ from loket.insight.texts import BAD_FILTER
 
 TOP = 20  # pages per list
 PERIODS = {"24h": ("hour", 24), "30d": ("day", 30), "90d": ("day", 90)}  # bucket, how many
-CHANNELS = ("web", "widget", "api")
+CHANNELS = ("web", "widget", "api", "partner")  # partner: a partner's app, by its OAuth token
 REPORT_DAYS = 30  # the public report's period
 
 

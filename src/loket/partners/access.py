@@ -32,6 +32,9 @@ def bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+PARTNER_CHANNEL = "partner"  # the figures' channel of what partners' apps ask
+
+
 def partner(request: Request) -> Grant | None:
     """The grant of the request's partner token, looked up once per request; None without a token."""
     if not hasattr(request.state, "partner"):
@@ -47,8 +50,7 @@ def scoped(scope: Scope):
     key, and one left at a placeholder must not lock an unchanged client out of an open API."""
 
     def check(request: Request) -> Grant | None:
-        token = bearer(request)
-        if token is None or not token.startswith(TOKEN_PREFIX):
+        if not _partner_token(request):
             return None
         grant = require_scope(request, scope)
         request.state.quota = Quota(f"partner:{grant.client.id}", grant.client.quota)
@@ -59,6 +61,16 @@ def scoped(scope: Scope):
         return grant
 
     return Depends(check)
+
+
+def from_partner(request: Request) -> bool:
+    """Whether a partner's app sent the request, by a valid partner token (for the figures)."""
+    return _partner_token(request) and partner(request) is not None
+
+
+def _partner_token(request: Request) -> bool:
+    token = bearer(request)
+    return token is not None and token.startswith(TOKEN_PREFIX)
 
 
 def counted(request: Request, grant: Grant) -> None:

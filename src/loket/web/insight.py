@@ -329,6 +329,7 @@ def _channel(channel: str, language: str) -> str:
         "web": plain(language, "loket's website"),
         "widget": plain(language, "Chat window on another site"),
         "api": plain(language, "API"),
+        "partner": plain(language, "Partners' apps"),
     }.get(channel, channel)
 
 
