@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from loket import clock
@@ -22,7 +22,7 @@ from loket.consent.processing import register
 from loket.db import Database, as_utc
 from loket.errors import NotFound
 from loket.identity.models import AccessRow, PersonRow
-from loket.identity.schemas import Access, AccessQuery, Kind, Profile, SignedIn
+from loket.identity.schemas import Access, AccessQuery, Kind, Profile, Reader, SignedIn
 from loket.tracing import current_trace_id
 
 LOKET = "loket"  # the actor when no person reads: loket's own jobs
@@ -129,16 +129,36 @@ class AccessLog:
         """The person looked at their own details: logged like any read, so the log is complete."""
         self.record(signed_in, signed_in.own.subject, "person", "own_view", signed_in.own)
 
-    def accesses(self, signed_in: SignedIn, query: AccessQuery | None = None) -> list[Access]:
-        """Who used the data of the active profile's subject (one's own, or an organisation's one acts
-        for; under a mandate, still one's own), newest first; records on hold left out."""
-        query = query or AccessQuery()
+    def readers(self, signed_in: SignedIn) -> list[Reader]:
+        """Everyone who used the data `accesses` shows (records on hold left out), each once: whom a
+        "who" filter offers, however long ago they read."""
+        for_you = and_(
+            AccessRow.actor_id.not_in((signed_in.person.id, LOKET)), AccessRow.profile.startswith("mandate:")
+        )
+        with self.db.session() as session:
+            rows = session.execute(
+                select(AccessRow.actor_id, PersonRow.name, func.max(case((for_you, 1), else_=0)))
+                .outerjoin(PersonRow, PersonRow.id == AccessRow.actor_id)
+                .where(*self._shown(signed_in))
+                .group_by(AccessRow.actor_id, PersonRow.name)
+            ).all()
+        return [Reader(actor_id, name or actor_id, bool(mandated)) for actor_id, name, mandated in rows]
+
+    def _shown(self, signed_in: SignedIn) -> list[ColumnElement[bool]]:
+        """The records of the active profile's subject (one's own, or an organisation's one acts for;
+        under a mandate, still one's own), those on hold left out."""
         active = signed_in.active
         subject = (signed_in.own if active.kind is Kind.MANDATE else active).subject
         held = self.holds.in_force()
         conditions = [AccessRow.subject == subject]
         if held:
             conditions.append(AccessRow.seq.not_in(held))
+        return conditions
+
+    def accesses(self, signed_in: SignedIn, query: AccessQuery | None = None) -> list[Access]:
+        """Who used the data of the active profile's subject, newest first (`_shown`)."""
+        query = query or AccessQuery()
+        conditions = self._shown(signed_in)
         if query.since:
             conditions.append(AccessRow.at >= query.since)
         if query.until:

@@ -195,6 +195,16 @@ class Access:
 
 
 @dataclass(frozen=True)
+class Reader:
+    """Someone who used the data: `actor` their name (else id); `for_you` when they acted under the
+    subject's mandate at least once."""
+
+    actor_id: str
+    actor: str
+    for_you: bool
+
+
+@dataclass(frozen=True)
 class AccessQuery:
     """Which of one's access records to show: a period, a purpose, one reader; newest first."""
 

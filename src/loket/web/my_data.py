@@ -20,14 +20,13 @@ from loket.db import as_utc
 from loket.i18n import plain, request_language
 from loket.identity.access import signed_in
 from loket.identity.access_log import LOKET
-from loket.identity.schemas import Access, AccessQuery, SignedIn
+from loket.identity.schemas import Access, AccessQuery, Reader, SignedIn
 from loket.web.cases import login_first
 from loket.web.deps import IdentityDep, SettingsDep
 from loket.web.render import render
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 100  # uses on the page at most; the filters find older ones
-READERS_FROM = 500  # the latest uses whose readers the "who" filter offers
 MAX_READER = 64  # an actor id's length in the log
 
 
@@ -71,13 +70,7 @@ def my_data(request: Request, identity: IdentityDep, settings: SettingsDep) -> R
     zone = ZoneInfo(settings.timezone)
     identity.access_log.record_own_view(user)
     filters, errors = _filters(request, language)
-    latest = identity.access_log.accesses(user, AccessQuery(limit=READERS_FROM))
-    if errors:
-        found = []
-    elif filters.any:
-        found = identity.access_log.accesses(user, filters.query(zone, SHOWN + 1))
-    else:
-        found = latest[: SHOWN + 1]
+    found = [] if errors else identity.access_log.accesses(user, filters.query(zone, SHOWN + 1))
     return render(
         request,
         "my_data.html",
@@ -89,7 +82,7 @@ def my_data(request: Request, identity: IdentityDep, settings: SettingsDep) -> R
         filters=filters,
         dates={field: (request.query_params.get(field) or "")[:32] for field in ("since", "until")},
         errors=errors,
-        readers=_readers(user, latest, filters.by, language),
+        readers=_readers(user, identity.access_log.readers(user), filters.by, language),
         purposes=sorted(
             ((p.id, p.said(p.name, language)) for p in register().purposes.values()), key=lambda p: p[1]
         ),
@@ -118,7 +111,7 @@ def _filters(request: Request, language: str) -> tuple[Filters, dict[str, str]]:
     return Filters(days["since"], days["until"], by, purpose), errors
 
 
-def _who(access: Access, user: SignedIn, language: str) -> str:
+def _who(access: Access | Reader, user: SignedIn, language: str) -> str:
     if access.for_you:
         return plain(language, "%(name)s, acting for you", name=access.actor)
     return _reader(access.actor_id, user, language) or access.actor
@@ -133,11 +126,11 @@ def _reader(actor_id: str, user: SignedIn, language: str) -> str | None:
 
 
 def _readers(
-    user: SignedIn, latest: list[Access], chosen: str | None, language: str
+    user: SignedIn, readers: list[Reader], chosen: str | None, language: str
 ) -> list[tuple[str, str]]:
-    """Who used the data lately, for the filter: you first, then the others by name, loket last; the
-    reader chosen stays offered even when their uses are older."""
-    found = {access.actor_id: _who(access, user, language) for access in reversed(latest)}
+    """Who used the data, for the filter: you first, then the others by name, loket last; the reader
+    chosen stays offered, even one whose uses are now on hold."""
+    found = {reader.actor_id: _who(reader, user, language) for reader in readers}
     if chosen and chosen not in found:
         found[chosen] = _reader(chosen, user, language) or chosen
     order = {user.person.id: 0, LOKET: 2}
