@@ -634,6 +634,7 @@ PUBLIC = {
     "/api/v1/reports",  # anonymous reports too; the reporter's own photos need their login or token:
     "/api/v1/reports/nearby",
     "/api/v1/reports/{report_id}/photos/{number}",  # tests/test_reports.py
+    "/api/v1/reports/{report_id}/status",  # the same: tests/test_reports_queue.py
     "/melden",  # the reports page: anonymous reports too (tests/test_reports_page.py)
 }
 # Personal pages send an anonymous browser to the login page instead of a 401.
