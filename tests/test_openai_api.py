@@ -28,7 +28,7 @@ def test_the_one_model_is_listed(client):
 
 def test_a_cited_answer_whole_and_streamed_is_the_answer_of_the_ask_api(client, demo_app):
     asked = demo_app.post("/api/v1/ask", json={"question": QUESTION}).json()
-    assert asked["status"] == "answered" and asked["citations"], "the demo catalogue answers it"
+    assert asked["status"] == "answered" and asked["citations"], _trace(demo_app, asked)
 
     completion = client.chat.completions.create(
         model="loket",
@@ -100,3 +100,11 @@ def test_a_follow_up_is_read_with_the_earlier_user_messages_as_a_kept_conversati
     )
     stored = str(conversation)
     assert NATIONAL_NUMBER not in stored and "[national_number]" in stored, stored
+
+
+def _trace(app: TestClient, asked: dict) -> str:
+    """Why the demo catalogue did not answer, step by step: this question answered in every run but one
+    clean CI run (2026-12-06), which said only `unanswerable`."""
+    held = {"Loket-Conversation-Token": asked.get("conversation_token") or ""}
+    stored = app.get(f"/api/v1/conversations/{asked['conversation_id']}", headers=held).json()
+    return f"the demo catalogue answers it; the pipeline said: {stored}"
