@@ -150,3 +150,50 @@ def test_a_search_that_read_the_old_revision_does_not_rebuild_the_new_index(serv
     late.join()
     search.current_index()
     assert len(builds) == 1
+
+
+def test_a_sync_reads_its_own_index_even_while_the_follower_builds_its_first(
+    sqlite_template, tmp_path, monkeypatch
+):
+    """The app server's follower builds its first index as the server starts, from what is stored then.
+    A sync in the same process that ends while that build is still under way must wait for it and read
+    its own sync: it used to leave the follower's empty index standing, and a search right after found
+    nothing until the follower's next event (once, in a clean CI run)."""
+    services = Services.build(demo_settings(sqlite_template, tmp_path))
+    services.db.upgrade()
+    services.catalog.load_demo_if_empty()
+    search = services.search
+    read, synced = threading.Event(), threading.Event()
+    index, logger = search_service.SearchIndex, search_service.log
+
+    def built(*parts):
+        if threading.current_thread().name == "follower":  # it read the catalogue before the sync
+            read.set()
+            assert synced.wait(timeout=60)
+        return index(*parts)
+
+    class Told:
+        """The service's log, telling the follower when the sync has stored everything."""
+
+        def __getattr__(self, name):
+            return getattr(logger, name)
+
+        def info(self, event, **fields):
+            logger.info(event, **fields)
+            if event == "search.synced":
+                synced.set()
+
+    monkeypatch.setattr(search_service, "SearchIndex", built)
+    monkeypatch.setattr(search_service, "log", Told())
+    follower = threading.Thread(target=search._rebuilt, args=(True,), name="follower")
+    follower.start()
+    assert read.wait(timeout=60)
+    search.sync()
+    follower.join(timeout=60)
+    search._following = True  # as `follow_revisions` marks it once its first index stands
+    try:
+        hits = search.search("Hoe vraag ik een bewonersparkeerkaart aan?", language="nl")
+        assert hits and hits[0].confident, "the index of the sync, not the one built before it"
+    finally:
+        search._following = False
+        services.db.dispose()

@@ -234,7 +234,9 @@ class SearchService:
             log.info("search.sync_raced", reason="another process marked its sync at the same moment")
         if changed:
             log.info("search.synced", **vars(report))
-            if self._index is not None:  # this process searches too: it reads its own sync at once
+            # This process searches too (an index stands, or the app's follower is building its
+            # first from what was stored before): it reads its own sync at once.
+            if self._index is not None or self._lock.locked():
                 self._rebuilt(wait=True)
         return report
 
