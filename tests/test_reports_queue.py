@@ -140,3 +140,24 @@ def test_a_reporter_reads_the_status_the_authority_gave_and_no_one_else_does(dem
     assert seen["closed_at"] is not None and "description" not in seen
     demo_login(demo_app, "an-peeters")
     assert demo_app.get(status).status_code == 404, "a login is not the reporter"
+
+
+def test_a_long_queue_comes_a_page_at_a_time_oldest_first(demo_app, clock, monkeypatch):
+    monkeypatch.setattr("loket.reports.routes.QUEUE_PAGE", 2)
+    clock.freeze()
+    fluvius = bearer(demo_app.app.state.services.cases.add_agency(FLUVIUS, "meldingen"))
+    sent = []
+    for number in range(5):
+        sent.append(send(demo_app, description=f"Lamp {number} is out.").json()["id"])
+        if number != 2:  # two reports in the same instant: their ids order them
+            clock.advance(60)
+    pages, url = [], "/api/v1/reports/queue"
+    for _ in range(5):  # never more pages than reports
+        page = demo_app.get(url, headers=fluvius).json()
+        pages.append([report["id"] for report in page["reports"]])
+        url = page["next"]
+        if url is None:
+            break
+    listed = [report_id for page in pages for report_id in page]
+    assert listed == sent[:2] + sorted(sent[2:4]) + sent[4:], "each once, oldest first"
+    assert [len(page) for page in pages] == [2, 2, 1]

@@ -29,7 +29,7 @@ from loket.identity.access import signed_in
 from loket.identity.schemas import Forbidden
 from loket.ratelimit import limited
 from loket.reports.schemas import Handled, Handler, Nearby, Reporter
-from loket.reports.service import ReportService
+from loket.reports.service import QUEUE_PAGE, ReportService
 from loket.reports.texts import NOT_SAME_SITE, UNKNOWN_PHOTO, UNKNOWN_REPORT_OF_YOURS
 from loket.reports.tokens import TOKEN_COOKIE, remember_token
 
@@ -104,6 +104,7 @@ class HandledOut(BaseModel):
 
 class QueueOut(BaseModel):
     reports: list[HandledOut]
+    next: str | None = Field(None, description="The next page's URL, while there may be more.")
 
 
 class StatusIn(BaseModel):
@@ -255,11 +256,21 @@ NOT_QUEUED = {404: {"description": "No such report in this authority's queue."}}
 
 
 @router.get("/reports/queue", responses=AGENCY_ERRORS)
-def queue(request: Request, agency: CasesAgencyDep, reports: ReportsDep, closed: bool = False) -> QueueOut:
+def queue(
+    request: Request,
+    agency: CasesAgencyDep,
+    reports: ReportsDep,
+    closed: bool = False,
+    after: Annotated[
+        str | None, Query(max_length=32, description="The last report of the page before.")
+    ] = None,
+) -> QueueOut:
     """The reports for this authority (the agency's name is a category's authority), open ones unless
-    `closed`, oldest first. Without what reporters wrote: read one report for that."""
-    found = reports.queue(agency.name, closed)
-    return QueueOut(reports=[_handled(request, report) for report in found])
+    `closed`, oldest first, a page at a time (`next`). Without what reporters wrote: read one report
+    for that."""
+    found = reports.queue(agency.name, closed, after, QUEUE_PAGE)
+    more = str(request.url.include_query_params(after=found[-1].id)) if len(found) == QUEUE_PAGE else None
+    return QueueOut(reports=[_handled(request, report) for report in found], next=more)
 
 
 @router.get("/reports/queue/{report_id}", responses={**AGENCY_ERRORS, **NOT_QUEUED})

@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 import yaml
 from babel.dates import format_date
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from loket import clock
 from loket.cases.schemas import CaseDraft, Contact, Status, Subject, SubjectType
@@ -84,6 +84,7 @@ FOLLOWER_ROLE = "Volger"  # someone who follows a report instead of sending it a
 MAX_DESCRIPTION = 2000
 MAX_CONTACT = 200
 MAX_STATUS = 100
+QUEUE_PAGE = 200  # reports of a queue per page
 WHY = "report"  # the purpose in the processing register: the authority reads a report
 DEMO_AGENT = "95710800516"  # Lotte Maes, the agent of identity's demo persons
 EARTH_RADIUS_M = 6_371_008.8
@@ -282,14 +283,29 @@ class ReportService:
         ]
         return sorted(found, key=lambda report: (report.distance_m, report.id))
 
-    def queue(self, authority: str, closed: bool = False, limit: int = 200) -> list[Handled]:
-        """The authority's open reports (or closed ones), oldest first: what to do next. Without what
-        the reporters wrote, which is read one report at a time (`handled`)."""
-        done = ReportRow.closed_at.is_not(None) if closed else ReportRow.closed_at.is_(None)
+    def queue(
+        self, authority: str, closed: bool = False, after: str | None = None, limit: int = QUEUE_PAGE
+    ) -> list[Handled]:
+        """The authority's open reports (or closed ones), oldest first: what to do next; `after` a report
+        of the previous page, the last. Without what the reporters wrote, which is read one report at a
+        time (`handled`)."""
+        where = [
+            ReportRow.authority == authority,
+            ReportRow.closed_at.is_not(None) if closed else ReportRow.closed_at.is_(None),
+        ]
         with self.db.session() as session:
+            if after:
+                last = session.get(ReportRow, after[:32])
+                if last is not None:
+                    where.append(
+                        or_(
+                            ReportRow.created_at > last.created_at,
+                            and_(ReportRow.created_at == last.created_at, ReportRow.id > last.id),
+                        )
+                    )
             rows = session.execute(
                 select(ReportRow, _photo_count())
-                .where(ReportRow.authority == authority, done)
+                .where(*where)
                 .order_by(ReportRow.created_at, ReportRow.id)
                 .limit(limit)
             ).all()
