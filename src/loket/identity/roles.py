@@ -20,12 +20,12 @@ class Roles:
 
     def grant(self, number: str, role: Role) -> bool:
         """False when the person held the role already."""
-        number = _valid_number(number)
+        number = valid_number(number)
         with self.db.session() as session:
             return add_role(session, number, role)
 
     def revoke(self, number: str, role: Role) -> bool:
-        number = _valid_number(number)
+        number = valid_number(number)
         with self.db.session() as session:
             result = session.execute(
                 delete(RoleRow).where(RoleRow.national_number == number, RoleRow.role == role)
@@ -56,7 +56,8 @@ def add_role(session, number: str, role: Role | str) -> bool:
     return exists is None
 
 
-def _valid_number(number: str) -> str:
+def valid_number(number: str) -> str:
+    """The number as stored (digits only), or BadRequest: what operators type in commands."""
     compacted = national_number.compact(number)
     if not national_number.is_valid(compacted):
         raise BadRequest(message(BAD_NATIONAL_NUMBER, "en"))

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from fastapi import Response
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = ("JPEG", "PNG", "WEBP")
+CACHING = {"Cache-Control": "private, no-store"}  # one person's photo: no cache on the way keeps it
 MAX_SIDE = 2560  # px: more than a screen shows; a phone's 48 MP photo is brought down to it
 QUALITY = 85
 
@@ -50,3 +52,8 @@ def reencode(data: bytes, max_pixels: int) -> bytes:
 
 def _transparent(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+
+
+def served(data: bytes) -> Response:
+    """A kept photo as an answer to the one who may see it (the reporter, or who handles the report)."""
+    return Response(data, media_type="image/jpeg", headers=CACHING)

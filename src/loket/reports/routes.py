@@ -28,6 +28,7 @@ from loket.i18n import message, request_language
 from loket.identity.access import signed_in
 from loket.identity.schemas import Forbidden
 from loket.ratelimit import limited
+from loket.reports.photos import served
 from loket.reports.schemas import Handled, Handler, Nearby, Reporter
 from loket.reports.service import QUEUE_PAGE, ReportService
 from loket.reports.texts import NOT_SAME_SITE, UNKNOWN_PHOTO, UNKNOWN_REPORT_OF_YOURS
@@ -248,7 +249,7 @@ def photo(
     data = reports.photo(report_id, number, user.person.id if user else None, _token(request))
     if data is None:
         raise NotFound(message(UNKNOWN_PHOTO, request_language(request)))
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+    return served(data)
 
 
 ReportId = Annotated[str, Path(max_length=32)]
@@ -301,7 +302,7 @@ def queued_photo(
     data = reports.photo_for(report_id, number, Handler(agency.name))
     if data is None:
         raise NotFound(message(UNKNOWN_PHOTO, request_language(request)))
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+    return served(data)
 
 
 @router.post(

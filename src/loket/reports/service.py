@@ -33,9 +33,8 @@ from loket.cases.service import CaseService
 from loket.db import Database, insert_new, remove
 from loket.errors import BadRequest, NotFound
 from loket.i18n import message
-from loket.identity import national_number
 from loket.identity.access_log import AccessLog
-from loket.identity.texts import BAD_NATIONAL_NUMBER
+from loket.identity.roles import valid_number
 from loket.logging import get_logger
 from loket.messages.service import MessageService
 from loket.reports.models import ReportHandlerRow, ReportPhotoRow, ReportRow
@@ -314,7 +313,7 @@ class ReportService:
     def add_handler(self, number: str, authority: str) -> bool:
         """Lets the person with this national number work `authority`'s queue on the agent console (with
         the role `agent`); False when they could already."""
-        number = _national_number(number)
+        number = valid_number(number)
         if authority not in self.authorities():
             known = "; ".join(self.authorities())
             raise BadRequest(f"no category is handled by {authority[:200]!r}; the authorities: {known}")
@@ -323,7 +322,7 @@ class ReportService:
             return insert_new(session, ReportHandlerRow, row, ["national_number", "authority"])
 
     def remove_handler(self, number: str, authority: str) -> bool:
-        number = _national_number(number)
+        number = valid_number(number)
         granted = (ReportHandlerRow.national_number == number) & (ReportHandlerRow.authority == authority)
         with self.db.session() as session:
             return remove(session, ReportHandlerRow, granted) > 0
@@ -430,11 +429,7 @@ class ReportService:
             category = self.categories.get(category_id)
             self._tell(case.subjects, report_id[:32], category, authority, status, close, reported_at, now)
         log.info("reports.status", report=report_id[:32], closed=close)
-        return self._handled_after(report_id, authority, language)
-
-    def _handled_after(self, report_id: str, authority: str, language: str) -> Handled:
-        row, photos = self._queued(report_id, authority, language)
-        return _handled(row, photos)
+        return _handled(*self._queued(report_id, authority, language))
 
     def _queued(self, report_id: str, authority: str, language: str) -> tuple[ReportRow, int]:
         with self.db.session() as session:
@@ -564,13 +559,6 @@ def _reporters(owner: str | None, token_hash: str | None, person_id: str | None,
     return by_login or (
         token is not None and token_hash is not None and hmac.compare_digest(token_hash, _hash(token))
     )
-
-
-def _national_number(number: str) -> str:
-    compacted = national_number.compact(number)
-    if not national_number.is_valid(compacted):
-        raise BadRequest(message(BAD_NATIONAL_NUMBER, "en"))
-    return compacted
 
 
 def _photo_count():

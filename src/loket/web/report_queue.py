@@ -21,6 +21,7 @@ from loket.assistant.own_accesses import said_when
 from loket.errors import BadRequest, NotFound
 from loket.i18n import message, request_language
 from loket.identity.schemas import SignedIn
+from loket.reports.photos import served
 from loket.reports.schemas import Handled, Handler, ReportClosed
 from loket.reports.service import MAX_DESCRIPTION, MAX_STATUS, ReportService
 from loket.reports.texts import NOT_IN_QUEUE, UNKNOWN_PHOTO
@@ -90,7 +91,7 @@ def photo(report_id: str, number: int, request: Request, reports: ReportsDep) ->
     data = reports.photo_for(report_id, number, _handler(reports, agent, report_id, language))
     if data is None:
         raise NotFound(message(UNKNOWN_PHOTO, language))
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+    return served(data)
 
 
 @router.post(QUEUE + "/{report_id}")
